@@ -1,0 +1,71 @@
+"""The ``naiprompt`` command line.
+
+Each subcommand lives in its own module of this package and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` (a callable
+taking the parsed ``argparse.Namespace`` and returning the exit status).
+
+Exit status: 0 success, 1 input errors (message on stderr), 2 usage errors.
+
+Example:
+    >>> from naiprompt.cli import main
+    >>> main(["detect", "{masterpiece}, 1girl"])  # doctest: +SKIP
+    nai
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: Modules (relative to this package) that contribute subcommands, in help order.
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "core",
+    "tokens",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every available subcommand.
+
+    Example:
+        >>> parser = build_parser()
+        >>> parser.prog
+        'naiprompt'
+    """
+    parser = argparse.ArgumentParser(
+        prog="naiprompt",
+        description="Parse, convert, rewrite and count Stable Diffusion / NovelAI prompts.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:  # a subcommand module not written yet
+            if exc.name != f"{__name__}.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit status.
+
+    Example:
+        >>> main(["--help"])  # doctest: +SKIP
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        status: int = func(args)
+    except BrokenPipeError:  # `naiprompt ... | head`
+        return 0
+    return status

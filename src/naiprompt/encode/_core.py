@@ -1,0 +1,326 @@
+"""The batched WebUI algorithm: chunks -> hidden states -> emphasis -> conditioning.
+
+All rows of all texts go through the text encoder in one forward pass (identical
+rows, such as the empty padding chunks, only once). The emphasis "original"
+restores the mean over each *chunk batch*: the chunk index ``k`` of every text of
+one WebUI call (webui.md §8). A "group" below is one such call: a prompt on its
+own, or the texts of one prompt's schedule.
+
+Example:
+    >>> from naiprompt.encode import TextEncoder, TokenChunk  # doctest: +SKIP
+    >>> enc = TextEncoder(model)  # doctest: +SKIP
+    >>> enc.encode_chunks([[TokenChunk.from_tokens([320])]]).tensor.shape  # doctest: +SKIP
+    torch.Size([1, 77, 768])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import torch
+
+from naiprompt.encode._chunks import (
+    CHUNK_LENGTH,
+    EOS,
+    ChunkLike,
+    EmphasisMode,
+    TokenChunk,
+    as_token_chunk,
+    empty_chunk,
+    pad_after_first_eos,
+)
+from naiprompt.encode._model import ClipRunner
+
+PadMode = Literal["empty", "tile", "v0", "none"]
+"""How a prompt and its negative are brought to one length (see :func:`pad_pair`)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Conditioning:
+    """Text-encoder conditioning for a batch of prompts.
+
+    ``tensor`` has shape (batch, 77 x chunks, width). ``chunks`` holds, per prompt,
+    the chunks the tokenizer built (the layout before padding); rows beyond them
+    are encoded empty chunks. ``empty`` is the encoding of the empty prompt (77,
+    width), used to pad. ``pooled`` is SDXL's pooled text embedding (batch, 1280)
+    or None.
+
+    Example:
+        >>> cond = encoder.encode(["a cat", "a dog"])  # doctest: +SKIP
+        >>> cond.tensor.shape, cond.chunk_count, len(cond)  # doctest: +SKIP
+        (torch.Size([2, 77, 768]), 1, 2)
+    """
+
+    tensor: torch.Tensor
+    chunks: tuple[tuple[TokenChunk, ...], ...]
+    empty: torch.Tensor
+    pooled: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return int(self.tensor.shape[0])
+
+    @property
+    def chunk_count(self) -> int:
+        """Number of 77-token chunks in :attr:`tensor`.
+
+        Example:
+            >>> encoder.encode("a BREAK b").chunk_count  # doctest: +SKIP
+            2
+        """
+        return int(self.tensor.shape[1]) // CHUNK_LENGTH
+
+    def __getitem__(self, index: int) -> Conditioning:
+        """The conditioning of one prompt of the batch (batch size 1).
+
+        Example:
+            >>> encoder.encode(["a", "b"])[1].tensor.shape[0]  # doctest: +SKIP
+            1
+        """
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        index %= len(self)
+        pooled = None if self.pooled is None else self.pooled[index : index + 1]
+        return Conditioning(
+            self.tensor[index : index + 1], (self.chunks[index],), self.empty, pooled
+        )
+
+    def padded(self, chunk_count: int) -> Conditioning:
+        """Append encoded empty chunks up to ``chunk_count`` chunks (WebUI's "Pad prompt/negative prompt").
+
+        Example:
+            >>> encoder.encode("a").padded(3).tensor.shape[1]  # doctest: +SKIP
+            231
+        """
+        extra = chunk_count - self.chunk_count
+        if extra < 0:
+            raise ValueError(f"cannot pad {self.chunk_count} chunks down to {chunk_count}")
+        if extra == 0:
+            return self
+        fill = self.empty.to(self.tensor.dtype).repeat(extra, 1)
+        fill = fill.unsqueeze(0).expand(len(self), -1, -1)
+        return replace(self, tensor=torch.cat([self.tensor, fill], dim=1))
+
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Conditioning:
+        """Move or cast the tensors.
+
+        Example:
+            >>> cond.to("cuda", torch.float16)  # doctest: +SKIP
+        """
+        pooled = None if self.pooled is None else self.pooled.to(device=device, dtype=dtype)
+        return replace(
+            self,
+            tensor=self.tensor.to(device=device, dtype=dtype),
+            empty=self.empty.to(device=device, dtype=dtype),
+            pooled=pooled,
+        )
+
+
+def concat(conds: Sequence[Conditioning]) -> Conditioning:
+    """Join conditionings along the batch axis, padding them to one chunk count with empty chunks.
+
+    Example:
+        >>> concat([encoder.encode("a"), encoder.encode("b BREAK c")]).tensor.shape[:2]  # doctest: +SKIP
+        torch.Size([2, 154])
+    """
+    if not conds:
+        raise ValueError("nothing to concatenate")
+    k = max(c.chunk_count for c in conds)
+    padded = [c.padded(k) for c in conds]
+    pooled: torch.Tensor | None = None
+    if all(c.pooled is not None for c in padded):
+        pooled = torch.cat([c.pooled for c in padded if c.pooled is not None])
+    chunks = tuple(ch for c in padded for ch in c.chunks)
+    return Conditioning(torch.cat([c.tensor for c in padded]), chunks, padded[0].empty, pooled)
+
+
+def pad_pair(
+    cond: Conditioning, uncond: Conditioning, mode: PadMode = "empty"
+) -> tuple[Conditioning, Conditioning]:
+    """Bring a prompt and its negative to one length as WebUI does.
+
+    * ``"empty"``: append encoded empty chunks to the shorter one (WebUI's
+      "Pad prompt/negative prompt", ``pad_cond_uncond``).
+    * ``"v0"``: repeat the negative's last row, or cut the negative, to the prompt's
+      length (``pad_cond_uncond_v0``).
+    * ``"tile"``: repeat each whole tensor up to the least common multiple of the
+      two lengths. Cross-attention gives the same result for a tiled tensor, so this
+      reproduces WebUI's default (no padding, separate passes) in one batch.
+    * ``"none"``: leave both as they are.
+
+    Example:
+        >>> c, u = pad_pair(encoder.encode("a BREAK b"), encoder.encode(""))  # doctest: +SKIP
+        >>> c.tensor.shape == u.tensor.shape  # doctest: +SKIP
+        True
+    """
+    a, b = cond.chunk_count, uncond.chunk_count
+    if mode == "none" or a == b:
+        return cond, uncond
+    if mode == "empty":
+        k = max(a, b)
+        return cond.padded(k), uncond.padded(k)
+    if mode == "v0":
+        rows = cond.tensor.shape[1]
+        t = uncond.tensor
+        if t.shape[1] > rows:
+            t = t[:, :rows]
+        else:
+            t = torch.cat([t, t[:, -1:].expand(-1, rows - t.shape[1], -1)], dim=1)
+        return cond, replace(uncond, tensor=t)
+    if mode == "tile":
+        lcm = a * b // math.gcd(a, b)
+        return (
+            replace(cond, tensor=cond.tensor.repeat(1, lcm // a, 1)),
+            replace(uncond, tensor=uncond.tensor.repeat(1, lcm // b, 1)),
+        )
+    raise ValueError(f"unknown pad mode {mode!r}; choose empty, tile, v0 or none")
+
+
+def _check_chunk(chunk: TokenChunk) -> None:
+    if len(chunk.tokens) != CHUNK_LENGTH:
+        raise ValueError(f"a chunk must hold {CHUNK_LENGTH} tokens, got {len(chunk.tokens)}")
+
+
+class _EmptyCache:
+    """Caches the empty-prompt row per (clip_skip, weights state) of one runner."""
+
+    def __init__(self) -> None:
+        self._store: dict[tuple[object, ...], torch.Tensor] = {}
+
+    @staticmethod
+    def _weights_key(runner: ClipRunner) -> tuple[object, ...]:
+        # In-place edits (LoRA patching, load_state_dict) bump a tensor's version counter.
+        return tuple((id(p), getattr(p, "_version", 0)) for p in runner.model.parameters())
+
+    def get(self, runner: ClipRunner, clip_skip: int) -> tuple[tuple[object, ...], torch.Tensor | None]:
+        key = (clip_skip, runner.device, runner.dtype, self._weights_key(runner))
+        return key, self._store.get(key)
+
+    def put(self, key: tuple[object, ...], value: torch.Tensor) -> None:
+        if len(self._store) > 16:
+            self._store.clear()
+        self._store[key] = value
+
+    def clear(self) -> None:
+        self._store.clear()
+
+
+def run_groups(
+    runner: ClipRunner,
+    cache: _EmptyCache,
+    groups: Sequence[Sequence[Sequence[ChunkLike]]],
+    *,
+    clip_skip: int,
+    emphasis: EmphasisMode,
+    want_pooled: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, list[tuple[TokenChunk, ...]]]:
+    """Encode texts grouped by WebUI call; return ``(z, empty, pooled, layouts)``.
+
+    ``z`` is (texts, 77 x K, width) in float32, where K is the largest chunk count;
+    ``empty`` is the encoded empty chunk (77, width); ``pooled`` the first chunk's
+    pooled output per text when ``want_pooled``; ``layouts`` the chunks per text.
+
+    Example:
+        >>> z, empty, _, _ = run_groups(runner, cache, [[[empty_chunk()]]], clip_skip=2,
+        ...                             emphasis="original")  # doctest: +SKIP
+    """
+    runner.check_skip(clip_skip)
+    pad = runner.pad_id
+    layouts: list[tuple[TokenChunk, ...]] = []
+    group_of: list[int] = []
+    for g, group in enumerate(groups):
+        if not group:
+            raise ValueError("a group of texts is empty")
+        for text in group:
+            chunks = tuple(as_token_chunk(c) for c in text) or (empty_chunk(),)
+            for c in chunks:
+                _check_chunk(c)
+            layouts.append(chunks)
+            group_of.append(g)
+    n_texts = len(layouts)
+    k_max = max(len(c) for c in layouts)
+
+    # Unique token rows: every text padded to K chunks; the empty chunk always gets a row.
+    empty_ids = pad_after_first_eos(empty_chunk().tokens, pad)
+    row_of: dict[tuple[int, ...], int] = {}
+    rows: list[tuple[int, ...]] = []
+    cache_key, cached_empty = cache.get(runner, clip_skip)
+    if cached_empty is None:
+        row_of[empty_ids] = 0
+        rows.append(empty_ids)
+    index = torch.empty((n_texts, k_max), dtype=torch.long)
+    mults = torch.ones((n_texts, k_max, CHUNK_LENGTH), dtype=torch.float32)
+    any_weight = False
+    for t, chunks in enumerate(layouts):
+        for k in range(k_max):
+            if k < len(chunks):
+                ids = chunks[k].tokens if pad == EOS else pad_after_first_eos(chunks[k].tokens, pad)
+                weights = chunks[k].multipliers
+                if any(x != 1.0 for x in weights):
+                    mults[t, k] = torch.tensor(weights, dtype=torch.float32)
+                    any_weight = True
+            else:
+                ids = empty_ids
+            r = row_of.get(ids)
+            if r is None:
+                r = row_of[ids] = len(rows)
+                rows.append(ids)
+            index[t, k] = r
+
+    device = runner.device
+    with torch.inference_mode():
+        ids_t = torch.tensor(rows, dtype=torch.long, device=device)
+        z_rows, pooled_rows = runner.hidden(ids_t, clip_skip)
+        z_rows = z_rows.float()
+        empty = z_rows[row_of[empty_ids]].clone() if cached_empty is None else cached_empty
+        idx = index.to(device)
+        z = z_rows[idx]  # (T, K, 77, C)
+        if any_weight and emphasis not in ("ignore", "none"):
+            m = mults.to(device)
+            if emphasis == "original":
+                z = _original(z, m, group_of)
+            elif emphasis == "no_norm":
+                z = z * m[..., None]
+            elif emphasis == "comfy":
+                e = empty.view(1, 1, CHUNK_LENGTH, -1)
+                mm = m[..., None]
+                z = torch.where(mm == 1.0, z, e + mm * (z - e))
+            else:  # pragma: no cover - normalize_emphasis guards this
+                raise ValueError(emphasis)
+        z = z.reshape(n_texts, k_max * CHUNK_LENGTH, -1)
+        pooled = None
+        if want_pooled and pooled_rows is not None:
+            pooled = pooled_rows[idx[:, 0]].float()
+    if cached_empty is None:
+        cache.put(cache_key, empty)
+    # Return ordinary tensors (not inference tensors) so callers may use them freely.
+    z = z.clone()
+    pooled = None if pooled is None else pooled.clone()
+    return z, empty.clone(), pooled, layouts
+
+
+def _original(z: torch.Tensor, m: torch.Tensor, group_of: Sequence[int]) -> torch.Tensor:
+    """WebUI's "Original": multiply, then restore each chunk batch's mean (one scalar per group and chunk).
+
+    Singleton groups (the usual case) are reduced in one vectorised call; a group of
+    several texts takes ``mean()`` of its contiguous (texts, 77, width) block, the
+    same reduction WebUI runs, so that results agree to the last bits.
+    """
+    z1 = z * m[..., None]
+    mean0 = z.mean(dim=(2, 3))
+    mean1 = z1.mean(dim=(2, 3))
+    members: dict[int, list[int]] = {}
+    for t, g in enumerate(group_of):
+        members.setdefault(g, []).append(t)
+    for rows in members.values():
+        if len(rows) == 1:
+            continue
+        sel = torch.tensor(rows, device=z.device)
+        for k in range(z.shape[1]):
+            block0 = z[sel, k].contiguous()
+            block1 = z1[sel, k].contiguous()
+            mean0[sel, k] = block0.mean()
+            mean1[sel, k] = block1.mean()
+    return z1 * (mean0 / mean1)[..., None, None]

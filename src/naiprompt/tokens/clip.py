@@ -1,0 +1,413 @@
+"""CLIP ViT-L/14 byte-level BPE, in pure Python, with the vocabulary shipped in the package.
+
+This is the text tokenizer of Stable Diffusion 1.x and of NovelAI's 2022 model. Two exact modes:
+
+``"webui"`` (the default)
+    What AUTOMATIC1111 WebUI gets from transformers 4.x's *slow* ``CLIPTokenizer`` with ftfy installed:
+    the literal special tokens ``<|startoftext|>`` / ``<|endoftext|>`` are split off first (case-sensitive),
+    then each remaining piece goes through ``ftfy.fix_text``, whitespace collapsing and ``str.lower``.
+``"openai"``
+    OpenAI's original CLIP tokenizer: ``ftfy.fix_text``, ``html.unescape`` twice, whitespace collapsing,
+    ``str.lower``, with no special-token split beforehand.
+
+Both then cut the text into pre-tokens with CLIP's pattern (letter runs, single digits, punctuation runs,
+English contractions, the special literals) and run byte-level BPE with ``</w>`` marking the end of a word.
+
+Speed comes from two caches (whitespace-free word -> ids, pre-token -> ids) and from a fast path: plain
+printable ASCII without ``&`` cannot be changed by ftfy, so neither ftfy nor the ``regex`` module is used for
+it. ``regex`` and ``ftfy`` (the ``naiprompt[tokens]`` extra) are imported only when a text needs them.
+
+The vocabulary file is derived from OpenAI's ``bpe_simple_vocab_16e6.txt.gz`` (MIT licence, Copyright (c) 2021
+OpenAI; see ``data/LICENSE-OPENAI-CLIP``): its first 48,894 merges, from which the 49,408-entry vocabulary is
+rebuilt in memory.
+
+Example:
+    >>> tok = ClipTokenizer()
+    >>> tok.encode("a photo of a cat")
+    [320, 1125, 539, 320, 2368]
+    >>> tok.decode(tok.encode("Long_Hair"))
+    'long _ hair'
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import html
+import re
+from collections.abc import Callable, Iterable, Sequence
+from importlib import resources
+from typing import Any, Final, Literal
+
+__all__ = [
+    "BOS_ID",
+    "COMMA_ID",
+    "EOS_ID",
+    "MERGES_USED",
+    "PAD_ID",
+    "VOCAB_SIZE",
+    "ClipTokenizer",
+    "TokenizerDependencyError",
+    "Vocabulary",
+    "byte_symbols",
+    "load_vocabulary",
+]
+
+#: Id of ``<|startoftext|>`` (BOS).
+BOS_ID: Final = 49406
+#: Id of ``<|endoftext|>`` (EOS; also the pad id of SD 1.x).
+EOS_ID: Final = 49407
+#: SD 1.x pads with EOS.
+PAD_ID: Final = EOS_ID
+#: Id of the standalone comma ``,</w>``, the only token WebUI's comma backtrack looks at.
+COMMA_ID: Final = 267
+#: Number of entries in the vocabulary.
+VOCAB_SIZE: Final = 49408
+#: Number of BPE merges used (49408 - 256 - 256 - 2).
+MERGES_USED: Final = 48894
+
+Mode = Literal["webui", "openai"]
+
+_DATA_FILE = "clip_bpe_48894.txt.gz"
+_SPECIAL_TOKENS: Final = ("<|startoftext|>", "<|endoftext|>")
+_SPECIAL_IDS: Final = {"<|startoftext|>": BOS_ID, "<|endoftext|>": EOS_ID}
+
+# Text that ftfy, html.unescape and whitespace handling cannot change beyond what the fast path does:
+# printable ASCII without "&", plus tab, newline and carriage return.
+_NEEDS_CLEANING = re.compile(r"[^\t\n\r\x20-\x25\x27-\x7e]")
+# The CLIP pre-token pattern restricted to lowercase ASCII (what the full pattern does on such text):
+# letters and digits are ASCII-only there, and "\s" of the ``regex`` module excludes \x1c-\x1f.
+_ASCII_PRETOKEN = re.compile(
+    r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[a-z]+|[0-9]|[^\t\n\x0b\x0c\r a-z0-9]+"
+)
+_UNICODE_PRETOKEN = (
+    r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"
+)
+_SPECIAL_SPLIT = re.compile(r"(<\|startoftext\|>|<\|endoftext\|>)")
+
+#: Caches are cleared when they grow past this many entries (memory stays bounded on endless input).
+_CACHE_LIMIT = 1 << 19
+
+
+class TokenizerDependencyError(ImportError):
+    """``regex`` or ``ftfy`` is needed for this text but is not installed.
+
+    Example:
+        >>> issubclass(TokenizerDependencyError, ImportError)
+        True
+    """
+
+
+def _require(module: str) -> Any:
+    try:
+        return __import__(module)
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise TokenizerDependencyError(
+            f"the CLIP tokenizer needs {module!r} for this text; "
+            "install it with: pip install 'naiprompt[tokens]'"
+        ) from exc
+
+
+def byte_symbols() -> list[str]:
+    """The printable stand-in character of every byte value, indexed by the byte.
+
+    Bytes that are printable Latin-1 characters (``!``..``~``, ``¡``..``¬``, ``®``..``ÿ``) stand for
+    themselves; the other 68 bytes are mapped, in byte order, to U+0100 and up.
+
+    Example:
+        >>> table = byte_symbols()
+        >>> table[ord("a")], table[ord(" ")], table[0]
+        ('a', 'Ġ', 'Ā')
+    """
+    printable = {*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)}
+    table: list[str] = []
+    extra = 0
+    for byte in range(256):
+        if byte in printable:
+            table.append(chr(byte))
+        else:
+            table.append(chr(0x100 + extra))
+            extra += 1
+    return table
+
+
+def _vocabulary_order(table: Sequence[str]) -> list[str]:
+    """The 256 byte symbols in vocabulary order: the self-mapped bytes first, then the shifted ones."""
+    return sorted(table, key=lambda symbol: (ord(symbol) >= 0x100, ord(symbol)))
+
+
+class Vocabulary:
+    """The CLIP vocabulary and merge ranks, rebuilt from the shipped merges.
+
+    ``ranks`` maps ``"left right"`` (a merge line) to its priority, ``encoder`` maps a token string to its
+    id and ``decoder`` is the list of token strings by id.
+
+    Example:
+        >>> vocab = load_vocabulary()
+        >>> len(vocab.decoder), vocab.encoder[",</w>"], vocab.decoder[49406]
+        (49408, 267, '<|startoftext|>')
+    """
+
+    __slots__ = ("byte_decoder", "byte_table", "decoder", "encoder", "merges", "ranks")
+
+    def __init__(self, merges: Sequence[str]) -> None:
+        if len(merges) != MERGES_USED:
+            raise ValueError(f"expected {MERGES_USED} merges, got {len(merges)}")
+        self.merges: tuple[str, ...] = tuple(merges)
+        self.byte_table: tuple[str, ...] = tuple(byte_symbols())
+        self.byte_decoder: dict[str, int] = {symbol: byte for byte, symbol in enumerate(self.byte_table)}
+        singles = _vocabulary_order(self.byte_table)
+        decoder = [*singles, *(symbol + "</w>" for symbol in singles)]
+        decoder.extend(merge.replace(" ", "") for merge in merges)
+        decoder.extend(_SPECIAL_TOKENS)
+        self.decoder: tuple[str, ...] = tuple(decoder)
+        self.encoder: dict[str, int] = {token: index for index, token in enumerate(decoder)}
+        if len(self.encoder) != VOCAB_SIZE:
+            raise ValueError("the merges do not give 49,408 distinct tokens")
+        self.ranks: dict[str, int] = {merge: rank for rank, merge in enumerate(merges)}
+
+
+@functools.cache
+def load_vocabulary() -> Vocabulary:
+    """Load (once) the vocabulary shipped in ``naiprompt/tokens/data``.
+
+    Example:
+        >>> load_vocabulary() is load_vocabulary()
+        True
+    """
+    raw = resources.files(__package__).joinpath("data").joinpath(_DATA_FILE).read_bytes()
+    lines = gzip.decompress(raw).decode("utf-8").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return Vocabulary(lines)
+
+
+class ClipTokenizer:
+    """CLIP BPE tokenizer; ``mode`` is ``"webui"`` (transformers slow + ftfy) or ``"openai"``.
+
+    Instances are cheap (the vocabulary is shared) and keep their own caches. Not thread-safe for
+    concurrent writes to the caches in free-threaded builds; under the GIL concurrent use is fine.
+
+    Example:
+        >>> ClipTokenizer("webui").encode("a &amp; b")
+        [320, 261, 321]
+        >>> ClipTokenizer("openai").encode("<x> &amp;"), ClipTokenizer("webui").encode("<x> &amp;")
+        ([283, 343, 285, 261], [283, 343, 285, 261, 6259, 282])
+    """
+
+    bos_id: int = BOS_ID
+    eos_id: int = EOS_ID
+    pad_id: int = PAD_ID
+    comma_id: int = COMMA_ID
+    vocab_size: int = VOCAB_SIZE
+
+    def __init__(self, mode: Mode = "webui") -> None:
+        if mode not in ("webui", "openai"):
+            raise ValueError(f"unknown CLIP tokenizer mode {mode!r} (expected 'webui' or 'openai')")
+        self.mode: Mode = mode
+        self.name: str = mode
+        self._openai = mode == "openai"
+        self._vocab: Vocabulary | None = None
+        self._words: dict[str, tuple[int, ...]] = {}
+        self._pieces: dict[str, tuple[int, ...]] = {}
+        self._fix_text: Callable[[str], str] | None = None
+        self._unicode_findall: Callable[[str], list[str]] | None = None
+        self._unicode_space: Callable[[str, str], str] | None = None
+
+    def __repr__(self) -> str:
+        return f"ClipTokenizer({self.mode!r})"
+
+    # -- public API ------------------------------------------------------------------------------------
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The shared :class:`Vocabulary` (loaded on first use).
+
+        Example:
+            >>> ClipTokenizer().vocabulary.decoder[320]
+            'a</w>'
+        """
+        if self._vocab is None:
+            self._vocab = load_vocabulary()
+        return self._vocab
+
+    def encode(self, text: str) -> list[int]:
+        """BPE ids of ``text``, without BOS/EOS and without truncation.
+
+        Example:
+            >>> ClipTokenizer().encode("1girl, long_hair")
+            [272, 1611, 267, 1538, 318, 2225]
+        """
+        if text.isascii() and _NEEDS_CLEANING.search(text) is None and (self._openai or "<|" not in text):
+            words: Iterable[str] = text.lower().split()
+        elif self._openai:
+            words = self._clean_openai(text)
+        else:
+            return self._encode_webui_general(text)
+        cache = self._words
+        out: list[int] = []
+        for word in words:
+            ids = cache.get(word)
+            if ids is None:
+                ids = self._encode_word(word)
+            out += ids
+        return out
+
+    __call__ = encode
+
+    def encode_batch(self, texts: Iterable[str]) -> list[list[int]]:
+        """:meth:`encode` for each text.
+
+        Example:
+            >>> ClipTokenizer().encode_batch(["cat", "dog"])
+            [[2368], [1929]]
+        """
+        encode = self.encode
+        return [encode(text) for text in texts]
+
+    def count(self, text: str) -> int:
+        """Number of BPE tokens in ``text`` (no BOS/EOS, no chunking).
+
+        Example:
+            >>> ClipTokenizer().count("masterpiece, best quality")
+            4
+        """
+        return len(self.encode(text))
+
+    def token_strings(self, ids: Iterable[int]) -> list[str]:
+        """The vocabulary entries of ``ids`` (byte symbols, with ``</w>`` at word ends).
+
+        Example:
+            >>> ClipTokenizer().token_strings([1538, 318, 2225])
+            ['long</w>', '_</w>', 'hair</w>']
+        """
+        decoder = self.vocabulary.decoder
+        return [decoder[i] for i in ids]
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Text of ``ids``: ``</w>`` becomes a space, byte symbols become UTF-8 (invalid bytes are replaced).
+
+        Example:
+            >>> tok = ClipTokenizer()
+            >>> tok.decode(tok.encode("Café au lait!"))
+            'café au lait !'
+        """
+        vocab = self.vocabulary
+        byte_decoder = vocab.byte_decoder
+        text = "".join(vocab.decoder[i] for i in ids).replace("</w>", " ")
+        data = bytes(32 if char == " " else byte_decoder[char] for char in text)
+        return data.decode("utf-8", "replace").strip()
+
+    def clear_cache(self) -> None:
+        """Forget cached words and pre-tokens (for cold-cache measurements).
+
+        Example:
+            >>> ClipTokenizer().clear_cache()
+        """
+        self._words.clear()
+        self._pieces.clear()
+
+    # -- cleaning ---------------------------------------------------------------------------------------
+
+    def _ftfy(self) -> Callable[[str], str]:
+        if self._fix_text is None:
+            self._fix_text = _require("ftfy").fix_text
+        return self._fix_text
+
+    def _collapse(self, text: str) -> str:
+        """``regex`` ``\\s+`` -> one space, then strip (CLIP's whitespace_clean)."""
+        if self._unicode_space is None:
+            pattern = _require("regex").compile(r"\s+")
+            self._unicode_space = pattern.sub
+        return self._unicode_space(" ", text).strip()
+
+    def _clean_openai(self, text: str) -> list[str]:
+        text = self._ftfy()(text)
+        text = html.unescape(html.unescape(text)).strip()
+        text = self._collapse(text).lower()
+        return text.split(" ") if text else []
+
+    def _clean_webui_piece(self, text: str) -> list[str]:
+        if text.isascii() and _NEEDS_CLEANING.search(text) is None:
+            return text.lower().split()
+        text = self._collapse(self._ftfy()(text)).lower()
+        return text.split(" ") if text else []
+
+    def _encode_webui_general(self, text: str) -> list[int]:
+        # transformers splits the literal special tokens off first (case-sensitive) and cleans each piece
+        # on its own, so ftfy's "no HTML unescaping when the text contains '<'" rule applies per piece.
+        out: list[int] = []
+        cache = self._words
+        for index, piece in enumerate(_SPECIAL_SPLIT.split(text)):
+            if index % 2:
+                out.append(_SPECIAL_IDS[piece])
+                continue
+            for word in self._clean_webui_piece(piece):
+                ids = cache.get(word)
+                if ids is None:
+                    ids = self._encode_word(word)
+                out += ids
+        return out
+
+    # -- pre-tokens and BPE -----------------------------------------------------------------------------
+
+    def _encode_word(self, word: str) -> tuple[int, ...]:
+        """Ids of one whitespace-free, lowercased word (cached)."""
+        if word.isascii():
+            pieces = _ASCII_PRETOKEN.findall(word)
+        else:
+            if self._unicode_findall is None:
+                regex = _require("regex")
+                self._unicode_findall = regex.compile(_UNICODE_PRETOKEN, regex.IGNORECASE).findall
+            pieces = self._unicode_findall(word)
+        piece_cache = self._pieces
+        ids: list[int] = []
+        for piece in pieces:
+            piece_ids = piece_cache.get(piece)
+            if piece_ids is None:
+                piece_ids = self._bpe(piece)
+                if len(piece_cache) >= _CACHE_LIMIT:
+                    piece_cache.clear()
+                piece_cache[piece] = piece_ids
+            ids += piece_ids
+        result = tuple(ids)
+        if len(self._words) >= _CACHE_LIMIT:
+            self._words.clear()
+        self._words[word] = result
+        return result
+
+    def _bpe(self, piece: str) -> tuple[int, ...]:
+        """Byte-level BPE of one pre-token, lowest-ranked pair first, all its occurrences at once."""
+        special = _SPECIAL_IDS.get(piece)
+        if special is not None:
+            return (special,)
+        vocab = self.vocabulary
+        table = vocab.byte_table
+        symbols = [table[byte] for byte in piece.encode("utf-8")]
+        symbols[-1] += "</w>"
+        ranks = vocab.ranks
+        while len(symbols) > 1:
+            best_rank = MERGES_USED
+            best_at = -1
+            for at in range(len(symbols) - 1):
+                rank = ranks.get(symbols[at] + " " + symbols[at + 1], MERGES_USED)
+                if rank < best_rank:
+                    best_rank = rank
+                    best_at = at
+            if best_at < 0:
+                break
+            left, right = symbols[best_at], symbols[best_at + 1]
+            joined = left + right
+            merged: list[str] = symbols[:best_at]
+            at = best_at
+            end = len(symbols)
+            while at < end:
+                if at + 1 < end and symbols[at] == left and symbols[at + 1] == right:
+                    merged.append(joined)
+                    at += 2
+                else:
+                    merged.append(symbols[at])
+                    at += 1
+            symbols = merged
+        encoder = vocab.encoder
+        return tuple(encoder[symbol] for symbol in symbols)

@@ -1,0 +1,138 @@
+"""The tokenizer protocol and the ``naiprompt.tokenizers`` registry.
+
+Built-in names are ``"webui"`` (transformers 4.x slow ``CLIPTokenizer`` + ftfy, what AUTOMATIC1111 WebUI uses)
+and ``"openai"`` (OpenAI's original CLIP tokenizer). Other backends plug in either at run time with
+:func:`register_tokenizer` or from an installed package through the entry-point group
+``naiprompt.tokenizers``, e.g. in its ``pyproject.toml``::
+
+    [project.entry-points."naiprompt.tokenizers"]
+    mytok = "mypackage.tok:MyTokenizer"
+
+The entry point may name a tokenizer object or a zero-argument factory (a class, a function) returning one.
+
+Example:
+    >>> get_tokenizer("webui").encode("1girl")
+    [272, 1611]
+    >>> "openai" in tokenizer_names()
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from naiprompt._plugins import Registry
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Tokenizer",
+    "get_tokenizer",
+    "register_tokenizer",
+    "tokenizer_names",
+]
+
+#: Entry-point group scanned for third-party tokenizers.
+ENTRY_POINT_GROUP = "naiprompt.tokenizers"
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    """What a tokenizer backend provides.
+
+    ``encode`` returns the ids of a text without BOS/EOS and without truncation; ``bos_id``, ``eos_id``,
+    ``pad_id`` and ``comma_id`` are what the 75-token chunker needs (``comma_id`` is the standalone comma
+    the comma backtrack looks for).
+
+    Example:
+        >>> isinstance(get_tokenizer("webui"), Tokenizer)
+        True
+    """
+
+    name: str
+    bos_id: int
+    eos_id: int
+    pad_id: int
+    comma_id: int
+
+    def encode(self, text: str) -> list[int]:
+        """Ids of ``text`` without BOS/EOS.
+
+        Example:
+            >>> get_tokenizer("openai").encode("cat")
+            [2368]
+        """
+        ...
+
+
+def _check(name: str, obj: Any) -> Tokenizer:
+    if isinstance(obj, type) or (not isinstance(obj, Tokenizer) and callable(obj)):
+        obj = obj()  # a class or factory
+    if not isinstance(obj, Tokenizer):
+        raise TypeError(
+            f"tokenizer {name!r} is a {type(obj).__name__}, "
+            "which lacks name/bos_id/eos_id/pad_id/comma_id/encode"
+        )
+    return obj
+
+
+def _webui() -> Tokenizer:
+    from naiprompt.tokens.clip import ClipTokenizer
+
+    return ClipTokenizer("webui")
+
+
+def _openai() -> Tokenizer:
+    from naiprompt.tokens.clip import ClipTokenizer
+
+    return ClipTokenizer("openai")
+
+
+_REGISTRY: Registry[Tokenizer] = Registry(
+    ENTRY_POINT_GROUP,
+    kind="tokenizer",
+    builtins={
+        "webui": "naiprompt.tokens.registry:_webui",
+        "openai": "naiprompt.tokens.registry:_openai",
+    },
+    check=_check,
+)
+
+
+def get_tokenizer(name: str | Tokenizer = "webui") -> Tokenizer:
+    """The tokenizer registered as ``name`` (instances are created once and shared).
+
+    A :class:`Tokenizer` instance is returned unchanged, so APIs can accept either.
+
+    Example:
+        >>> get_tokenizer("webui") is get_tokenizer("webui")
+        True
+        >>> get_tokenizer("zzz")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        naiprompt._plugins.PluginError: no tokenizer named 'zzz' (known: ...)
+    """
+    if not isinstance(name, str):
+        return name
+    return _REGISTRY.get(name)
+
+
+def register_tokenizer(name: str, tokenizer: Any, *, replace: bool = False) -> None:
+    """Register a tokenizer (or a zero-argument factory of one) under ``name``.
+
+    Example:
+        >>> from naiprompt.tokens.clip import ClipTokenizer
+        >>> register_tokenizer("clip-openai-copy", ClipTokenizer("openai"), replace=True)
+        >>> get_tokenizer("clip-openai-copy").encode("cat")
+        [2368]
+    """
+    _REGISTRY.register(name, tokenizer, replace=replace)
+
+
+def tokenizer_names() -> list[str]:
+    """Names of the built-in, registered and installed tokenizers, sorted.
+
+    Example:
+        >>> {"webui", "openai"} <= set(tokenizer_names())
+        True
+    """
+    return _REGISTRY.names()

@@ -1,0 +1,217 @@
+"""Unit tests of the CLIP tokenizer backend: vocabulary, known ids, modes, caches, laziness, registry."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import subprocess
+import sys
+from importlib import metadata, resources
+
+import pytest
+
+from naiprompt.tokens import registry
+from naiprompt.tokens.api import tokenize
+from naiprompt.tokens.clip import (
+    BOS_ID,
+    COMMA_ID,
+    EOS_ID,
+    ClipTokenizer,
+    TokenizerDependencyError,
+    byte_symbols,
+    load_vocabulary,
+)
+
+# sha256 of the uncompressed shipped merges: the first 48,894 merges of OpenAI's bpe_simple_vocab_16e6.txt.gz
+# (whose gz sha256 is 924691ac...6804a), one per line, no header.
+MERGES_SHA256 = "d308b7377a8ceaa9707a21614fe8c831b9196e197b7aeb69833359362907af02"
+
+
+def test_vendored_merges_are_the_expected_file() -> None:
+    data = resources.files("naiprompt.tokens").joinpath("data", "clip_bpe_48894.txt.gz").read_bytes()
+    assert len(data) < 250_000
+    raw = gzip.decompress(data)
+    assert hashlib.sha256(raw).hexdigest() == MERGES_SHA256
+    lines = raw.decode("utf-8").split("\n")
+    assert lines[0] == "i n" and lines[48893] == "jeky ll</w>" and lines[48894] == ""
+
+
+def test_openai_licence_ships_next_to_the_data() -> None:
+    text = resources.files("naiprompt.tokens").joinpath("data", "LICENSE-OPENAI-CLIP").read_text("utf-8")
+    assert "Copyright (c) 2021 OpenAI" in text
+    assert "Permission is hereby granted, free of charge" in text
+
+
+def test_vocabulary_layout() -> None:
+    vocab = load_vocabulary()
+    assert len(vocab.decoder) == len(vocab.encoder) == 49408
+    assert vocab.decoder[:3] == ("!", '"', "#")
+    assert vocab.decoder[187] == "ÿ" and vocab.decoder[255] == "Ń" and vocab.decoder[256] == "!</w>"
+    assert vocab.decoder[512] == "in" and vocab.decoder[49405] == "jekyll</w>"
+    assert vocab.decoder[BOS_ID] == "<|startoftext|>" and vocab.decoder[EOS_ID] == "<|endoftext|>"
+    assert vocab.encoder[",</w>"] == COMMA_ID
+    assert vocab.ranks["i n"] == 0
+
+
+def test_byte_symbols_are_a_bijection() -> None:
+    table = byte_symbols()
+    assert len(set(table)) == 256
+    assert table[ord("!")] == "!" and table[0xAD] == "Ń" and table[ord(" ")] == "Ġ"
+    assert all(not symbol.isspace() for symbol in table)
+
+
+# Ids from ../shared/spec/tokenizer.md §3 (the "original" column) and §6 of webui.md.
+KNOWN = [
+    ("a photo of a cat", [320, 1125, 539, 320, 2368]),
+    ("girl’s", [1611, 568]),
+    ("ＡＢＣ，ｄｅｆ", [5334, 267, 11649]),
+    ("ﬁ", [3589]),
+    ("cafÃ©", [15304]),
+    ("a\x0bb", [3937]),
+    ("\x1b[31mred", [736]),
+    ("\x85", [959]),
+    ("&amp;", [261]),
+    ("ΟΔΟΣ", [138, 123, 138, 112, 138, 123, 139, 480]),
+    ("'ſ", [6, 129, 379]),
+    ("a\u0345b", [320, 321]),
+    ("e\u0301", [4166]),
+    ("<|endoftext|>", [49407]),
+    ("<|ENDOFTEXT|>", [49407]),
+    ("日本語", [39121, 44353, 34002, 508]),
+    ("a\u200bb", [320, 9844, 321]),
+    ("12345", [272, 273, 274, 275, 276]),
+    (",,", [8844]),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize(("text", "ids"), KNOWN)
+def test_known_ids_both_modes(text: str, ids: list[int]) -> None:
+    pytest.importorskip("regex")
+    pytest.importorskip("ftfy")
+    assert tokenize(text) == ids
+    assert tokenize(text, mode="openai") == ids
+
+
+def test_modes_differ_only_on_html_details() -> None:
+    pytest.importorskip("ftfy")
+    # ftfy skips unescaping when the text contains "<"; only the original unescapes again.
+    assert tokenize("a < b &amp;", mode="webui") == [320, 283, 321, 261, 6259, 282]
+    assert tokenize("a < b &amp;", mode="openai") == [320, 283, 321, 261]
+    assert tokenize("&lt", mode="webui") == [261, 3333]
+    assert tokenize("&lt", mode="openai") == [283]
+
+
+def test_special_tokens_split_first_in_webui_mode() -> None:
+    pytest.importorskip("ftfy")
+    assert tokenize(",<|endoftext|>x") == [267, 49407, 343]
+    # OpenAI's pattern sees ",<|" as one punctuation run instead.
+    assert tokenize(",<|endoftext|>x", mode="openai") == [11, 27, 347, 40786, 4160, 91, 285, 343]
+
+
+def test_unknown_mode() -> None:
+    with pytest.raises(ValueError, match="unknown CLIP tokenizer mode"):
+        ClipTokenizer("hf")  # type: ignore[arg-type]
+
+
+def test_decode_and_token_strings() -> None:
+    tok = ClipTokenizer()
+    ids = tok.encode("Long_Hair, 1girl")
+    assert tok.token_strings(ids) == ["long</w>", "_</w>", "hair</w>", ",</w>", "1</w>", "girl</w>"]
+    assert tok.decode(ids) == "long _ hair , 1 girl"
+    assert tok.decode(tok.encode("日本")) == "日本"
+
+
+def test_caches_do_not_change_results() -> None:
+    tok = ClipTokenizer()
+    first = tok.encode("masterpiece, best quality, looking at viewer")
+    assert tok.encode("masterpiece, best quality, looking at viewer") == first
+    tok.clear_cache()
+    assert tok.encode("masterpiece, best quality, looking at viewer") == first
+    assert tok.count("masterpiece, best quality, looking at viewer") == len(first)
+    assert tok.encode_batch(["cat", "dog"]) == [[2368], [1929]]
+
+
+def test_cache_limit_bounds_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    from naiprompt.tokens import clip
+
+    monkeypatch.setattr(clip, "_CACHE_LIMIT", 8)
+    tok = ClipTokenizer()
+    words = [f"w{i}x" for i in range(50)]
+    assert tok.encode(" ".join(words)) == ClipTokenizer().encode(" ".join(words))
+    assert len(tok._words) <= 8 and len(tok._pieces) <= 8
+
+
+def test_plain_ascii_needs_neither_regex_nor_ftfy() -> None:
+    code = (
+        "import sys\n"
+        "from naiprompt.tokens.api import count_tokens, tokenize\n"
+        "from naiprompt.tokens.clip import ClipTokenizer\n"
+        "ids = tokenize('long_hair, 1girl\\n(smile:1.2)')\n"
+        "assert ids == [1538, 318, 2225, 267, 272, 1611, 263, 3490, 281, 272, 269, 273, 264], ids\n"
+        "print(sorted(m for m in ('regex', 'ftfy', 'torch', 'transformers') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_missing_extra_is_named() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['ftfy'] = None\n"
+        "sys.modules['regex'] = None\n"
+        "from naiprompt.tokens.clip import ClipTokenizer, TokenizerDependencyError\n"
+        "tok = ClipTokenizer()\n"
+        "assert tok.encode('plain ascii') == [10709, 12753, 328]\n"
+        "try:\n"
+        "    tok.encode('café')\n"
+        "except TokenizerDependencyError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "naiprompt[tokens]" in out.stdout
+    assert issubclass(TokenizerDependencyError, ImportError)
+
+
+def test_registry_builtins_and_protocol() -> None:
+    webui = registry.get_tokenizer("webui")
+    assert isinstance(webui, registry.Tokenizer)
+    assert registry.get_tokenizer(webui) is webui
+    assert {"webui", "openai"} <= set(registry.tokenizer_names())
+    assert registry.get_tokenizer("openai").name == "openai"
+
+
+def test_register_runtime_tokenizer() -> None:
+    class Letters:
+        name = "letters"
+        bos_id, eos_id, pad_id, comma_id = 1, 2, 0, 3
+
+        def encode(self, text: str) -> list[int]:
+            return [3 if c == "," else 10 + ord(c) for c in text if not c.isspace()]
+
+    registry.register_tokenizer("letters-test", Letters, replace=True)
+    assert tokenize("a,b", mode="letters-test") == [107, 3, 108]
+    from naiprompt._plugins import PluginError
+
+    with pytest.raises(PluginError):
+        registry.register_tokenizer("bad-test", 42, replace=True)
+
+
+def test_entry_point_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    from naiprompt import _plugins
+
+    fake = metadata.EntryPoint(
+        name="clip-via-plugin", value="naiprompt.tokens.clip:ClipTokenizer", group=registry.ENTRY_POINT_GROUP
+    )
+
+    def entry_points(group: str) -> list[metadata.EntryPoint]:
+        return [fake] if group == registry.ENTRY_POINT_GROUP else []
+
+    monkeypatch.setattr(_plugins, "_entry_points", entry_points)
+    registry._REGISTRY.refresh()
+    try:
+        assert "clip-via-plugin" in registry.tokenizer_names()
+        assert tokenize("1girl", mode="clip-via-plugin") == [272, 1611]
+    finally:
+        monkeypatch.undo()
+        registry._REGISTRY.refresh()

@@ -1,0 +1,138 @@
+"""The top-level functions: parse, render, convert, attention, detect.
+
+Example:
+    >>> from naiprompt.api import parse, render
+    >>> render(parse("((masterpiece)), [blurry]"))
+    '((masterpiece)), [blurry]'
+"""
+
+from __future__ import annotations
+
+import re
+
+from naiprompt.ast import Prompt
+from naiprompt.dialects import Dialect, get_dialect
+from naiprompt.errors import ErrorLevel
+
+
+def parse(text: str, dialect: str | Dialect = "webui", *, strict: bool = False) -> Prompt:
+    """Parse ``text`` written in ``dialect`` into a :class:`~naiprompt.ast.Prompt`.
+
+    Lenient by default: it never raises, keeps every character, and reads
+    unbalanced brackets the way the UI does (an unclosed opener runs to the end,
+    a stray closer is text). ``strict=True`` raises
+    :class:`~naiprompt.errors.PromptSyntaxError` instead.
+
+    Example:
+        >>> parse("{a}", "nai").body[0].weight
+        1.05
+        >>> parse("(a:1.2.3)", strict=True)
+        Traceback (most recent call last):
+        ...
+        naiprompt.errors.PromptSyntaxError: unexpected ')' at line 1, column 9:
+        (a:1.2.3)
+                ^
+    """
+    return get_dialect(dialect).parse(text, strict=strict)
+
+
+def render(prompt: Prompt, dialect: str | Dialect | None = None, *, errors: ErrorLevel | str = "warn") -> str:
+    """Print ``prompt`` in ``dialect`` (default: the dialect it was parsed with).
+
+    ``render(parse(s, d), d) == s`` for every string ``s``: spelling, spacing and
+    bracket style survive. Printing in another dialect converts.
+
+    Example:
+        >>> render(parse("{{a}}", "nai"))
+        '{{a}}'
+        >>> render(parse("{{a}}", "nai"), "webui")
+        '((a:1.05):1.05)'
+    """
+    target = get_dialect(dialect if dialect is not None else prompt.dialect)
+    return target.render(prompt, errors=ErrorLevel(errors))
+
+
+def convert(
+    text: str,
+    read: str | Dialect,
+    write: str | Dialect,
+    *,
+    errors: ErrorLevel | str = "warn",
+    decimals: int = 4,
+) -> str:
+    """Parse ``text`` as ``read`` and print it as ``write``, mapping weights by value.
+
+    NovelAI ``{x}`` becomes ``(x:1.05)`` in WebUI; WebUI ``(x:1.21)`` becomes
+    ``{{{{x}}}}`` (nearest power of 1.05) in ``nai`` and ``1.21::x::`` in
+    ``nai4``. What the target cannot express goes through ``errors``:
+    ``"raise"`` (:class:`~naiprompt.errors.ConversionError`), ``"warn"``
+    (a :class:`~naiprompt.errors.PromptWarning` and best-effort output) or
+    ``"ignore"``. Weights are printed in plain decimal, at most ``decimals`` places.
+
+    Example:
+        >>> convert("{{{{x}}}}, (y)", "nai", "webui")
+        '(x:1.2155), (y)'
+        >>> convert("(x:1.21), ganyu \\\\(genshin impact\\\\)", "webui", "nai")
+        '{{{{x}}}}, ganyu (genshin impact)'
+    """
+    source = get_dialect(read)
+    target = get_dialect(write)
+    tree = source.parse(text)
+    if target is source:
+        return target.render(tree, errors=ErrorLevel(errors))
+    render_with_decimals = getattr(target, "render")
+    try:
+        out: str = render_with_decimals(tree, errors=ErrorLevel(errors), decimals=decimals)
+    except TypeError:  # a plugin dialect whose render() takes no decimals
+        out = target.render(tree, errors=ErrorLevel(errors))
+    return out
+
+
+def attention(text_or_prompt: str | Prompt, dialect: str | Dialect | None = None) -> list[tuple[str, float]]:
+    """The flat weighted text runs ``[(text, weight), ...]`` of a prompt.
+
+    For ``webui`` this is WebUI's ``parse_prompt_attention`` exactly: the same
+    strings, the same float weights bit for bit, equal-weight runs merged,
+    ``BREAK`` as ``("BREAK", -1.0)``. For ``nai``/``nai4`` the same shape with
+    NovelAI's weights. A tree uses the dialect it was parsed with unless
+    ``dialect`` says otherwise.
+
+    Example:
+        >>> attention("a (b) [c]")
+        [('a ', 1.0), ('b', 1.1), (' ', 1.0), ('c', 0.9090909090909091)]
+        >>> attention("{a}", "nai")
+        [('a', 1.05)]
+    """
+    if dialect is None:
+        dialect = text_or_prompt.dialect if isinstance(text_or_prompt, Prompt) else "webui"
+    return get_dialect(dialect).attention(text_or_prompt)
+
+
+_NUMERIC = re.compile(r"(?:^|,)\s*-?(?:\d+\.?\d*|\.\d+)::")
+_WEBUI_STRONG = re.compile(r"<\w+:[^>]+>|\bAND\b|\bBREAK\b|\\[()]|\[[^\[\]|:]*\|[^\[\]]*\]|:\s*\d*\.?\d+\s*\]")
+_WEBUI_WEIGHT = re.compile(r":\s*[+-]?[.\d]+\s*\)")
+
+
+def detect(text: str) -> str:
+    """Guess the dialect a prompt is written in: ``"webui"``, ``"nai"`` or ``"nai4"``.
+
+    ``w::x::`` at the start of a tag means NovelAI V4; curly braces without
+    stronger WebUI evidence (extra networks, AND, BREAK, escapes, prompt
+    editing) mean NovelAI; anything else is WebUI.
+
+    Example:
+        >>> detect("{masterpiece}, 1girl, [bad hands]")
+        'nai'
+        >>> detect("1girl, -1::hat::, 2::smile::")
+        'nai4'
+        >>> detect("(masterpiece:1.2), <lora:ink:0.8>")
+        'webui'
+    """
+    if _NUMERIC.search(text) and "::" in text:
+        return "nai4"
+    braces = text.count("{")
+    if not braces:
+        return "webui"
+    strong = len(_WEBUI_STRONG.findall(text))
+    weights = len(_WEBUI_WEIGHT.findall(text))
+    return "nai" if braces > 2 * strong + weights else "webui"

@@ -1,0 +1,454 @@
+"""The ``nai`` (NovelAI V1-V3) and ``nai4`` (NovelAI V4 numeric emphasis) dialects.
+
+``{x}`` x1.05, ``[x]`` /1.05, nesting multiplies; round brackets, backslashes
+and colons are plain text. ``nai4`` adds ``w::text::``. Grammars:
+``grammars/nai.lark`` and ``grammars/nai4.lark``.
+
+Example:
+    >>> from naiprompt.dialects.nai import NovelAI, NovelAIV4
+    >>> NovelAI().attention("{{a}}, [b]")
+    [('a', 1.1025), (', ', 1.0), ('b', 0.9523809523809523)]
+    >>> NovelAIV4().attention("1girl, 2::{smile}::")
+    [('1girl, ', 1.0), ('smile', 2.1)]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import ClassVar
+
+import lark
+
+from naiprompt.ast import (
+    Alternate,
+    And,
+    Break,
+    Emphasis,
+    Network,
+    Node,
+    Prompt,
+    Schedule,
+    SubpromptWeight,
+    Text,
+)
+from naiprompt.dialects import Dialect
+from naiprompt.dialects._build import Range, TreeBuilder
+from naiprompt.dialects._print import Printer, flatten, mark_omissions
+from naiprompt.errors import ErrorLevel, PromptSyntaxError
+from naiprompt.grammar import lark_parser, scanner, tokens
+from naiprompt.weights import NAI_STEP, format_number, nearest_power, power
+
+BRACE = NAI_STEP
+BRACKET = 1 / NAI_STEP
+#: How far the nearest bracket form may be from a weight before it is reported as lossy.
+TOLERANCE = 0.005
+
+_TAG_END = re.compile(r",\s*$")
+
+
+def _number_of(lexeme: str) -> tuple[str, float]:
+    """Leading whitespace and weight of a ``WEIGHT_OPEN`` lexeme like ``' 1.5::'``."""
+    body = lexeme[:-2]
+    stripped = body.lstrip()
+    return body[: len(body) - len(stripped)], float(stripped)
+
+
+class NovelAI(Dialect):
+    """NovelAI V1-V3 brackets: ``{x}`` x1.05, ``[x]`` /1.05.
+
+    Example:
+        >>> from naiprompt.dialects import get_dialect
+        >>> nai = get_dialect("nai")
+        >>> nai.render(nai.parse("{a [b}"))
+        '{a [b}'
+    """
+
+    name: ClassVar[str] = "nai"
+    bracket_weight: ClassVar[float] = BRACE
+    numeric: ClassVar[bool] = False
+
+    # -- attention -------------------------------------------------------------------------
+    def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
+        """NovelAI's weighted runs: brackets multiply innermost first, numeric weights last.
+
+        Unclosed openers run to the end, stray closers are text, equal
+        neighbours merge (the same rules as WebUI, with NovelAI's factors).
+
+        Example:
+            >>> NovelAI().attention("[[bad]]")
+            [('bad', 0.9070294784580498)]
+        """
+        text = prompt if isinstance(prompt, str) else self.render(prompt)
+        texts: list[str] = []
+        weights: list[float] = []
+        numerics: list[float] = []
+        braces: list[int] = []
+        brackets: list[int] = []
+        pending: list[str] = []
+        numeric = 1.0
+        numeric_open = False
+        at_tag_start = True
+        for match in scanner(self.name).finditer(text):
+            kind = match.lastgroup
+            value = match.group()
+            if kind == "WEIGHT_OPEN" and not at_tag_start:
+                pending.append(value[:-2])
+                kind, value = "WEIGHT_END", "::"
+            if kind in ("TEXT", "COLON", "COMMA"):
+                pending.append(value)
+                if kind == "COMMA":
+                    at_tag_start = True
+                elif at_tag_start and value.strip():
+                    at_tag_start = False
+                continue
+            if kind == "WEIGHT_END" and not numeric_open:
+                pending.append(value)
+                at_tag_start = False
+                continue
+            if pending:
+                texts.append("".join(pending))
+                weights.append(1.0)
+                numerics.append(numeric)
+                pending = []
+            at_tag_start = False
+            if kind == "LBRACE":
+                braces.append(len(texts))
+            elif kind == "LSQB":
+                brackets.append(len(texts))
+            elif kind == "RBRACE" and braces:
+                _multiply(weights, braces.pop(), BRACE)
+            elif kind == "RSQB" and brackets:
+                _multiply(weights, brackets.pop(), BRACKET)
+            elif kind == "WEIGHT_OPEN":
+                numeric = _number_of(value)[1]
+                numeric_open = True
+                lead = _number_of(value)[0]
+                if lead:
+                    texts.append(lead)
+                    weights.append(1.0)
+                    numerics.append(1.0 if not numerics else numerics[-1])
+            elif kind == "WEIGHT_END":
+                numeric, numeric_open = 1.0, False
+            else:  # a closer with nothing to close
+                texts.append(value)
+                weights.append(1.0)
+                numerics.append(numeric)
+        if pending:
+            texts.append("".join(pending))
+            weights.append(1.0)
+            numerics.append(numeric)
+        for start in braces:
+            _multiply(weights, start, BRACE)
+        for start in brackets:
+            _multiply(weights, start, BRACKET)
+        if not texts:
+            return [("", 1.0)]
+        merged: list[tuple[str, float]] = []
+        for text_run, weight, factor in zip(texts, weights, numerics):
+            final = weight * factor if factor != 1.0 else weight
+            if merged and merged[-1][1] == final:
+                merged[-1] = (merged[-1][0] + text_run, final)
+            else:
+                merged.append((text_run, final))
+        return merged
+
+    # -- parsing ---------------------------------------------------------------------------
+    def parse(self, text: str, *, strict: bool = False) -> Prompt:
+        """Parse NovelAI text; lenient unless ``strict``.
+
+        Example:
+            >>> NovelAI().parse("{a").body[0].closed
+            False
+        """
+        if strict:
+            self._strict_check(text)
+        builder = TreeBuilder({"brace": BRACE, "bracket": BRACKET}, {"brace": "brace", "bracket": "bracket"})
+        problems: list[tuple[int, str]] = []
+        at_tag_start = True
+        for typ, value, pos in tokens(self.name, text):
+            end = pos + len(value)
+            if typ == "WEIGHT_OPEN" and not at_tag_start:
+                builder.text(value[:-2], value[:-2], pos, end - 2)
+                typ, value, pos = "WEIGHT_END", "::", end - 2
+            if typ in ("TEXT", "COLON", "COMMA"):
+                builder.text(value, value, pos, end)
+                if typ == "COMMA":
+                    at_tag_start = True
+                elif value.strip():
+                    at_tag_start = False
+                continue
+            at_tag_start = False
+            if typ == "LBRACE":
+                builder.open("brace", pos)
+            elif typ == "LSQB":
+                builder.open("bracket", pos)
+            elif typ == "RBRACE":
+                if not builder.close("brace", BRACE, "brace", pos, end):
+                    problems.append((pos, "'}' closes nothing"))
+                    builder.text(value, value, pos, end)
+            elif typ == "RSQB":
+                if not builder.close("bracket", BRACKET, "bracket", pos, end):
+                    problems.append((pos, "']' closes nothing"))
+                    builder.text(value, value, pos, end)
+            elif typ == "WEIGHT_OPEN":
+                lead, weight = _number_of(value)
+                if lead:
+                    builder.text(lead, lead, pos, pos + len(lead))
+                current = builder.find("numeric")
+                if current is not None:
+                    problems.append((pos, "numeric weights do not nest"))
+                    builder.close("numeric", current.weight or 1.0, "numeric", pos, pos, closed=False)
+                rng = Range("numeric", weight, "numeric")
+                rng.raw_weight = value[len(lead) : -2]
+                builder.open("numeric", pos + len(lead), rng)
+            elif typ == "WEIGHT_END":
+                current = builder.find("numeric")
+                if current is None or not builder.close("numeric", current.weight or 1.0, "numeric", pos, end):
+                    builder.text(value, value, pos, end)
+        body = builder.finish(len(text))
+        if strict and problems:
+            position, reason = problems[0]
+            raise PromptSyntaxError(reason, text, position)
+        notes = tuple(f"{reason} (position {position})" for position, reason in problems)
+        return Prompt(body=body, dialect=self.name, source=text, warnings=notes)
+
+    def _strict_check(self, text: str) -> None:
+        try:
+            lark_parser(self.name).parse(text)
+        except lark.exceptions.UnexpectedToken as exc:
+            token = exc.token
+            if token.type == "$END":
+                raise PromptSyntaxError("unclosed bracket", text, self._last_unclosed(text)) from None
+            position = token.start_pos if token.start_pos is not None else len(text)
+            raise PromptSyntaxError(f"unexpected {str(token).strip()!r}", text, position) from None
+        except lark.exceptions.UnexpectedInput as exc:  # pragma: no cover - TEXT matches everything
+            raise PromptSyntaxError("unexpected character", text, exc.pos_in_stream or 0) from None
+
+    def _last_unclosed(self, text: str) -> int:
+        stack: list[int] = []
+        for typ, value, pos in tokens(self.name, text):
+            if typ in ("LBRACE", "LSQB"):
+                stack.append(pos)
+            elif typ == "WEIGHT_OPEN":
+                stack.append(pos + len(value) - len(value.lstrip()))
+            elif typ in ("RBRACE", "RSQB", "WEIGHT_END") and stack:
+                stack.pop()
+        return stack[-1] if stack else len(text)
+
+    # -- printing --------------------------------------------------------------------------
+    def render(
+        self, prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN, decimals: int | None = None
+    ) -> str:
+        """Print ``prompt`` in NovelAI syntax.
+
+        Example:
+            >>> import naiprompt
+            >>> NovelAI().render(naiprompt.parse("(a:1.21)"))
+            '{{{{a}}}}'
+        """
+        return NovelAIPrinter(errors=errors, numeric=self.numeric, dialect=self.name, decimals=decimals).print(
+            prompt
+        )
+
+
+class NovelAIV4(NovelAI):
+    """NovelAI V4: the V1-V3 brackets plus ``w::text::`` numeric emphasis.
+
+    Example:
+        >>> import naiprompt
+        >>> naiprompt.convert("(x:1.21)", "webui", "nai4")
+        '1.21::x::'
+    """
+
+    name: ClassVar[str] = "nai4"
+    numeric: ClassVar[bool] = True
+
+
+def _multiply(weights: list[float], start: int, factor: float) -> None:
+    for index in range(start, len(weights)):
+        weights[index] *= factor
+
+
+def _exact_power(weight: float) -> int | None:
+    if not (weight > 0 and math.isfinite(weight)):
+        return None
+    n = nearest_power(weight, BRACE)
+    return n if math.isclose(power(BRACE, n), weight, rel_tol=1e-9) else None
+
+
+class NovelAIPrinter(Printer):
+    """Prints the AST in NovelAI syntax (``numeric`` adds V4's ``w::x::``).
+
+    Example:
+        >>> import naiprompt
+        >>> NovelAIPrinter().print(naiprompt.parse("[a] (b)"))
+        '[[a]] {{b}}'
+    """
+
+    dialect = "nai"
+
+    def __init__(
+        self,
+        *,
+        errors: ErrorLevel | str = ErrorLevel.WARN,
+        source: Prompt | None = None,
+        numeric: bool = False,
+        dialect: str = "nai",
+        decimals: int | None = None,
+    ) -> None:
+        super().__init__(errors=errors, source=source)
+        self.numeric = numeric
+        self.dialect = dialect
+        self.decimals = 4 if decimals is None else decimals
+
+    def print(self, prompt: Prompt) -> str:
+        """Return ``prompt`` as NovelAI text.
+
+        Example:
+            >>> import naiprompt
+            >>> NovelAIPrinter().print(naiprompt.parse("{a}", "nai"))
+            '{a}'
+        """
+        self.source = self.source or prompt
+        same = prompt.dialect == self.dialect
+        events = flatten(prompt.body)
+        if same:
+            mark_omissions(
+                events,
+                lambda node: node.notation == "numeric" or node.weight in (BRACE, BRACKET),
+                lambda node, nxt: node.notation == "numeric" and nxt.notation == "numeric",
+            )
+        out: list[str] = []
+        closers: dict[int, str] = {}
+        open_counts = {"{": 0, "[": 0}
+        pending: dict[str, int] = {}
+        numeric_depth = 0
+        # Schedules and alternations keep one part: [node, part kept, part being printed].
+        groups: list[list[object]] = []
+        for event in events:
+            node = event.node
+            if event.kind in ("gopen", "gsep", "gclose"):
+                self._group(event.kind, node, groups)
+                continue
+            if any(keep != current for _, keep, current in groups):
+                continue
+            if event.kind == "text":
+                assert isinstance(node, Text)
+                out.append(self._text(node, same, open_counts))
+            elif event.kind == "open":
+                assert isinstance(node, Emphasis)
+                opener, closer = self._spelling(node, same, out, numeric_depth)
+                closers[id(node)] = closer
+                if closer == "::":
+                    numeric_depth += 1
+                key = closer
+                if not node.opened and pending.get(key):
+                    pending[key] -= 1
+                    continue
+                for ch in opener:
+                    if ch in open_counts:
+                        open_counts[ch] += 1
+                out.append(opener)
+            elif event.kind == "close":
+                assert isinstance(node, Emphasis)
+                closer = closers.pop(id(node))
+                if closer == "::":
+                    numeric_depth -= 1
+                if event.omit:
+                    pending[closer] = pending.get(closer, 0) + 1
+                    continue
+                for ch in closer:
+                    if ch == "}":
+                        open_counts["{"] -= 1
+                    elif ch == "]":
+                        open_counts["["] -= 1
+                out.append(closer)
+            else:
+                out.append(self._other(event.kind, node, event.index))
+        return "".join(out)
+
+    def _text(self, node: Text, same: bool, open_counts: dict[str, int]) -> str:
+        value = node.value
+        if same and node.raw is not None and node.raw == value:
+            stray = ("}" in value and open_counts["{"]) or ("]" in value and open_counts["["])
+            if not stray:
+                return value
+        if any(ch in value for ch in "{}[]"):
+            self.unsupported("literal bracket", f"NovelAI cannot write a literal bracket in {value!r}", node)
+        return value
+
+    def _spelling(self, node: Emphasis, same: bool, out: list[str], numeric_depth: int) -> tuple[str, str]:
+        weight = node.weight
+        if same and node.notation == "brace" and weight == BRACE:
+            return "{", "}"
+        if same and node.notation == "bracket" and weight == BRACKET:
+            return "[", "]"
+        if same and node.notation == "numeric" and self.numeric:
+            raw = node.raw_weight
+            number = raw if raw is not None and _float_or_none(raw) == weight else format_number(weight)
+            return f"{number}::", "::"
+        exact = _exact_power(weight)
+        if exact is not None:
+            return _brackets(exact)
+        at_tag_start = not out or bool(_TAG_END.search("".join(out[-2:]))) or "".join(out).strip() == ""
+        if self.numeric and numeric_depth == 0 and at_tag_start and math.isfinite(weight):
+            return f"{format_number(weight, self.decimals)}::", "::"
+        if not (weight > 0 and math.isfinite(weight)):
+            self.unsupported("weight", f"NovelAI brackets cannot express weight {weight!r}", node)
+            return "", ""
+        n = nearest_power(weight, BRACE)
+        achieved = power(BRACE, n)
+        if abs(achieved / weight - 1) > TOLERANCE:
+            where = " here (numeric weights open only at the start of a tag)" if self.numeric else ""
+            self.unsupported(
+                "weight",
+                f"weight {format_number(weight, 4)} has no close bracket form{where}; "
+                f"using 1.05^{n} = {format_number(achieved, 4)}",
+                node,
+            )
+        return _brackets(n)
+
+    def _group(self, kind: str, node: Node, groups: list[list[object]]) -> None:
+        if kind == "gopen":
+            if isinstance(node, Schedule):
+                keep = 0 if node.before else (1 if node.before is not None else 0)
+                self.unsupported("prompt editing", "NovelAI has no prompt editing; keeping one branch", node)
+            else:
+                keep = 0
+                self.unsupported("alternation", "NovelAI has no alternation; keeping the first option", node)
+            if any(k != c for _, k, c in groups):
+                keep = -1  # inside a dropped part: print nothing
+            groups.append([node, keep, 0])
+        elif kind == "gsep":
+            groups[-1][2] = int(groups[-1][2]) + 1  # type: ignore[call-overload]
+        else:
+            groups.pop()
+
+    def _other(self, kind: str, node: Node, index: int) -> str:
+        if isinstance(node, Break):
+            self.unsupported("BREAK", "NovelAI has no BREAK; it is dropped", node)
+            return ", "
+        if isinstance(node, And):
+            self.unsupported("AND", "NovelAI has no AND; the subprompts are joined", node)
+            return ", "
+        if isinstance(node, SubpromptWeight):
+            self.unsupported("AND weight", f"NovelAI has no subprompt weight (:{node.weight})", node)
+            return ""
+        if isinstance(node, Network):
+            self.unsupported("extra network", f"NovelAI has no extra networks (<{node.name}:...>)", node)
+            return ""
+        raise TypeError(f"cannot print {type(node).__name__} in {self.dialect}")  # pragma: no cover
+
+
+def _brackets(n: int) -> tuple[str, str]:
+    if n >= 0:
+        return "{" * n, "}" * n
+    return "[" * -n, "]" * -n
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None

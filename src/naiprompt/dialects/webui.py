@@ -1,0 +1,645 @@
+"""The ``webui`` dialect: AUTOMATIC1111 stable-diffusion-webui (v1.10.1) prompts.
+
+Syntax: ``(x)`` x1.1, ``[x]`` /1.1, ``(x:w)``, escapes ``\\( \\) \\[ \\] \\\\``,
+``BREAK``, prompt editing ``[a:b:N]``, alternation ``[a|b]``, ``AND`` with a
+trailing ``:w``, extra networks ``<name:args>``. The grammar is
+``grammars/webui.lark``.
+
+Example:
+    >>> from naiprompt.dialects.webui import WebUI
+    >>> WebUI().attention("a (b:1.5) [c]")
+    [('a ', 1.0), ('b', 1.5), (' ', 1.0), ('c', 0.9090909090909091)]
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import ClassVar
+
+import lark
+from lark.lexer import Token as LarkToken
+
+from naiprompt.ast import (
+    Alternate,
+    And,
+    Break,
+    Emphasis,
+    Network,
+    Node,
+    Prompt,
+    Schedule,
+    Span,
+    SubpromptWeight,
+    Text,
+)
+from naiprompt.dialects import Dialect
+from naiprompt.dialects._build import TreeBuilder
+from naiprompt.dialects._print import Event, Printer, flatten, mark_omissions
+from naiprompt.editing import Group, analyze, editing_tokens
+from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
+from naiprompt.grammar import lark_parser, scanner, tokens
+from naiprompt.weights import format_number
+
+ROUND = 1.1
+SQUARE = 1 / 1.1
+
+Token = tuple[str, str, int]
+
+# Terminals of the other layers, which WebUI's emphasis parser does not know:
+# it sees "<lora:x:1>" and "[a:b:5]" as brackets and text.
+_ATTENTION_EXCLUDE = frozenset({"NETWORK", "SCHEDULE_WHEN", "SUBPROMPT_WEIGHT"})
+_BREAK = re.compile(r"\s*\bBREAK\b\s*")
+_WORDS = re.compile(r"\bAND\b|\s*\bBREAK\b\s*")
+_TEXTLIKE = frozenset({"TEXT", "COLON", "PIPE", "LT"})
+
+
+# -- attention ------------------------------------------------------------------------------
+def attention(text: str) -> list[tuple[str, float]]:
+    """WebUI's ``parse_prompt_attention``: flat ``(text, weight)`` runs, bit for bit.
+
+    Nesting multiplies innermost first; unclosed brackets run to the end; equal
+    neighbours merge; ``BREAK`` gives ``("BREAK", -1.0)``. Where WebUI itself
+    fails (``(a:1.2.3)``) the number is kept as text and a
+    :class:`~naiprompt.errors.PromptWarning` is issued.
+
+    Example:
+        >>> attention("((a))")
+        [('a', 1.2100000000000002)]
+        >>> attention("a BREAK b")
+        [('a', 1.0), ('BREAK', -1.0), ('b', 1.0)]
+    """
+    texts: list[str] = []
+    weights: list[float] = []
+    round_stack: list[int] = []
+    square_stack: list[int] = []
+    pending: list[str] = []
+    has_pending = False
+
+    for match in scanner("webui", _ATTENTION_EXCLUDE).finditer(text):
+        kind = match.lastgroup
+        if kind in _TEXTLIKE:
+            value = match.group()
+            if kind == "TEXT" and "BREAK" in value:
+                parts = _BREAK.split(value)
+                if len(parts) > 1:
+                    pending.append(parts[0])
+                    texts.append("".join(pending))
+                    weights.append(1.0)
+                    for part in parts[1:-1]:
+                        texts.extend(("BREAK", part))
+                        weights.extend((-1.0, 1.0))
+                    texts.append("BREAK")
+                    weights.append(-1.0)
+                    pending = [parts[-1]]
+                    has_pending = True
+                    continue
+            pending.append(value)
+            has_pending = True
+            continue
+        if kind == "ESCAPE":
+            pending.append(match.group()[1])
+            has_pending = True
+            continue
+        if kind == "BACKSLASH":
+            has_pending = True  # WebUI keeps an empty run for a lone backslash
+            continue
+        # A bracket: finish the pending run first, as WebUI appends runs eagerly.
+        if has_pending:
+            texts.append("".join(pending))
+            weights.append(1.0)
+            pending = []
+            has_pending = False
+        if kind == "LPAR":
+            round_stack.append(len(texts))
+        elif kind == "LSQB":
+            square_stack.append(len(texts))
+        elif kind == "RPAR" and round_stack:
+            _multiply(weights, round_stack.pop(), ROUND)
+        elif kind == "RSQB" and square_stack:
+            _multiply(weights, square_stack.pop(), SQUARE)
+        elif kind == "WEIGHT_CLOSE" and round_stack:
+            lexeme = match.group()
+            number = _weight_number(lexeme)
+            if number is None:
+                _warn_weight(text, match.start(), lexeme)
+                texts.append(lexeme[:-1])
+                weights.append(1.0)
+                _multiply(weights, round_stack.pop(), ROUND)
+            else:
+                _multiply(weights, round_stack.pop(), number)
+        else:  # a closer with nothing to close, or a weight outside brackets: text
+            texts.append(match.group())
+            weights.append(1.0)
+    if has_pending:
+        texts.append("".join(pending))
+        weights.append(1.0)
+    for start in round_stack:
+        _multiply(weights, start, ROUND)
+    for start in square_stack:
+        _multiply(weights, start, SQUARE)
+    if not texts:
+        return [("", 1.0)]
+    return _merge(texts, weights)
+
+
+def _multiply(weights: list[float], start: int, factor: float) -> None:
+    for index in range(start, len(weights)):
+        weights[index] *= factor
+
+
+def _merge(texts: list[str], weights: list[float]) -> list[tuple[str, float]]:
+    out_texts = [texts[0]]
+    out_weights = [weights[0]]
+    for text, weight in zip(texts[1:], weights[1:]):
+        if weight == out_weights[-1]:
+            out_texts[-1] += text
+        else:
+            out_texts.append(text)
+            out_weights.append(weight)
+    return list(zip(out_texts, out_weights))
+
+
+def _weight_number(lexeme: str) -> float | None:
+    try:
+        return float(lexeme[1:-1].strip())
+    except ValueError:
+        return None
+
+
+def _warn_weight(text: str, position: int, lexeme: str) -> None:
+    warnings.warn(
+        f"WebUI cannot read the weight {lexeme[:-1]!r} at position {position}; kept as text",
+        PromptWarning,
+        stacklevel=3,
+    )
+
+
+# -- lexing for the tree -------------------------------------------------------------------
+def lex(text: str) -> list[Token]:
+    """WebUI tokens with the words ``AND`` and ``BREAK`` split out of text runs.
+
+    Example:
+        >>> [t[0] for t in lex("a AND b BREAK c")]
+        ['TEXT', 'AND', 'TEXT', 'BREAK', 'TEXT']
+    """
+    out: list[Token] = []
+    for typ, value, pos in tokens("webui", text):
+        if typ != "TEXT" or ("AND" not in value and "BREAK" not in value):
+            out.append((typ, value, pos))
+            continue
+        last = 0
+        for match in _WORDS.finditer(value):
+            if match.start() > last:
+                out.append(("TEXT", value[last : match.start()], pos + last))
+            word = "AND" if match.group() == "AND" else "BREAK"
+            out.append((word, match.group(), pos + match.start()))
+            last = match.end()
+        if last < len(value):
+            out.append(("TEXT", value[last:], pos + last))
+    return out
+
+
+def _split_subprompts(toks: list[Token]) -> Iterator[tuple[list[Token], Token | None]]:
+    current: list[Token] = []
+    for token in toks:
+        if token[0] == "AND":
+            yield current, token
+            current = []
+        else:
+            current.append(token)
+    yield current, None
+
+
+def _group_factory(group: Group, raw_when: str) -> object:
+    def build(parts: list[tuple[Node, ...]], span: Span) -> Node:
+        if group.kind == "alternate":
+            return Alternate(options=parts, span=span)
+        assert group.when is not None
+        return Schedule(
+            before=parts[0] if len(parts) == 2 else None,
+            after=parts[-1],
+            when=float(group.when),
+            fractional="." in group.when,
+            raw_when=raw_when,
+            span=span,
+        )
+
+    return build
+
+
+def _build_subprompt(toks: list[Token], text: str, problems: list[tuple[int, str]]) -> list[Node]:
+    ok, groups = analyze(editing_tokens(text, toks), text)
+    by_start = {g.start: g for g in groups}
+    active: list[Group] = []
+    builder = TreeBuilder({"round": ROUND, "square": SQUARE}, {"round": "paren", "square": "bracket"})
+    for typ, value, pos in toks:
+        end = pos + len(value)
+        group = active[-1] if active else None
+        if group is not None and pos in group.seps:
+            builder.next_part()
+            continue
+        if group is not None and pos == group.when_start:
+            continue
+        if typ == "TEXT" or typ in ("COLON", "PIPE", "LT", "SCHEDULE_WHEN"):
+            builder.text(value, value, pos, end)
+        elif typ == "ESCAPE":
+            builder.text(value[1], value, pos, end)
+        elif typ == "BACKSLASH":
+            builder.text("", value, pos, end)
+        elif typ == "LPAR":
+            builder.open("round", pos)
+        elif typ == "LSQB":
+            started = by_start.get(pos)
+            if started is not None:
+                raw_when = ""
+                if started.when_start is not None:
+                    raw_when = next(v for t, v, p in toks if p == started.when_start)
+                builder.open_group(pos, _group_factory(started, raw_when))  # type: ignore[arg-type]
+                active.append(started)
+            else:
+                builder.open("square", pos)
+        elif typ == "RSQB":
+            if group is not None and pos == group.end:
+                builder.close_group(end)
+                active.pop()
+            elif not builder.close("square", SQUARE, "bracket", pos, end):
+                problems.append((pos, "']' closes nothing"))
+                builder.text(value, value, pos, end)
+        elif typ == "RPAR":
+            if not builder.close("round", ROUND, "paren", pos, end):
+                problems.append((pos, "')' closes nothing"))
+                builder.text(value, value, pos, end)
+        elif typ == "WEIGHT_CLOSE":
+            if not builder.is_open("round"):
+                problems.append((pos, "')' closes nothing"))
+                builder.text(value, value, pos, end)
+                continue
+            number = _weight_number(value)
+            if number is None:
+                problems.append((pos + 1, f"malformed weight {value[1:-1].strip()!r}"))
+                builder.text(value[:-1], value[:-1], pos, end - 1)
+                builder.close("round", ROUND, "paren", end - 1, end)
+            else:
+                builder.close("round", number, "explicit", pos, end, raw_weight=value[:-1])
+        elif typ == "NETWORK":
+            name, _, args = value[1:-1].partition(":")
+            builder.leaf(Network(name=name, args=tuple(args.split(":")), span=Span(pos, end)))
+        elif typ == "BREAK":
+            builder.leaf(Break(raw=value, span=Span(pos, end)))
+        elif typ == "SUBPROMPT_WEIGHT":
+            builder.close_all(pos)
+            weight = float(value[1:].strip())
+            builder.leaf(SubpromptWeight(weight=weight, raw=value, span=Span(pos, end)))
+        else:  # pragma: no cover - every terminal is handled above
+            builder.text(value, value, pos, end)
+    if not ok and "[" in text:
+        problems.append((toks[0][2] if toks else 0, "prompt editing is disabled by a syntax error"))
+    body = builder.finish(toks[-1][2] + len(toks[-1][1]) if toks else 0)
+    return list(body)
+
+
+class _WordSplitter(lark.lark.PostLex):
+    """Lark post-lexer: cut the words AND and BREAK out of TEXT tokens."""
+
+    always_accept = ()
+
+    def process(self, stream: Iterator[LarkToken]) -> Iterator[LarkToken]:
+        for token in stream:
+            if token.type != "TEXT" or ("AND" not in token and "BREAK" not in token):
+                yield token
+                continue
+            last = 0
+            value = str(token)
+            base = token.start_pos or 0
+            for match in _WORDS.finditer(value):
+                if match.start() > last:
+                    yield LarkToken("TEXT", value[last : match.start()], start_pos=base + last)
+                word = "AND" if match.group() == "AND" else "BREAK"
+                yield LarkToken(word, match.group(), start_pos=base + match.start())
+                last = match.end()
+            if last < len(value):
+                yield LarkToken("TEXT", value[last:], start_pos=base + last)
+
+
+_POSTLEX = _WordSplitter()
+
+
+def _strict_check(text: str) -> None:
+    try:
+        lark_parser("webui", postlex=_POSTLEX).parse(text)
+    except lark.exceptions.UnexpectedToken as exc:
+        token = exc.token
+        if token.type == "$END":
+            raise PromptSyntaxError(_unclosed_reason(text), text, _last_unclosed(text)) from None
+        position = token.start_pos if token.start_pos is not None else len(text)
+        raise PromptSyntaxError(f"unexpected {str(token)!r}", text, position) from None
+    except lark.exceptions.UnexpectedInput as exc:  # pragma: no cover - TEXT matches everything
+        raise PromptSyntaxError("unexpected character", text, exc.pos_in_stream or 0) from None
+
+
+def _last_unclosed(text: str) -> int:
+    stack: list[int] = []
+    for typ, _, pos in lex(text):
+        if typ in ("LPAR", "LSQB"):
+            stack.append(pos)
+        elif typ in ("RPAR", "RSQB", "WEIGHT_CLOSE") and stack:
+            stack.pop()
+        elif typ == "AND":
+            if stack:
+                return stack[-1]
+    return stack[-1] if stack else len(text)
+
+
+def _unclosed_reason(text: str) -> str:
+    position = _last_unclosed(text)
+    if position < len(text):
+        return f"unclosed {text[position]!r}"
+    return "unexpected end of prompt"
+
+
+# -- printing --------------------------------------------------------------------------------
+_NEEDS_ESCAPE = re.compile(r"[\\()\[\]|<:]|AND|BREAK")
+_SUFFIX = re.compile(r"(:\s*)[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
+_COLON_NUMBER_END = re.compile(r":\s*[+-]?[.\d]+\s*$")
+
+
+def escape(value: str, *, in_square: bool = False) -> str:
+    """Spell literal text so that WebUI reads it back as exactly ``value``.
+
+    Brackets and backslashes get a backslash; the words AND and BREAK, ``|``,
+    and text that would read as an extra network get a lone backslash, which
+    WebUI drops. Inside ``[...]`` colons are protected too.
+
+    Example:
+        >>> escape("ganyu (genshin impact)")
+        'ganyu \\\\(genshin impact\\\\)'
+        >>> escape("AND")
+        'A\\\\ND'
+    """
+    if not _NEEDS_ESCAPE.search(value):
+        return value
+    out = re.sub(r"[\\()\[\]]", r"\\\g<0>", value)
+    out = re.sub(r"\bAND\b", r"A\\ND", out)
+    out = re.sub(r"\bBREAK\b", r"B\\REAK", out)
+    out = out.replace("|", "\\|")
+    out = re.sub(r"<(?=\w+:[^>]+>)", r"<\\", out)
+    if in_square:
+        out = out.replace(":", "\\:")
+    return out
+
+
+def unescape(raw: str) -> str:
+    """The literal text WebUI reads from ``raw`` (escapes resolved, lone backslashes dropped).
+
+    Example:
+        >>> unescape("a\\\\b \\\\(c\\\\)")
+        'ab (c)'
+    """
+    return re.sub(r"\\([()\[\]\\])|\\", lambda m: m.group(1) or "", raw)
+
+
+def _number_text(value: float, fractional: bool) -> str:
+    text = format_number(value)
+    if fractional and "." not in text:
+        return text + ".0"
+    if not fractional and "." in text:  # a non-integer written without a dot: 15e-1
+        sign, digits, exponent = Decimal(text).as_tuple()
+        mantissa = "".join(map(str, digits))
+        return f"{'-' if sign else ''}{mantissa}e{exponent}"
+    return text
+
+
+class WebUIPrinter(Printer):
+    """Prints the AST in WebUI syntax.
+
+    Example:
+        >>> import naiprompt
+        >>> WebUIPrinter().print(naiprompt.parse("{a}", "nai"))
+        '(a:1.05)'
+    """
+
+    dialect = "webui"
+
+    def __init__(
+        self,
+        *,
+        errors: ErrorLevel | str = ErrorLevel.WARN,
+        source: Prompt | None = None,
+        decimals: int | None = None,
+    ) -> None:
+        super().__init__(errors=errors, source=source)
+        self.decimals = decimals
+
+    def print(self, prompt: Prompt) -> str:
+        """Return ``prompt`` as WebUI text.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("((a)) [b]"))
+            '((a)) [b]'
+        """
+        self.source = self.source or prompt
+        same = prompt.dialect == "webui"
+        events = flatten(prompt.body)
+        if same:
+            mark_omissions(events, lambda node: node.weight in (ROUND, SQUARE))
+        out: list[str] = []
+        subprompt_start = 0
+        weighted = False  # the current subprompt ends in a SubpromptWeight
+        ands: list[int] = []
+        # Per kind: brackets open in the output so far (to keep stray closers literal).
+        open_counts = {"round": 0, "square": 0}
+        pending = {"round": 0, "square": 0}
+        square_depth = 0
+        for event in events:
+            node = event.node
+            if event.kind == "text":
+                assert isinstance(node, Text)
+                out.append(self._text(node, same, open_counts, square_depth > 0))
+            elif event.kind == "open":
+                assert isinstance(node, Emphasis)
+                kind = self._kind(node)
+                if kind == "square":
+                    square_depth += 1
+                if not node.opened and pending[kind]:
+                    pending[kind] -= 1
+                    continue
+                open_counts[kind] += 1
+                out.append("[" if kind == "square" else "(")
+            elif event.kind == "close":
+                assert isinstance(node, Emphasis)
+                kind = self._kind(node)
+                if kind == "square":
+                    square_depth -= 1
+                if event.omit:
+                    pending[kind] += 1
+                    continue
+                open_counts[kind] -= 1
+                out.append(self._closer(node, kind, out))
+            elif event.kind in ("gopen", "gsep", "gclose"):
+                out.append(self._group(event))
+            elif isinstance(node, And):
+                if not weighted:
+                    self._end_subprompt(out, subprompt_start)
+                previous = out[-1][-1:] if out else ""
+                if previous.isalnum() or previous == "_":
+                    out.append(" ")
+                ands.append(len(out))
+                out.append("AND")
+                subprompt_start = len(out)
+                open_counts = {"round": 0, "square": 0}
+                pending = {"round": 0, "square": 0}
+            else:
+                out.append(self._leaf(node, out))
+            weighted = isinstance(node, SubpromptWeight) and event.kind == "leaf"
+        if not weighted:
+            self._end_subprompt(out, subprompt_start)
+        for index in ands:  # "AND" needs word boundaries on both sides
+            after = out[index + 1][:1] if index + 1 < len(out) else ""
+            if after.isalnum() or after == "_":
+                out[index] = "AND "
+        return "".join(out)
+
+    # -- pieces --------------------------------------------------------------------------
+    @staticmethod
+    def _kind(node: Emphasis) -> str:
+        return "square" if node.weight == SQUARE and node.notation in (None, "bracket") else "round"
+
+    def _text(self, node: Text, same: bool, open_counts: dict[str, int], in_square: bool) -> str:
+        raw = node.raw
+        if same and raw is not None and (raw == node.value or unescape(raw) == node.value):
+            stray = ")" in raw or "]" in raw
+            if not stray or self._stray_ok(raw, open_counts):
+                return raw
+        return escape(node.value, in_square=in_square)
+
+    @staticmethod
+    def _stray_ok(raw: str, open_counts: dict[str, int]) -> bool:
+        escaped = unescape(raw) != raw
+        plain = re.sub(r"\\.", "", raw) if escaped else raw
+        if ")" in plain and open_counts["round"]:
+            return False
+        return not ("]" in plain and open_counts["square"])
+
+    def _closer(self, node: Emphasis, kind: str, out: list[str]) -> str:
+        if kind == "square":
+            return "]"
+        weight = node.weight
+        if node.notation == "explicit" or weight != ROUND:
+            raw = node.raw_weight
+            if raw is not None and _weight_number(raw + ")") == weight:
+                return raw + ")"
+            return ":" + format_number(weight, self.decimals) + ")"
+        # A plain ")" after text ending in ":1.2" would read as a weight.
+        tail = "".join(out[-3:])
+        if _COLON_NUMBER_END.search(tail):
+            return ":" + format_number(weight) + ")"
+        return ")"
+
+    def _group(self, event: Event) -> str:
+        node = event.node
+        if isinstance(node, Alternate):
+            return {"gopen": "[", "gsep": "|", "gclose": "]"}[event.kind]
+        assert isinstance(node, Schedule)
+        if event.kind == "gopen":
+            return "["
+        if event.kind == "gsep":
+            return ":"
+        raw = node.raw_when
+        if raw:
+            number = raw[1:].strip()
+            try:
+                if float(number) == node.when and ("." in number) == node.fractional:
+                    return raw + "]"
+            except ValueError:  # pragma: no cover - the grammar only lexes numbers
+                pass
+        return f":{_number_text(node.when, node.fractional)}]"
+
+    def _leaf(self, node: Node, out: list[str]) -> str:
+        if isinstance(node, Network):
+            return f"<{node.name}:{':'.join(node.args)}>"
+        if isinstance(node, Break):
+            if node.raw is not None and node.raw.strip() == "BREAK":
+                return node.raw
+            return " BREAK "
+        if isinstance(node, SubpromptWeight):
+            raw = node.raw
+            if raw is not None:
+                try:
+                    if float(raw[1:].strip()) == node.weight:
+                        return raw
+                except ValueError:  # pragma: no cover
+                    pass
+            return ":" + format_number(node.weight, self.decimals)
+        raise TypeError(f"cannot print {type(node).__name__} in webui")  # pragma: no cover
+
+    @staticmethod
+    def _end_subprompt(out: list[str], start: int) -> None:
+        # Text ending in ":1.5" at the end of a subprompt would become its CFG weight;
+        # a lone backslash after the colon keeps it text (WebUI drops the backslash).
+        if start >= len(out):
+            return
+        tail = "".join(out[start:])
+        match = _SUFFIX.search(tail)
+        if match is not None:
+            out[start:] = [tail[: match.end(1)] + "\\" + tail[match.end(1) :]]
+
+
+class WebUI(Dialect):
+    """AUTOMATIC1111 stable-diffusion-webui syntax.
+
+    Example:
+        >>> from naiprompt.dialects import get_dialect
+        >>> webui = get_dialect("webui")
+        >>> webui.render(webui.parse("(a [b) c]"))
+        '(a [b) c]'
+    """
+
+    name: ClassVar[str] = "webui"
+    bracket_weight: ClassVar[float] = ROUND
+
+    def parse(self, text: str, *, strict: bool = False) -> Prompt:
+        """Parse WebUI text; lenient unless ``strict``.
+
+        Example:
+            >>> WebUI().parse("(a").body[0].closed
+            False
+        """
+        if strict:
+            _strict_check(text)
+        problems: list[tuple[int, str]] = []
+        body: list[Node] = []
+        for sub_tokens, and_token in _split_subprompts(lex(text)):
+            body.extend(_build_subprompt(sub_tokens, text, problems))
+            if and_token is not None:
+                body.append(And(span=Span(and_token[2], and_token[2] + 3)))
+        if strict and problems:
+            position, reason = problems[0]
+            raise PromptSyntaxError(reason, text, position)
+        notes = tuple(f"{reason} (position {position})" for position, reason in problems)
+        return Prompt(body=tuple(body), dialect=self.name, source=text, warnings=notes)
+
+    def render(
+        self, prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN, decimals: int | None = None
+    ) -> str:
+        """Print ``prompt`` as WebUI text.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUI().render(naiprompt.parse("{{a}}", "nai"))
+            '((a:1.05):1.05)'
+        """
+        return WebUIPrinter(errors=errors, decimals=decimals).print(prompt)
+
+    def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
+        """WebUI's emphasis runs (see :func:`attention`).
+
+        Example:
+            >>> WebUI().attention("[a]")
+            [('a', 0.9090909090909091)]
+        """
+        text = prompt if isinstance(prompt, str) else self.render(prompt)
+        return attention(text)

@@ -1,0 +1,349 @@
+"""WebUI prompt editing ``[a:b:N]`` and alternation ``[a|b]``.
+
+WebUI resolves these with a small grammar of its own, before emphasis. Its rules
+(see ``docs/syntax.md``): inside any bracket everything must be well formed; at
+the top level stray ``[ ] ( ) :`` are text; a ``|`` outside an alternation, a
+trailing lone backslash, a missing number or an extra colon make the *whole*
+prompt fall back to plain text at every step.
+
+The tokens come from the WebUI grammar's own terminals (``grammars/webui.lark``);
+this module only reads their nesting. It is linear in the prompt length.
+
+Example:
+    >>> from naiprompt.editing import schedules
+    >>> schedules("a [cat:dog:0.5] b", 10)
+    [(5, 'a cat b'), (10, 'a dog b')]
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from naiprompt.grammar import tokens
+
+Token = tuple[str, str, int]
+
+#: Terminals that belong to other layers of WebUI's pipeline.
+EXCLUDED = frozenset({"NETWORK", "WEIGHT_CLOSE", "SUBPROMPT_WEIGHT"})
+
+_OPENERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
+
+
+@attrs.frozen
+class Group:
+    """A ``[...]`` that WebUI resolves per step: a schedule or an alternation.
+
+    ``seps`` are the positions of the top-level ``:`` or ``|`` inside it; ``when``
+    the number's source text (schedules); ``start``/``end`` the bracket positions.
+
+    Example:
+        >>> from naiprompt.editing import analyze, editing_tokens
+        >>> analyze(editing_tokens("[a:b:5]"), "[a:b:5]")[1][0]
+        Group(kind='schedule', start=0, seps=(2,), when='5', when_start=4, end=6)
+    """
+
+    kind: str
+    start: int
+    seps: tuple[int, ...]
+    when: str | None
+    when_start: int | None
+    end: int
+
+
+def editing_tokens(text: str, lexed: list[Token] | None = None) -> list[Token] | None:
+    """The tokens as WebUI's editing grammar sees them, or None if it cannot lex.
+
+    A backslash escapes whatever single character follows it (a trailing one,
+    or one before a newline, is a failure); extra networks and the subprompt
+    weight were removed earlier in WebUI's pipeline; ``:w)`` is ``:``, text, ``)``.
+
+    Example:
+        >>> editing_tokens("a\\\\")
+    """
+    raw = lexed if lexed is not None else tokens("webui", text, EXCLUDED)
+    expanded: list[Token] = []
+    for typ, value, pos in raw:
+        if typ in ("NETWORK", "SUBPROMPT_WEIGHT"):
+            continue
+        if typ == "WEIGHT_CLOSE":
+            expanded.append(("COLON", ":", pos))
+            if len(value) > 2:
+                expanded.append(("TEXT", value[1:-1], pos + 1))
+            expanded.append(("RPAR", ")", pos + len(value) - 1))
+        elif typ in ("BREAK", "AND", "ESCAPE"):
+            expanded.append(("TEXT", value, pos))
+        else:
+            expanded.append((typ, value, pos))
+    out: list[Token] = []
+    escape_at: int | None = None
+    for typ, value, pos in expanded:
+        if escape_at is not None:
+            if value[0] == "\n":
+                return None
+            out.append(("TEXT", "\\" + value[0], escape_at))
+            if len(value) > 1:
+                out.append(("TEXT", value[1:], pos + 1))
+            escape_at = None
+        elif typ == "BACKSLASH":
+            escape_at = pos
+        else:
+            out.append((typ, value, pos))
+    if escape_at is not None:
+        return None
+    return out
+
+
+class _Frame:
+    __slots__ = ("colons", "index", "kind", "pipes", "when")
+
+    def __init__(self, index: int, kind: str) -> None:
+        self.index = index
+        self.kind = kind
+        self.colons: list[int] = []
+        self.pipes: list[int] = []
+        self.when: int | None = None
+
+
+def analyze(toks: list[Token] | None, text: str) -> tuple[bool, list[Group]]:
+    """Whether WebUI's editing grammar accepts the tokens, and its groups.
+
+    Groups are listed in source order (outer before inner).
+
+    Example:
+        >>> ok, groups = analyze(editing_tokens("a | [b|c]"), "a | [b|c]")
+        >>> ok
+        False
+    """
+    if toks is None:
+        return False, []
+    n = len(toks)
+    types = [t[0] for t in toks]
+    memo: dict[int, int] = {}
+    found: dict[int, Group] = {}
+
+    def group_end(first: int) -> int:
+        # Iterative recursive descent: frames for nested groups; -1 on failure.
+        if first in memo:
+            return memo[first]
+        stack = [_Frame(first, types[first])]
+        j = first + 1
+        while True:
+            if j >= n:
+                for frame in stack:
+                    memo[frame.index] = -1
+                return -1
+            typ = types[j]
+            top = stack[-1]
+            if typ in _OPENERS:
+                known = memo.get(j)
+                if known is None:
+                    stack.append(_Frame(j, typ))
+                    j += 1
+                    continue
+                if known < 0:
+                    for frame in stack:
+                        memo[frame.index] = -1
+                    return -1
+                j = known
+                continue
+            if typ in ("RPAR", "RSQB"):
+                kind = _close_kind(top, typ)
+                if kind is None:
+                    for frame in stack:
+                        memo[frame.index] = -1
+                    return -1
+                memo[top.index] = j + 1
+                if kind in ("schedule", "alternate"):
+                    seps = top.colons if kind == "schedule" else top.pipes
+                    when = top.when
+                    found[top.index] = Group(
+                        kind=kind,
+                        start=toks[top.index][2],
+                        seps=tuple(toks[s][2] for s in seps),
+                        when=_number(toks[when][1]) if when is not None else None,
+                        when_start=toks[when][2] if when is not None else None,
+                        end=toks[j][2],
+                    )
+                stack.pop()
+                j += 1
+                if not stack:
+                    return j
+                continue
+            if typ == "COLON":
+                top.colons.append(j)
+            elif typ == "PIPE":
+                top.pipes.append(j)
+            elif typ == "SCHEDULE_WHEN":
+                if top.kind == "LSQB":
+                    top.when = j
+                else:
+                    top.colons.append(j)
+            j += 1
+
+    ok = True
+    i = 0
+    while i < n:
+        typ = types[i]
+        if typ in _OPENERS:
+            end = group_end(i)
+            i = end if end > 0 else i + 1
+        elif typ == "PIPE":
+            ok = False
+            break
+        else:
+            i += 1
+    groups = [found[k] for k in sorted(found)] if ok else []
+    return ok, groups
+
+
+def _close_kind(frame: _Frame, closer: str) -> str | None:
+    if _OPENERS[frame.kind] != closer:
+        return None
+    if frame.kind == "LPAR":
+        ok = not frame.pipes and frame.when is None and len(frame.colons) <= 1
+        return "emphasis" if ok else None
+    if frame.when is not None:
+        return "schedule" if not frame.pipes and len(frame.colons) <= 1 else None
+    if frame.pipes:
+        return "alternate" if not frame.colons else None
+    return None if frame.colons else "emphasis"
+
+
+def _number(lexeme: str) -> str:
+    return lexeme[1:].strip()
+
+
+# -- schedules ---------------------------------------------------------------------------
+_Template = list["str | _Sched | _Alt"]
+
+
+@attrs.define
+class _Sched:
+    before: _Template | None
+    after: _Template
+    when_text: str
+    when: int = 0
+
+
+@attrs.define
+class _Alt:
+    options: list[_Template]
+
+
+def _template(text: str, start: int, end: int, groups: list[Group], gi: int) -> tuple[_Template, int]:
+    """Template of ``text[start:end]``; ``groups[gi:]`` are the groups from ``start`` on."""
+    out: _Template = []
+    pos = start
+    while gi < len(groups) and groups[gi].start < end:
+        group = groups[gi]
+        if group.start > pos:
+            out.append(text[pos : group.start])
+        gi += 1
+        bounds = [group.start, *group.seps, group.when_start if group.kind == "schedule" else group.end]
+        parts: list[_Template] = []
+        for k in range(len(bounds) - 1):
+            part, gi = _template(text, bounds[k] + 1, bounds[k + 1], groups, gi)
+            parts.append(part)
+        if group.kind == "schedule":
+            assert group.when is not None
+            before = parts[0] if len(parts) == 2 else None
+            out.append(_Sched(before, parts[-1], group.when))
+        else:
+            out.append(_Alt(parts))
+        pos = group.end + 1
+    if pos < end:
+        out.append(text[pos:end])
+    return out, gi
+
+
+def _walk(template: _Template) -> list[_Sched | _Alt]:
+    found: list[_Sched | _Alt] = []
+    stack = [template]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, _Sched):
+                found.append(item)
+                if item.before is not None:
+                    stack.append(item.before)
+                stack.append(item.after)
+            elif isinstance(item, _Alt):
+                found.append(item)
+                stack.extend(item.options)
+    return found
+
+
+def _resolve(template: _Template, step: int) -> str:
+    pieces: list[str] = []
+    stack: list[_Template] = [template]
+    indexes = [0]
+    while stack:
+        items, i = stack[-1], indexes[-1]
+        if i >= len(items):
+            stack.pop()
+            indexes.pop()
+            continue
+        indexes[-1] = i + 1
+        item = items[i]
+        if isinstance(item, str):
+            pieces.append(item)
+        elif isinstance(item, _Sched):
+            branch = item.before if step <= item.when else item.after
+            if branch:
+                stack.append(branch)
+                indexes.append(0)
+        else:
+            option = item.options[(step - 1) % len(item.options)]
+            if option:
+                stack.append(option)
+                indexes.append(0)
+    return "".join(pieces)
+
+
+def schedules(
+    text: str,
+    steps: int,
+    *,
+    hires_steps: int | None = None,
+    old_scheduling: bool = False,
+) -> list[tuple[int, str]]:
+    """The texts of a prompt over the sampling steps: ``[(end_step, text), ...]``.
+
+    Equals WebUI's ``get_learned_conditioning_prompt_schedules`` for one prompt:
+    each entry is used up to and including its step. ``hires_steps`` gives the
+    schedule of the hires pass (fractions then run from 1 to 2 across it);
+    ``old_scheduling`` is WebUI's "use old prompt editing timelines" setting.
+
+    Example:
+        >>> schedules("[dog:cat:0.5]", 20)
+        [(10, 'dog'), (20, 'cat')]
+        >>> schedules("[a|b]", 4)
+        [(1, 'a'), (2, 'b'), (3, 'a'), (4, 'b')]
+        >>> schedules("a | [b:c:5]", 20)   # a bare | disables editing, as in WebUI
+        [(20, 'a | [b:c:5]')]
+    """
+    if "[" not in text:
+        return [(steps, text)]
+    ok, groups = analyze(editing_tokens(text), text)
+    if not ok or not groups:
+        return [(steps, text)]
+    template, _ = _template(text, 0, len(text), groups, 0)
+    if hires_steps is None or old_scheduling:
+        int_offset, flt_offset, total = 0.0, 0.0, steps
+    else:
+        int_offset, flt_offset, total = float(steps), 1.0, hires_steps
+    points = {total}
+    for node in _walk(template):
+        if isinstance(node, _Alt):
+            points.update(range(1, total + 1))
+            continue
+        value = float(node.when_text)
+        if old_scheduling:
+            value = value * total if value < 1 else value
+        elif "." in node.when_text:
+            value = (value - flt_offset) * total
+        else:
+            value = value - int_offset
+        node.when = min(total, int(value))
+        if node.when >= 1:
+            points.add(node.when)
+    return [(step, _resolve(template, step)) for step in sorted(points)]

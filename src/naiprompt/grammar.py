@@ -1,0 +1,141 @@
+"""Loading the dialects' Lark grammars, and compiling their terminals into scanners.
+
+The ``.lark`` files are package data (``naiprompt/grammars/`` in the wheel; the
+repository keeps them in the top-level ``grammars/`` folder). They are the one
+definition of each syntax: the strict parsers are Lark LALR parsers built from
+them, and the fast paths use :func:`scanner`, which compiles the very same
+terminal definitions into one regular expression with a named group per
+terminal, tried in Lark's own order (priority first).
+
+Example:
+    >>> from naiprompt.grammar import scanner
+    >>> [m.lastgroup for m in scanner("webui").finditer("(a:1.2)")]
+    ['LPAR', 'TEXT', 'WEIGHT_CLOSE']
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import lark
+from lark.lexer import TerminalDef
+
+
+class GrammarNotFoundError(FileNotFoundError):
+    """A dialect's ``.lark`` file is missing from the installation.
+
+    Example:
+        >>> issubclass(GrammarNotFoundError, FileNotFoundError)
+        True
+    """
+
+
+@functools.cache
+def grammar_text(name: str) -> str:
+    """Return the source of ``grammars/<name>.lark``.
+
+    Looks in the installed package data first, then in the repository's
+    top-level ``grammars/`` folder (a source checkout).
+
+    Example:
+        >>> "WEIGHT_CLOSE" in grammar_text("webui")
+        True
+    """
+    filename = f"{name}.lark"
+    try:
+        resource = resources.files("naiprompt").joinpath("grammars").joinpath(filename)
+        if resource.is_file():
+            return resource.read_text(encoding="utf-8")
+    except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError, TypeError):  # pragma: no cover - odd loaders
+        pass
+    checkout = Path(__file__).resolve().parents[2] / "grammars" / filename
+    if checkout.is_file():
+        return checkout.read_text(encoding="utf-8")
+    raise GrammarNotFoundError(f"grammar file {filename!r} is not installed with naiprompt")
+
+
+@functools.cache
+def lark_parser(name: str, *, postlex: lark.lark.PostLex | None = None) -> lark.Lark:
+    """The strict LALR parser (contextual lexer) of a dialect's grammar, built once.
+
+    Example:
+        >>> lark_parser("webui").options.parser
+        'lalr'
+    """
+    return lark.Lark(
+        grammar_text(name),
+        parser="lalr",
+        lexer="contextual",
+        postlex=postlex,
+        propagate_positions=True,
+        maybe_placeholders=True,
+        keep_all_tokens=True,
+    )
+
+
+@functools.cache
+def _terminals(name: str) -> tuple[TerminalDef, ...]:
+    # A basic-lexer build keeps every terminal the grammar defines, in Lark's order.
+    parser = lark.Lark(grammar_text(name), parser="lalr", lexer="basic")
+    terminals = list(parser.terminals)
+    # Lark's own tie-break: priority, then longest possible match, then name.
+    terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+    return tuple(terminals)
+
+
+def terminal_names(name: str) -> list[str]:
+    """Names of a grammar's terminals, in the order the scanner tries them.
+
+    Example:
+        >>> terminal_names("nai")[:2]
+        ['LBRACE', 'LSQB']
+    """
+    return [t.name for t in _terminals(name)]
+
+
+def terminal_pattern(name: str, terminal: str) -> str:
+    """The regular expression of one terminal of a grammar.
+
+    Example:
+        >>> terminal_pattern("nai", "LBRACE")
+        '\\{'
+    """
+    for definition in _terminals(name):
+        if definition.name == terminal:
+            return definition.pattern.to_regexp()
+    raise KeyError(f"grammar {name!r} has no terminal {terminal!r}")
+
+
+@functools.cache
+def scanner(name: str, exclude: frozenset[str] = frozenset()) -> re.Pattern[str]:
+    """One compiled regex over the grammar's terminals, minus ``exclude``.
+
+    Each alternative is a named group called after its terminal, so
+    ``match.lastgroup`` is the token type. The terminals cover every character
+    (each grammar has a catch-all text terminal), so ``finditer`` is a lexer.
+
+    Example:
+        >>> [(m.lastgroup, m.group()) for m in scanner("nai").finditer("{a}")]
+        [('LBRACE', '{'), ('TEXT', 'a'), ('RBRACE', '}')]
+    """
+    alternatives: list[str] = []
+    for terminal in _terminals(name):
+        if terminal.name in exclude:
+            continue
+        alternatives.append(f"(?P<{terminal.name}>{terminal.pattern.to_regexp()})")
+    return re.compile("|".join(alternatives))
+
+
+def tokens(name: str, text: str, exclude: Iterable[str] = ()) -> list[tuple[str, str, int]]:
+    """Lex ``text`` with :func:`scanner` into ``(type, value, start)`` triples.
+
+    Example:
+        >>> tokens("webui", "a\\\\(b")
+        [('TEXT', 'a', 0), ('ESCAPE', '\\\\(', 1), ('TEXT', 'b', 3)]
+    """
+    pattern = scanner(name, frozenset(exclude))
+    return [(m.lastgroup or "", m.group(), m.start()) for m in pattern.finditer(text)]

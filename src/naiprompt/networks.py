@@ -1,0 +1,38 @@
+"""WebUI extra networks: ``<lora:name:0.8>``, ``<hypernet:name:1>`` and any ``<name:args>``.
+
+Example:
+    >>> from naiprompt.networks import extra_networks
+    >>> extra_networks("a cat <lora:ink:0.8>")
+    ('a cat ', {'lora': [['ink', '0.8']]})
+"""
+
+from __future__ import annotations
+
+import re
+
+from naiprompt.grammar import terminal_pattern
+
+#: The ``NETWORK`` terminal of grammars/webui.lark, with its two parts captured.
+NETWORK_PATTERN = re.compile(terminal_pattern("webui", "NETWORK"))
+
+
+def extra_networks(text: str) -> tuple[str, dict[str, list[list[str]]]]:
+    """Remove every ``<name:args>`` from ``text`` and return what was found.
+
+    Returns the text without the tags (nothing put in their place) and a mapping
+    from network name to the argument lists, in order, as WebUI's
+    ``extra_networks.parse_prompt`` gives them (arguments split on ``:``).
+
+    Example:
+        >>> extra_networks("a<lora:x:1>b <hypernet:y:0.5>")
+        ('ab ', {'lora': [['x', '1']], 'hypernet': [['y', '0.5']]})
+    """
+    found: dict[str, list[list[str]]] = {}
+
+    def take(match: re.Match[str]) -> str:
+        found.setdefault(match.group(1), []).append(match.group(2).split(":"))
+        return ""
+
+    if "<" not in text:
+        return text, found
+    return NETWORK_PATTERN.sub(take, text), found

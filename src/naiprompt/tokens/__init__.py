@@ -11,7 +11,7 @@ Example:
     >>> tokenize("1girl")
     [272, 1611]
     >>> str(count_tokens("1girl, solo"))
-    '3/75'
+    '4/75'
 """
 
 from __future__ import annotations

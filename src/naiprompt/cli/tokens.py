@@ -1,0 +1,298 @@
+"""``naiprompt tokens``: WebUI's token counter, a per-chunk view and budget checks.
+
+For each prompt it prints the counter as WebUI shows it ("63/75") and the chunks the prompt is cut into,
+with tag boundaries visible (colours on a terminal, plain text when piped). Tags cut in two by a chunk
+boundary are marked with ``✂``. ``--limit N`` exits with status 1 when a prompt is over ``N`` tokens,
+``--json`` prints one JSON object per prompt and line, ``--brief`` only the counters.
+
+Prompts come from the arguments, from files (``-f FILE``, one prompt per line, ``-`` for stdin) or from
+stdin when neither is given; large inputs get a progress bar on stderr (on a terminal).
+
+Example:
+    >>> from naiprompt.cli import main
+    >>> main(["tokens", "--brief", "masterpiece, best quality"])
+    4/75
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from naiprompt.tokens.api import Budget, TagSpan
+
+__all__ = ["register", "run"]
+
+#: Inputs with at least this many prompts get a progress bar (when stderr is a terminal).
+PROGRESS_THRESHOLD = 200
+
+_RESET = "\x1b[0m"
+_TAG_COLOURS = ("\x1b[36m", "\x1b[33m")  # cyan, yellow, alternating
+_CUT = "\x1b[1;31m"  # bold red: a tag cut by a chunk boundary
+_DIM = "\x1b[2m"
+_BAD = "\x1b[1;31m"
+_GOOD = "\x1b[32m"
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``tokens`` subcommand to the ``naiprompt`` parser.
+
+    Example:
+        >>> import argparse
+        >>> parser = argparse.ArgumentParser(prog="naiprompt")
+        >>> register(parser.add_subparsers())
+        >>> parser.parse_args(["tokens", "--limit", "75", "a cat"]).limit
+        75
+    """
+    parser = subparsers.add_parser(
+        "tokens",
+        help="count CLIP tokens as WebUI does; per-chunk view and budget checks",
+        description=__doc__.split("\n\nExample:")[0] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("prompts", nargs="*", metavar="PROMPT", help="prompts to count")
+    parser.add_argument(
+        "-f",
+        "--file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="read prompts from FILE, one per line ('-' for stdin); may be repeated",
+    )
+    parser.add_argument("-d", "--dialect", default="webui", help="prompt dialect: webui (default), nai, nai4")
+    parser.add_argument(
+        "-n", "--negative", action="store_true", help="count as a negative prompt (no AND split)"
+    )
+    parser.add_argument("--steps", type=int, default=20, help="sampling steps for prompt editing (20)")
+    parser.add_argument(
+        "--comma-backtrack",
+        type=int,
+        default=20,
+        metavar="N",
+        help="WebUI's comma padding backtrack, 0..74 (20)",
+    )
+    parser.add_argument(
+        "--emphasis",
+        default="original",
+        help="WebUI emphasis mode: original (default), no_norm, ignore, none",
+    )
+    parser.add_argument(
+        "--tokenizer", default="webui", help="tokenizer: webui (default), openai, or a plugin's name"
+    )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="exit with status 1 if a prompt is over N tokens"
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="one JSON object per prompt and line")
+    output.add_argument("--brief", action="store_true", help="only the counter of each prompt")
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the chunk view (auto: on a terminal, unless NO_COLOR is set)",
+    )
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help=f"progress bar on stderr (auto: {PROGRESS_THRESHOLD}+ prompts, output redirected, a terminal)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _read_lines(source: str) -> list[str]:
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        with open(source, encoding="utf-8") as handle:
+            text = handle.read()
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def _inputs(args: argparse.Namespace) -> list[str]:
+    prompts: list[str] = list(args.prompts)
+    for source in args.file:
+        prompts.extend(_read_lines(source))
+    if not args.prompts and not args.file:
+        prompts.extend(_read_lines("-"))
+    return prompts
+
+
+def _use_colour(choice: str, stream: IO[str]) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+class _Progress:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.enabled = enabled and total > 0
+        self._shown = -1
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        percent = done * 100 // self.total
+        if percent == self._shown and done != self.total:
+            return
+        self._shown = percent
+        filled = percent * 30 // 100
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} prompts")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
+def _paint(text: str, colour: str, on: bool) -> str:
+    return f"{colour}{text}{_RESET}" if on else text
+
+
+def _tags_in_chunk(report: Budget, index: int) -> list[TagSpan]:
+    return [tag for tag in report.tags if tag.first_chunk <= index <= tag.last_chunk]
+
+
+def _tag_label(tag: TagSpan, index: int) -> str:
+    label = tag.text or "∅"
+    if not tag.straddles:
+        return f"{label} ({len(tag.tokens)})"
+    # A cut tag's tokens sit at contiguous positions (a hard cut leaves no padding between them).
+    here = min(tag.end, (index + 1) * 75) - max(tag.start, index * 75)
+    before = "✂ " if index > tag.first_chunk else ""
+    after = " ✂" if index < tag.last_chunk else ""
+    return f"{before}{label} ({here} of {len(tag.tokens)}){after}"
+
+
+def _chunk_view(report: Budget, colour: bool) -> Iterator[str]:
+    order = {id(tag): number for number, tag in enumerate(report.tags)}
+    for index, chunk in enumerate(report.chunks):
+        length = chunk.length
+        padding = 75 - length
+        head = f"chunk {index + 1}: {length} token{'s' if length != 1 else ''}"
+        if padding and index < len(report.chunks) - 1:
+            head += _paint(f" + {padding} padding", _DIM, colour)
+        yield head
+        labels = []
+        for tag in _tags_in_chunk(report, index):
+            text = _tag_label(tag, index)
+            tint = _CUT if tag.straddles else _TAG_COLOURS[order[id(tag)] % 2]
+            labels.append(_paint(text, tint, colour))
+        if labels:
+            yield "  " + (" | " if not colour else "  ").join(labels)
+
+
+def _render(report: Budget, prompt: str, args: argparse.Namespace, colour: bool, many: bool) -> str:
+    counter = f"{report.count}/{report.target}"
+    if args.brief:
+        return f"{counter}\t{prompt}" if many else counter
+    lines = []
+    status = ""
+    if args.limit is not None:
+        status = (
+            _paint(f"  over the limit of {args.limit} by {report.over}", _BAD, colour)
+            if not report.ok
+            else _paint(f"  within the limit of {args.limit}", _GOOD, colour)
+        )
+    lines.append(counter + status)
+    if many:
+        lines.append(_paint(prompt, _DIM, colour))
+    lines.extend(_chunk_view(report, colour))
+    if report.straddling:
+        cut = ", ".join(tag.text for tag in report.straddling)
+        lines.append(_paint(f"cut by a chunk boundary: {cut}", _CUT, colour))
+    return "\n".join(lines)
+
+
+def _record(report: Budget, prompt: str) -> dict[str, Any]:
+    record: dict[str, Any] = {"prompt": prompt}
+    record.update(report.to_dict())
+    record["chunk_lengths"] = [chunk.length for chunk in report.chunks]
+    return record
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``naiprompt tokens``; 0 ok, 1 input error or over the limit, 2 usage error.
+
+    Example:
+        >>> from naiprompt.cli import main
+        >>> main(["tokens", "--brief", "--limit", "3", "a b c d"])
+        4/75
+        1
+    """
+    from naiprompt.tokens.api import budget
+    from naiprompt.tokens.chunking import CHUNK_LENGTH
+
+    if not 0 <= args.comma_backtrack < CHUNK_LENGTH:
+        print(f"naiprompt tokens: --comma-backtrack must be in 0..{CHUNK_LENGTH - 1}", file=sys.stderr)
+        return 2
+    if args.limit is not None and args.limit < 0:
+        print("naiprompt tokens: --limit must not be negative", file=sys.stderr)
+        return 2
+    if not args.prompts and not args.file and sys.stdin.isatty():
+        print("naiprompt tokens: give a prompt, -f FILE, or pipe prompts on stdin", file=sys.stderr)
+        return 2
+    try:
+        prompts = _inputs(args)
+    except OSError as exc:
+        print(f"naiprompt tokens: {exc}", file=sys.stderr)
+        return 1
+    colour = _use_colour(args.color, sys.stdout)
+    many = len(prompts) > 1
+    # On "auto" the bar only appears when stdout is redirected, so that it never mixes with the output.
+    show_progress = args.progress == "always" or (
+        args.progress == "auto"
+        and len(prompts) >= PROGRESS_THRESHOLD
+        and sys.stderr.isatty()
+        and not sys.stdout.isatty()
+    )
+    progress = _Progress(len(prompts), show_progress)
+    status = 0
+    out: Sequence[str]
+    try:
+        for number, prompt in enumerate(prompts, start=1):
+            try:
+                report = budget(
+                    prompt,
+                    limit=args.limit if args.limit is not None else 75,
+                    dialect=args.dialect,
+                    steps=args.steps,
+                    negative=args.negative,
+                    comma_backtrack=args.comma_backtrack,
+                    emphasis=args.emphasis,
+                    tokenizer=args.tokenizer,
+                )
+            except LookupError as exc:  # unknown dialect or tokenizer: a usage error
+                progress.close()
+                print(f"naiprompt tokens: {exc}", file=sys.stderr)
+                return 2
+            except (ValueError, ImportError) as exc:
+                where = f"prompt {number}: " if many else ""
+                progress.close()
+                print(f"naiprompt tokens: {where}{exc}", file=sys.stderr)
+                status = 1
+                continue
+            if args.json:
+                out = [json.dumps(_record(report, prompt), ensure_ascii=False)]
+            else:
+                out = [_render(report, prompt, args, colour, many)]
+                if many and not args.brief:
+                    out.append("")
+            for line in out:
+                print(line)
+            if args.limit is not None and not report.ok:
+                status = 1
+            progress.update(number)
+    finally:
+        progress.close()
+    return status

@@ -1,0 +1,339 @@
+"""Tree plumbing shared by the built-in transforms (not public API).
+
+Rebuilding keeps untouched nodes (and their spelling hints) as they are, so a
+transform that changes nothing leaves the prompt printing byte for byte the same.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+import attrs
+
+from naiprompt.ast import (
+    Alternate,
+    And,
+    Break,
+    Emphasis,
+    Network,
+    Node,
+    Prompt,
+    Schedule,
+    SubpromptWeight,
+    Text,
+)
+
+#: Emphasis factor of one bracket level, for the dialects naiprompt knows by name.
+#: Other dialects are asked for their ``bracket_weight``.
+KNOWN_BRACKET_WEIGHTS = {"webui": 1.1, "nai": 1.05, "nai4": 1.05, "comfy": 1.1}
+
+#: Dialects whose ``[x]`` de-emphasises (ComfyUI's brackets are plain text).
+NO_DEEMPHASIS = frozenset({"comfy"})
+
+Leave = Callable[[Node], "Node | tuple[Node, ...] | None"]
+
+
+def bracket_weight(dialect: str) -> float:
+    """The factor of one emphasis level in ``dialect``."""
+    if dialect in KNOWN_BRACKET_WEIGHTS:
+        return KNOWN_BRACKET_WEIGHTS[dialect]
+    from naiprompt.dialects import get_dialect
+
+    return float(get_dialect(dialect).bracket_weight)
+
+
+def has_deemphasis(dialect: str) -> bool:
+    """Whether ``dialect`` has a de-emphasis bracket (``[x]``)."""
+    if dialect in NO_DEEMPHASIS:
+        return False
+    if dialect in KNOWN_BRACKET_WEIGHTS:
+        return True
+    from naiprompt.dialects import get_dialect
+
+    return bool(getattr(get_dialect(dialect), "deemphasis", True))
+
+
+def level_notations(dialect: str) -> tuple[str | None, str | None]:
+    """Spelling hints ``(up, down)`` of one bracket level in ``dialect``."""
+    if dialect in ("webui", "comfy"):
+        return "paren", "bracket"
+    if dialect in ("nai", "nai4"):
+        return "brace", "bracket"
+    return None, None
+
+
+def explicit_notation(dialect: str) -> str | None:
+    """Spelling hint of an explicit weight in ``dialect`` (``None``: the printer picks)."""
+    return {"webui": "explicit", "comfy": "explicit", "nai4": "numeric"}.get(dialect)
+
+
+def close(a: float, b: float, tolerance: float = 1e-9) -> bool:
+    """Weights equal up to float noise (relative ``tolerance``)."""
+    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance * 1e-3)
+
+
+def is_level(node: Emphasis, dialect: str) -> bool:
+    """Whether ``node`` is one plain bracket level of ``dialect`` (``(x)``, ``{x}``, ``[x]``)."""
+    if node.notation in ("explicit", "numeric"):
+        return False
+    base = bracket_weight(dialect)
+    return close(node.weight, base) or close(node.weight, 1 / base)
+
+
+def levels(body: Sequence[Node], count: int, factor: float, notation: str | None) -> Emphasis:
+    """``count`` (>= 1) nested emphasis levels of ``factor`` around ``body``."""
+    node = Emphasis(body=tuple(body), weight=factor, notation=notation)
+    for _ in range(count - 1):
+        node = Emphasis(body=(node,), weight=factor, notation=notation)
+    return node
+
+
+def same(a: Sequence[Node], b: Sequence[Node]) -> bool:
+    """Identity (not equality) of two node sequences: did a rebuild change anything?"""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _same_optional(a: Sequence[Node] | None, b: Sequence[Node] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return same(a, b)
+
+
+def merge_texts(nodes: Iterable[Node]) -> tuple[Node, ...]:
+    """Join adjacent :class:`Text` nodes; drop empty ones."""
+    out: list[Node] = []
+    for node in nodes:
+        if isinstance(node, Text):
+            if not node.value:
+                continue
+            if out and isinstance(out[-1], Text):
+                prev = out[-1]
+                raw = prev.raw + node.raw if prev.raw is not None and node.raw is not None else None
+                out[-1] = Text(value=prev.value + node.value, raw=raw)
+                continue
+        out.append(node)
+    return tuple(out)
+
+
+def rebuild(seq: Sequence[Node], leave: Leave) -> tuple[Node, ...]:
+    """Bottom-up rewrite: children first, then ``leave(node)``.
+
+    ``leave`` returns a node (possibly the same), a tuple of nodes to splice in,
+    or ``None`` to remove the node.
+    """
+    out: list[Node] = []
+    changed = False
+    for node in seq:
+        new = rebuild_children(node, leave)
+        result = leave(new)
+        if result is None:
+            changed = True
+            continue
+        if isinstance(result, tuple):
+            changed = True
+            out.extend(result)
+        else:
+            changed = changed or result is not node
+            out.append(result)
+    return tuple(seq) if not changed else tuple(out)
+
+
+def rebuild_children(node: Node, leave: Leave) -> Node:
+    """Rebuild the child sequences of ``node`` with :func:`rebuild`."""
+    if isinstance(node, Emphasis):
+        body = rebuild(node.body, leave)
+        return node if same(body, node.body) else attrs.evolve(node, body=body)
+    if isinstance(node, Schedule):
+        before = None if node.before is None else rebuild(node.before, leave)
+        after = rebuild(node.after, leave)
+        if _same_optional(before, node.before) and same(after, node.after):
+            return node
+        return attrs.evolve(node, before=before, after=after)
+    if isinstance(node, Alternate):
+        options = tuple(rebuild(option, leave) for option in node.options)
+        if all(same(a, b) for a, b in zip(options, node.options, strict=True)):
+            return node
+        return attrs.evolve(node, options=options)
+    return node
+
+
+def map_sequences(
+    seq: Sequence[Node], fn: Callable[[tuple[Node, ...]], tuple[Node, ...]]
+) -> tuple[Node, ...]:
+    """Apply ``fn`` to every node sequence (innermost first), the top one last."""
+
+    def inner(node: Node) -> Node:
+        if isinstance(node, Emphasis):
+            body = fn(tuple(inner(child) for child in node.body))
+            return node if same(body, node.body) else attrs.evolve(node, body=body)
+        if isinstance(node, Schedule):
+            before = None if node.before is None else fn(tuple(inner(c) for c in node.before))
+            after = fn(tuple(inner(c) for c in node.after))
+            if _same_optional(before, node.before) and same(after, node.after):
+                return node
+            return attrs.evolve(node, before=before, after=after)
+        if isinstance(node, Alternate):
+            options = tuple(fn(tuple(inner(c) for c in option)) for option in node.options)
+            if all(same(a, b) for a, b in zip(options, node.options, strict=True)):
+                return node
+            return attrs.evolve(node, options=options)
+        return node
+
+    children = tuple(inner(node) for node in seq)
+    result = fn(children)
+    return tuple(seq) if same(result, seq) else result
+
+
+def with_body(prompt: Prompt, body: Sequence[Node]) -> Prompt:
+    """``prompt`` with a new body (the same object when nothing changed)."""
+    if same(tuple(body), prompt.body):
+        return prompt
+    return attrs.evolve(prompt, body=tuple(body), source=None)
+
+
+# --------------------------------------------------------------------------------------------
+# Tags: a sequence split at commas into items and separators.
+
+
+_SEPARATOR = re.compile(r"\s*,\s*")
+_BARRIERS = (Break, And, SubpromptWeight)
+
+
+@attrs.define
+class Segment:
+    """A run of nodes that is either one tag (an item) or what lies between tags."""
+
+    nodes: list[Node]
+    is_sep: bool
+    barrier: bool = False  # holds a BREAK / AND / subprompt weight
+
+    @property
+    def only_networks(self) -> bool:
+        """An item made of extra networks (and whitespace) only."""
+        return all(
+            isinstance(n, Network) or (isinstance(n, Text) and not n.value.strip()) for n in self.nodes
+        )
+
+
+def split_items(seq: Sequence[Node]) -> list[Segment]:
+    """Split a sequence into alternating separator and item segments.
+
+    Separators are commas with their surrounding whitespace, ``BREAK``, ``AND``,
+    a subprompt weight, and whitespace at the edges of an item.
+    """
+    pieces: list[tuple[bool, Node]] = []
+    for node in seq:
+        if isinstance(node, Text):
+            matches = list(_SEPARATOR.finditer(node.value))
+            if not matches:
+                pieces.append((False, node))
+                continue
+            pos = 0
+            for match in matches:
+                if match.start() > pos:
+                    pieces.append((False, Text(value=node.value[pos : match.start()])))
+                pieces.append((True, Text(value=match.group())))
+                pos = match.end()
+            if pos < len(node.value):
+                pieces.append((False, Text(value=node.value[pos:])))
+        else:
+            pieces.append((isinstance(node, _BARRIERS), node))
+
+    segments: list[Segment] = []
+    for is_sep, node in pieces:
+        if segments and segments[-1].is_sep == is_sep:
+            segments[-1].nodes.append(node)
+        else:
+            segments.append(Segment([node], is_sep))
+
+    # Whitespace at the edges of an item belongs to the separators around it.
+    trimmed: list[Segment] = []
+    for segment in segments:
+        if segment.is_sep:
+            _append_sep(trimmed, segment.nodes)
+            continue
+        nodes = list(segment.nodes)
+        lead: list[Node] = []
+        trail: list[Node] = []
+        while nodes and isinstance(nodes[0], Text):
+            value = nodes[0].value
+            stripped = value.lstrip()
+            if stripped == value:
+                break
+            lead.append(Text(value=value[: len(value) - len(stripped)]))
+            if stripped:
+                nodes[0] = Text(value=stripped)
+            else:
+                nodes.pop(0)
+        while nodes and isinstance(nodes[-1], Text):
+            value = nodes[-1].value
+            stripped = value.rstrip()
+            if stripped == value:
+                break
+            trail.insert(0, Text(value=value[len(stripped) :]))
+            if stripped:
+                nodes[-1] = Text(value=stripped)
+            else:
+                nodes.pop()
+        if lead:
+            _append_sep(trimmed, lead)
+        if nodes:
+            trimmed.append(Segment(nodes, False))
+        if trail:
+            _append_sep(trimmed, trail)
+    for segment in trimmed:
+        segment.barrier = segment.is_sep and any(isinstance(n, _BARRIERS) for n in segment.nodes)
+    return trimmed
+
+
+def _append_sep(segments: list[Segment], nodes: list[Node]) -> None:
+    if segments and segments[-1].is_sep:
+        segments[-1].nodes.extend(nodes)
+    else:
+        segments.append(Segment(list(nodes), True))
+
+
+def join_items(segments: Iterable[Segment]) -> tuple[Node, ...]:
+    """Concatenate segments back into a node sequence (adjacent texts merged)."""
+    return merge_texts(node for segment in segments for node in segment.nodes)
+
+
+def groups(segments: list[Segment]) -> list[list[int]]:
+    """Indices of the item segments, grouped between barriers (BREAK, AND)."""
+    result: list[list[int]] = [[]]
+    for index, segment in enumerate(segments):
+        if segment.barrier:
+            result.append([])
+        elif not segment.is_sep:
+            result[-1].append(index)
+    return [group for group in result if group]
+
+
+def remove_items(segments: list[Segment], doomed: set[int]) -> list[Segment]:
+    """Drop the item segments at ``doomed`` together with one neighbouring comma separator."""
+    out = list(segments)
+    for index in sorted(doomed, reverse=True):
+        before = out[index - 1] if index > 0 else None
+        after = out[index + 1] if index + 1 < len(out) else None
+        if before is not None and before.is_sep and not before.barrier and _is_comma(before):
+            out[index - 1 : index + 1] = []
+        elif after is not None and after.is_sep and not after.barrier and _is_comma(after):
+            out[index : index + 2] = []
+        else:
+            out[index : index + 1] = []
+    # Separators that became neighbours are merged; keep the first one's text.
+    merged: list[Segment] = []
+    for segment in out:
+        if merged and segment.is_sep and merged[-1].is_sep:
+            if segment.barrier or merged[-1].barrier:
+                merged[-1].nodes.extend(segment.nodes)
+                merged[-1].barrier = True
+            continue
+        merged.append(segment)
+    return merged
+
+
+def _is_comma(segment: Segment) -> bool:
+    return any(isinstance(n, Text) and "," in n.value for n in segment.nodes)

@@ -1,0 +1,293 @@
+"""Text transforms: underscores, duplicate tags, extra networks, canonical spelling.
+
+Example:
+    >>> import naiprompt
+    >>> from naiprompt.transforms import apply
+    >>> naiprompt.render(apply("long_hair, ^_^, (red_eyes:1.2)", "underscores"))
+    'long hair, ^_^, (red eyes:1.2)'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import attrs
+
+from naiprompt.ast import Alternate, Break, Emphasis, Network, Node, Prompt, Schedule, SubpromptWeight, Text
+from naiprompt.transforms import Transform
+from naiprompt.transforms._tree import (
+    close,
+    groups,
+    join_items,
+    map_sequences,
+    merge_texts,
+    rebuild,
+    remove_items,
+    split_items,
+    with_body,
+)
+
+__all__ = ["EMOTICONS", "canonical", "dedupe", "normalize_tag", "strip_extra_networks", "underscores"]
+
+#: Tags whose underscores are part of the picture, after the tag-autocomplete
+#: extension's default exclusion list. Tags with no letter or digit are kept too.
+EMOTICONS: frozenset[str] = frozenset(
+    {
+        "^_^", ">_<", "0_0", "o_o", "u_u", "x_x", "@_@", "=_=", "+_+", "._.", "3_3", "6_9",
+        ">_o", "|_|", "||_||", "(o)_(o)", "<o>_<o>", "<|>_<|>", "+_-",
+    }
+)  # fmt: skip
+
+_DIRECTIONS = ("space", "underscore")
+_TAG_SPLIT = re.compile(r"([,\n]+)")
+_WHITESPACE_RUN = re.compile(r"[ \t]+")
+
+
+def _keep(tag: str) -> bool:
+    return tag in EMOTICONS or not any(char.isalnum() for char in tag)
+
+
+def _convert_piece(piece: str, to: str) -> str:
+    """Convert one tag (with the whitespace around it)."""
+    core = piece.strip()
+    if not core or _keep(core):
+        return piece
+    start = piece.index(core[0])
+    new = core.replace("_", " ") if to == "space" else _WHITESPACE_RUN.sub("_", core)
+    return piece[:start] + new + piece[start + len(core) :]
+
+
+def normalize_tag(tag: str, to: str = "space") -> str:
+    """Convert one tag's underscores to spaces (or back), keeping emoticons.
+
+    This is plain text in, plain text out: escape it for the dialect by putting
+    it in a tree (:class:`~naiprompt.ast.Text`) and rendering, or use the
+    :func:`underscores` transform on a parsed prompt.
+
+    Example:
+        >>> normalize_tag("ganyu_(genshin_impact)")
+        'ganyu (genshin impact)'
+        >>> normalize_tag("^_^"), normalize_tag("o_o"), normalize_tag(";_;")
+        ('^_^', 'o_o', ';_;')
+        >>> normalize_tag("long hair", to="underscore")
+        'long_hair'
+    """
+    if to not in _DIRECTIONS:
+        raise ValueError(f"to must be one of {', '.join(_DIRECTIONS)}, not {to!r}")
+    return _convert_piece(tag, to)
+
+
+def _convert_text(value: str, to: str) -> str:
+    return "".join(
+        part if index % 2 else _convert_piece(part, to) for index, part in enumerate(_TAG_SPLIT.split(value))
+    )
+
+
+def _literal_parens(seq: tuple[Node, ...]) -> tuple[Node, ...]:
+    """WebUI: ``name_(qualifier)`` typed without escapes is a tag, not emphasis.
+
+    A one-level ``(...)`` glued to text ending in ``_`` whose body is plain text
+    (danbooru's qualifier pattern, ``ganyu_(genshin_impact)``) becomes literal
+    text again, so the printer escapes its parentheses.
+    """
+    out: list[Node] = []
+    changed = False
+    for node in seq:
+        prev = out[-1] if out else None
+        if (
+            isinstance(node, Emphasis)
+            and node.notation in (None, "paren")
+            and node.opened
+            and node.closed
+            and close(node.weight, 1.1)
+            and len(node.body) == 1
+            and isinstance(node.body[0], Text)
+            and node.body[0].value.strip()
+            and "," not in node.body[0].value
+            and isinstance(prev, Text)
+            and prev.value.endswith("_")
+            and prev.value.rstrip("_")[-1:].isalnum()
+        ):
+            out[-1] = Text(value=prev.value + "(" + node.body[0].value + ")")
+            changed = True
+            continue
+        out.append(node)
+    return merge_texts(out) if changed else seq
+
+
+def underscores(to: str = "space", *, dialect: str | None = None) -> Transform:
+    """Danbooru ``_`` to spaces (``to="space"``, the default) or back (``"underscore"``).
+
+    Works tag by tag (tags end at commas and newlines) on every piece of text;
+    extra networks (LoRA names) are left alone. Emoticon tags (:data:`EMOTICONS`,
+    the tag-autocomplete convention) and tags with no letter or digit keep their
+    underscores. Literal parentheses stay literal: in webui (and comfy), a tag
+    typed as ``ganyu_(genshin_impact)`` is read as the danbooru tag, not as
+    emphasis, and prints as ``ganyu \\(genshin impact\\)``.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("ganyu_(genshin_impact), >_<", underscores()))
+        'ganyu \\\\(genshin impact\\\\), >_<'
+        >>> naiprompt.render(apply("{long hair}", underscores("underscore"), dialect="nai"))
+        '{long_hair}'
+    """
+    if to not in _DIRECTIONS:
+        raise ValueError(f"to must be one of {', '.join(_DIRECTIONS)}, not {to!r}")
+
+    def leave(node: Node) -> Node:
+        if isinstance(node, Text):
+            value = _convert_text(node.value, to)
+            return node if value == node.value else Text(value=value)
+        return node
+
+    def run(prompt: Prompt) -> Prompt:
+        body = prompt.body
+        if (dialect or prompt.dialect) in ("webui", "comfy") and to == "space":
+            body = map_sequences(body, _literal_parens)
+        return with_body(prompt, rebuild(body, leave))
+
+    return run
+
+
+def _key(nodes: Sequence[Node]) -> Hashable:
+    """What makes two tags the same: text (whitespace-normalised) and weights."""
+    parts: list[Any] = []
+    for node in merge_texts(nodes):
+        if isinstance(node, Text):
+            parts.append(("text", " ".join(node.value.split())))
+        elif isinstance(node, Emphasis):
+            parts.append(("emphasis", round(node.weight, 9), _key(node.body)))
+        elif isinstance(node, Schedule):
+            before = None if node.before is None else _key(node.before)
+            parts.append(("schedule", before, _key(node.after), node.when, node.fractional))
+        elif isinstance(node, Alternate):
+            parts.append(("alternate", tuple(_key(option) for option in node.options)))
+        else:
+            parts.append(node)
+    return tuple(parts)
+
+
+def dedupe() -> Transform:
+    """Drop repeated tags, keeping the first; the separator before a dropped tag goes too.
+
+    Tags are compared by their text (whitespace-normalised, case-sensitive) and
+    weights, so ``smile`` and ``(smile:1.2)`` are different tags; run
+    :func:`underscores` first to unify ``long_hair`` and ``long hair``. Works in
+    every bracket group and ``AND`` subprompt separately; ``BREAK`` also
+    separates.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("a, b, a, (b:1.2), b", dedupe()))
+        'a, b, (b:1.2)'
+    """
+
+    def on_sequence(seq: tuple[Node, ...]) -> tuple[Node, ...]:
+        segments = split_items(seq)
+        doomed: set[int] = set()
+        for group in groups(segments):
+            seen: set[Hashable] = set()
+            for index in group:
+                key = _key(segments[index].nodes)
+                if key in seen:
+                    doomed.add(index)
+                seen.add(key)
+        if not doomed:
+            return seq
+        return join_items(remove_items(segments, doomed))
+
+    def run(prompt: Prompt) -> Prompt:
+        return with_body(prompt, map_sequences(prompt.body, on_sequence))
+
+    return run
+
+
+def strip_extra_networks() -> Transform:
+    """Remove extra networks (``<lora:x:0.8>``, ``<hypernet:...>``) and tidy the commas.
+
+    A tag that was only a network goes with its separator; a network inside a
+    tag leaves one space, not two.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("a, <lora:x:0.8>, b <lora:y:1> c", strip_extra_networks()))
+        'a, b c'
+    """
+
+    def on_sequence(seq: tuple[Node, ...]) -> tuple[Node, ...]:
+        if not any(isinstance(node, Network) for node in seq):
+            return seq
+        segments = split_items(seq)
+        doomed = {
+            index
+            for index, segment in enumerate(segments)
+            if not segment.is_sep
+            and any(isinstance(n, Network) for n in segment.nodes)
+            and segment.only_networks
+        }
+        segments = remove_items(segments, doomed)
+        out: list[Node] = []
+        nodes = [node for segment in segments for node in segment.nodes]
+        for index, node in enumerate(nodes):
+            if isinstance(node, Network):
+                continue
+            if (
+                isinstance(node, Text)
+                and index > 0
+                and isinstance(nodes[index - 1], Network)
+                and out
+                and isinstance(out[-1], Text)
+                and out[-1].value[-1:].isspace()
+                and node.value[:1].isspace()
+            ):
+                node = Text(value=node.value.lstrip())
+            out.append(node)
+        return merge_texts(out)
+
+    def run(prompt: Prompt) -> Prompt:
+        body = map_sequences(prompt.body, on_sequence)
+        # A prompt that was only networks keeps no stray separators.
+        if body and all(isinstance(n, Text) and not n.value.strip(", \t\n") for n in body):
+            body = ()
+        return with_body(prompt, body)
+
+    return run
+
+
+def canonical() -> Transform:
+    """Forget the source spelling: escapes, number spellings, missing brackets.
+
+    Rendering afterwards gives each dialect's canonical form: ``( a :1.20)``
+    prints ``( a :1.2)``, an unclosed ``(a`` prints ``(a)``. Notation hints
+    (``(x:1.1)`` versus ``(x)``) are kept.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("(a:1.50), (b", canonical()))
+        '(a:1.5), (b)'
+    """
+
+    def leave(node: Node) -> Node:
+        if isinstance(node, Text) and node.raw is not None:
+            return Text(value=node.value)
+        if isinstance(node, Emphasis) and (node.raw_weight is not None or not node.opened or not node.closed):
+            return attrs.evolve(node, raw_weight=None, opened=True, closed=True)
+        if isinstance(node, Schedule) and node.raw_when is not None:
+            return attrs.evolve(node, raw_when=None)
+        if isinstance(node, SubpromptWeight) and node.raw is not None:
+            return attrs.evolve(node, raw=None)
+        if isinstance(node, Break) and node.raw is not None:
+            return attrs.evolve(node, raw=None)
+        return node
+
+    def run(prompt: Prompt) -> Prompt:
+        return with_body(prompt, merge_texts(rebuild(prompt.body, leave)))
+
+    return run

@@ -1,0 +1,311 @@
+"""Weight transforms: flatten, expand, round, snap, sort and strip emphasis.
+
+Weight-only transforms (:func:`flatten`, :func:`expand`, :func:`round_weights`,
+:func:`snap_weights`) never change the text a model sees, only its weights.
+
+Example:
+    >>> import naiprompt
+    >>> from naiprompt.transforms import apply
+    >>> naiprompt.render(apply("((a)), [b]", "flatten"))
+    '(a:1.21), (b:0.9091)'
+    >>> naiprompt.render(apply("(a:1.21), (b:0.9)", "expand"))
+    '((a)), (b:0.9)'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import attrs
+
+from naiprompt.ast import Alternate, Emphasis, Node, Prompt, Schedule, Text
+from naiprompt.transforms import Transform
+from naiprompt.transforms._tree import (
+    bracket_weight,
+    close,
+    explicit_notation,
+    groups,
+    has_deemphasis,
+    is_level,
+    join_items,
+    level_notations,
+    levels,
+    merge_texts,
+    rebuild,
+    split_items,
+    with_body,
+)
+
+__all__ = ["expand", "flatten", "round_weights", "snap_weights", "sort_by_weight", "strip_weights"]
+
+
+def flatten(ndigits: int | None = 4, *, dialect: str | None = None) -> Transform:
+    """Nested brackets to one explicit weight per run of text.
+
+    Weights multiply down the tree as the dialect reads them; each maximal run
+    of equal weight becomes one explicit weight (``(x:w)`` in webui and comfy,
+    ``w::x::`` in nai4; in nai the printer uses braces where exact). Prompt
+    editing and alternation keep their place, with the weight moved into each
+    branch. Products are rounded to ``ndigits`` decimals (``None``: exact
+    float products such as 1.2100000000000002). ``dialect`` (default: the
+    prompt's) picks the spelling.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("(a (b) c:1.2)", flatten()))
+        '(a :1.2)(b:1.32)( c:1.2)'
+    """
+
+    if ndigits is not None and (isinstance(ndigits, bool) or not isinstance(ndigits, int) or ndigits < 0):
+        raise ValueError(f"ndigits must be a non-negative integer or None, got {ndigits!r}")
+
+    def run(prompt: Prompt) -> Prompt:
+        notation = explicit_notation(dialect or prompt.dialect)
+        return with_body(prompt, _flatten(prompt.body, 1.0, notation, ndigits))
+
+    return run
+
+
+def _flatten(
+    seq: Sequence[Node], weight: float, notation: str | None, ndigits: int | None
+) -> tuple[Node, ...]:
+    runs: list[tuple[float | None, Node]] = []  # None: not weighted (networks, BREAK, ...)
+
+    def visit(nodes: Sequence[Node], current: float) -> None:
+        for node in nodes:
+            if isinstance(node, Text):
+                runs.append((current, node))
+            elif isinstance(node, Emphasis):
+                visit(node.body, current * node.weight)
+            elif isinstance(node, Schedule):
+                before = None if node.before is None else _flatten(node.before, current, notation, ndigits)
+                after = _flatten(node.after, current, notation, ndigits)
+                runs.append((None, attrs.evolve(node, before=before, after=after)))
+            elif isinstance(node, Alternate):
+                options = tuple(_flatten(option, current, notation, ndigits) for option in node.options)
+                runs.append((None, attrs.evolve(node, options=options)))
+            else:
+                runs.append((None, node))
+
+    visit(seq, weight)
+    out: list[Node] = []
+    index = 0
+    while index < len(runs):
+        current, node = runs[index]
+        if current is None or close(current, 1.0):
+            out.append(node)
+            index += 1
+            continue
+        body: list[Node] = []
+        while index < len(runs):
+            other, item = runs[index]
+            if other is None or not close(other, current):
+                break
+            body.append(Text(value=item.value) if isinstance(item, Text) else item)
+            index += 1
+        final = current if ndigits is None else round(current, ndigits) + 0.0
+        out.append(Emphasis(body=merge_texts(body), weight=final, notation=notation))
+    return merge_texts(out)
+
+
+def expand(dialect: str | None = None, *, tolerance: float = 1e-9) -> Transform:
+    """Explicit weights to bracket levels, where that is exact in ``dialect``.
+
+    ``(x:1.21)`` becomes ``((x))`` in webui (1.1 per level), ``(x:1.1025)``
+    becomes ``{{x}}`` in nai (1.05 per level); ``(x:1)`` loses its brackets.
+    Weights with no exact bracket form (within the relative ``tolerance``) stay
+    explicit. Dialects without a de-emphasis bracket (comfy) only expand
+    weights above 1. ``dialect`` defaults to the prompt's.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("(a:1.1025), (b:0.9524)", expand("nai", tolerance=1e-4)), "nai")
+        '{{a}}, [b]'
+    """
+    if not (tolerance >= 0 and math.isfinite(tolerance)):
+        raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
+
+    def run(prompt: Prompt) -> Prompt:
+        name = dialect or prompt.dialect
+        base = bracket_weight(name)
+        up, down = level_notations(name)
+        down_ok = has_deemphasis(name)
+
+        def leave(node: Node) -> Node | tuple[Node, ...]:
+            if not isinstance(node, Emphasis) or node.weight <= 0 or not math.isfinite(node.weight):
+                return node
+            if node.notation in ("paren", "brace", "bracket") and is_level(node, name):
+                return node
+            count = round(math.log(node.weight) / math.log(base))
+            if not close(base**count, node.weight, tolerance) or abs(count) > 100:
+                return node
+            if count == 0:
+                return node.body
+            if count < 0 and not down_ok:
+                return node
+            factor = base if count > 0 else 1 / base
+            return levels(node.body, abs(count), factor, up if count > 0 else down)
+
+        return with_body(prompt, rebuild(prompt.body, leave))
+
+    return run
+
+
+def round_weights(ndigits: int = 2) -> Transform:
+    """Round every written weight to ``ndigits`` decimals.
+
+    Plain bracket levels (``(x)``, ``{x}``, ``[x]``) are not written weights and
+    stay; :func:`flatten` first to round effective weights.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("(a:0.5645), [b]", round_weights(2)))
+        '(a:0.56), [b]'
+    """
+    if isinstance(ndigits, bool) or not isinstance(ndigits, int) or not 0 <= ndigits <= 15:
+        raise ValueError(f"ndigits must be an integer from 0 to 15, got {ndigits!r}")
+
+    def run(prompt: Prompt) -> Prompt:
+        def leave(node: Node) -> Node:
+            if not isinstance(node, Emphasis) or is_level(node, prompt.dialect):
+                return node
+            new = round(node.weight, ndigits) + 0.0
+            if new == node.weight:
+                return node
+            return attrs.evolve(node, weight=new, raw_weight=None)
+
+        return with_body(prompt, rebuild(prompt.body, leave))
+
+    return run
+
+
+def snap_weights(base: float = 1.05, *, ndigits: int | None = None) -> Transform:
+    """Move every written weight to the nearest power of ``base``.
+
+    This is the seed's "negative exponential scale": with ``base=1.05`` the
+    ladder 0.95, 0.91, 0.86, 0.82 ... (``ndigits=2`` rounds as the seed does);
+    with ``1.1`` it matches WebUI's bracket levels (0.564 = 1.1**-6). Weights
+    <= 0 and plain bracket levels are left alone.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("(a:0.81), (b:0.9)", snap_weights(1.05, ndigits=2)))
+        '(a:0.82), (b:0.91)'
+    """
+    if isinstance(base, bool) or not isinstance(base, (int, float)) or not (1 < base < math.inf):
+        raise ValueError(f"base must be a finite number above 1, got {base!r}")
+    if ndigits is not None and (isinstance(ndigits, bool) or not isinstance(ndigits, int) or ndigits < 0):
+        raise ValueError(f"ndigits must be a non-negative integer, got {ndigits!r}")
+
+    def run(prompt: Prompt) -> Prompt:
+        def leave(node: Node) -> Node:
+            if not isinstance(node, Emphasis) or is_level(node, prompt.dialect):
+                return node
+            if node.weight <= 0 or not math.isfinite(node.weight):
+                return node
+            new = base ** round(math.log(node.weight) / math.log(base))
+            if ndigits is not None:
+                new = round(new, ndigits)
+            if close(new, node.weight, 1e-12):
+                return node
+            return attrs.evolve(node, weight=new, raw_weight=None)
+
+        return with_body(prompt, rebuild(prompt.body, leave))
+
+    return run
+
+
+def _strength(nodes: Sequence[Node], weight: float = 1.0) -> float | None:
+    """The highest weight of any text in ``nodes`` (None: no text)."""
+    best: float | None = None
+    for node in nodes:
+        found: float | None = None
+        if isinstance(node, Text):
+            found = weight if node.value.strip() else None
+        elif isinstance(node, Emphasis):
+            found = _strength(node.body, weight * node.weight)
+        elif isinstance(node, Schedule):
+            branches = (_strength(node.before or (), weight), _strength(node.after, weight))
+            found = max((s for s in branches if s is not None), default=None)
+        elif isinstance(node, Alternate):
+            found = max((s for o in node.options if (s := _strength(o, weight)) is not None), default=None)
+        if found is not None and (best is None or found > best):
+            best = found
+    return best
+
+
+def sort_by_weight() -> Transform:
+    """Order the tags strongest first (stable: equal weights keep their order).
+
+    A tag's weight is the highest weight of any text in it. Only top-level tags
+    move, each within its ``AND`` subprompt and ``BREAK`` chunk; separators stay
+    where they are. Tags that are only extra networks count as weight 1.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("a, (b:1.3), [c], ((d))", sort_by_weight()))
+        '(b:1.3), ((d)), a, [c]'
+    """
+
+    def run(prompt: Prompt) -> Prompt:
+        segments = split_items(prompt.body)
+        new = list(segments)
+        for group in groups(segments):
+            strengths = [_strength(segments[i].nodes) for i in group]
+            weights = [1.0 if s is None else s for s in strengths]
+            order = sorted(range(len(group)), key=lambda k: -weights[k])
+            for slot, k in zip(group, order, strict=True):
+                new[slot] = segments[group[k]]
+        if all(a is b for a, b in zip(new, segments, strict=True)):
+            return prompt
+        return with_body(prompt, join_items(new))
+
+    return run
+
+
+def strip_weights() -> Transform:
+    """Remove every emphasis, keeping its text: ``(a:1.2), [b]`` -> ``a, b``.
+
+    Prompt editing, alternation, ``AND`` weights and extra networks stay.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import apply
+        >>> naiprompt.render(apply("{{a}}, [b], 1.2::c::", strip_weights(), dialect="nai4"))
+        'a, b, c'
+    """
+
+    def leave(node: Node) -> Node | tuple[Node, ...]:
+        if isinstance(node, Emphasis):
+            return node.body
+        return node
+
+    def run(prompt: Prompt) -> Prompt:
+        body = rebuild(prompt.body, leave)
+        if body is prompt.body:
+            return prompt
+        return with_body(prompt, _merge_deep(body))
+
+    return run
+
+
+def _merge_deep(seq: Sequence[Node]) -> tuple[Node, ...]:
+    out: list[Node] = []
+    for node in seq:
+        if isinstance(node, Schedule):
+            node = attrs.evolve(
+                node,
+                before=None if node.before is None else merge_texts(_merge_deep(node.before)),
+                after=merge_texts(_merge_deep(node.after)),
+            )
+        elif isinstance(node, Alternate):
+            node = attrs.evolve(node, options=tuple(merge_texts(_merge_deep(o)) for o in node.options))
+        out.append(node)
+    return merge_texts(out)
+

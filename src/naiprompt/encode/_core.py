@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -44,8 +44,9 @@ class Conditioning:
 
     ``tensor`` has shape (batch, 77 x chunks, width). ``chunks`` holds, per prompt,
     the chunks the tokenizer built (the layout before padding); rows beyond them
-    are encoded empty chunks. ``empty`` is the encoding of the empty prompt (77,
-    width), used to pad. ``pooled`` is SDXL's pooled text embedding (batch, 1280)
+    are encoded empty chunks. :attr:`empty` is the encoding of the empty prompt
+    (77, width), used to pad; it is computed on first use when the batch did not
+    already contain it. ``pooled`` is SDXL's pooled text embedding (batch, 1280)
     or None.
 
     Example:
@@ -56,8 +57,22 @@ class Conditioning:
 
     tensor: torch.Tensor
     chunks: tuple[tuple[TokenChunk, ...], ...]
-    empty: torch.Tensor
+    empty_source: torch.Tensor | Callable[[], torch.Tensor]
     pooled: torch.Tensor | None = None
+
+    @property
+    def empty(self) -> torch.Tensor:
+        """The encoded empty prompt (77, width), in this conditioning's dtype and device.
+
+        Example:
+            >>> encoder.encode("a").empty.shape  # doctest: +SKIP
+            torch.Size([77, 768])
+        """
+        source = self.empty_source
+        if not isinstance(source, torch.Tensor):
+            source = source().to(device=self.tensor.device, dtype=self.tensor.dtype)
+            object.__setattr__(self, "empty_source", source)
+        return source
 
     def __len__(self) -> int:
         return int(self.tensor.shape[0])
@@ -84,7 +99,7 @@ class Conditioning:
         index %= len(self)
         pooled = None if self.pooled is None else self.pooled[index : index + 1]
         return Conditioning(
-            self.tensor[index : index + 1], (self.chunks[index],), self.empty, pooled
+            self.tensor[index : index + 1], (self.chunks[index],), self.empty_source, pooled
         )
 
     def padded(self, chunk_count: int) -> Conditioning:
@@ -110,12 +125,17 @@ class Conditioning:
             >>> cond.to("cuda", torch.float16)  # doctest: +SKIP
         """
         pooled = None if self.pooled is None else self.pooled.to(device=device, dtype=dtype)
-        return replace(
-            self,
-            tensor=self.tensor.to(device=device, dtype=dtype),
-            empty=self.empty.to(device=device, dtype=dtype),
-            pooled=pooled,
-        )
+        source = self.empty_source
+        if isinstance(source, torch.Tensor):
+            source = source.to(device=device, dtype=dtype)
+        else:
+            inner = source
+
+            def source() -> torch.Tensor:
+                return inner().to(device=device, dtype=dtype)
+
+        tensor = self.tensor.to(device=device, dtype=dtype)
+        return replace(self, tensor=tensor, empty_source=source, pooled=pooled)
 
 
 def concat(conds: Sequence[Conditioning]) -> Conditioning:
@@ -133,7 +153,7 @@ def concat(conds: Sequence[Conditioning]) -> Conditioning:
     if all(c.pooled is not None for c in padded):
         pooled = torch.cat([c.pooled for c in padded if c.pooled is not None])
     chunks = tuple(ch for c in padded for ch in c.chunks)
-    return Conditioning(torch.cat([c.tensor for c in padded]), chunks, padded[0].empty, pooled)
+    return Conditioning(torch.cat([c.tensor for c in padded]), chunks, padded[0].empty_source, pooled)
 
 
 def pad_pair(
@@ -183,47 +203,25 @@ def _check_chunk(chunk: TokenChunk) -> None:
         raise ValueError(f"a chunk must hold {CHUNK_LENGTH} tokens, got {len(chunk.tokens)}")
 
 
-class _EmptyCache:
-    """Caches the empty-prompt row per (clip_skip, weights state) of one runner."""
-
-    def __init__(self) -> None:
-        self._store: dict[tuple[object, ...], torch.Tensor] = {}
-
-    @staticmethod
-    def _weights_key(runner: ClipRunner) -> tuple[object, ...]:
-        # In-place edits (LoRA patching, load_state_dict) bump a tensor's version counter.
-        return tuple((id(p), getattr(p, "_version", 0)) for p in runner.model.parameters())
-
-    def get(self, runner: ClipRunner, clip_skip: int) -> tuple[tuple[object, ...], torch.Tensor | None]:
-        key = (clip_skip, runner.device, runner.dtype, self._weights_key(runner))
-        return key, self._store.get(key)
-
-    def put(self, key: tuple[object, ...], value: torch.Tensor) -> None:
-        if len(self._store) > 16:
-            self._store.clear()
-        self._store[key] = value
-
-    def clear(self) -> None:
-        self._store.clear()
-
-
 def run_groups(
     runner: ClipRunner,
-    cache: _EmptyCache,
     groups: Sequence[Sequence[Sequence[ChunkLike]]],
     *,
     clip_skip: int,
     emphasis: EmphasisMode,
     want_pooled: bool = False,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, list[tuple[TokenChunk, ...]]]:
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, list[tuple[TokenChunk, ...]]]:
     """Encode texts grouped by WebUI call; return ``(z, empty, pooled, layouts)``.
 
     ``z`` is (texts, 77 x K, width) in float32, where K is the largest chunk count;
-    ``empty`` is the encoded empty chunk (77, width); ``pooled`` the first chunk's
+    ``empty`` is the encoded empty chunk (77, width) when the batch needed it (as
+    padding or for the "comfy" emphasis), else None; ``pooled`` the first chunk's
     pooled output per text when ``want_pooled``; ``layouts`` the chunks per text.
 
+    Nothing is cached between calls, so a patched model (LoRA) is always seen as it is.
+
     Example:
-        >>> z, empty, _, _ = run_groups(runner, cache, [[[empty_chunk()]]], clip_skip=2,
+        >>> z, empty, _, _ = run_groups(runner, [[[empty_chunk()]]], clip_skip=2,
         ...                             emphasis="original")  # doctest: +SKIP
     """
     runner.check_skip(clip_skip)
@@ -242,12 +240,11 @@ def run_groups(
     n_texts = len(layouts)
     k_max = max(len(c) for c in layouts)
 
-    # Unique token rows: every text padded to K chunks; the empty chunk always gets a row.
+    # Unique token rows: every text padded to K chunks with the empty chunk.
     empty_ids = pad_after_first_eos(empty_chunk().tokens, pad)
     row_of: dict[tuple[int, ...], int] = {}
     rows: list[tuple[int, ...]] = []
-    cache_key, cached_empty = cache.get(runner, clip_skip)
-    if cached_empty is None:
+    if emphasis == "comfy":
         row_of[empty_ids] = 0
         rows.append(empty_ids)
     index = torch.empty((n_texts, k_max), dtype=torch.long)
@@ -274,7 +271,8 @@ def run_groups(
         ids_t = torch.tensor(rows, dtype=torch.long, device=device)
         z_rows, pooled_rows = runner.hidden(ids_t, clip_skip)
         z_rows = z_rows.float()
-        empty = z_rows[row_of[empty_ids]].clone() if cached_empty is None else cached_empty
+        empty_row = row_of.get(empty_ids)
+        empty = None if empty_row is None else z_rows[empty_row]
         idx = index.to(device)
         z = z_rows[idx]  # (T, K, 77, C)
         if any_weight and emphasis not in ("ignore", "none"):
@@ -283,7 +281,7 @@ def run_groups(
                 z = _original(z, m, group_of)
             elif emphasis == "no_norm":
                 z = z * m[..., None]
-            elif emphasis == "comfy":
+            elif emphasis == "comfy" and empty is not None:
                 e = empty.view(1, 1, CHUNK_LENGTH, -1)
                 mm = m[..., None]
                 z = torch.where(mm == 1.0, z, e + mm * (z - e))
@@ -293,12 +291,24 @@ def run_groups(
         pooled = None
         if want_pooled and pooled_rows is not None:
             pooled = pooled_rows[idx[:, 0]].float()
-    if cached_empty is None:
-        cache.put(cache_key, empty)
     # Return ordinary tensors (not inference tensors) so callers may use them freely.
-    z = z.clone()
-    pooled = None if pooled is None else pooled.clone()
-    return z, empty.clone(), pooled, layouts
+    return (
+        z.clone(),
+        None if empty is None else empty.clone(),
+        None if pooled is None else pooled.clone(),
+        layouts,
+    )
+
+
+def encode_empty(runner: ClipRunner, clip_skip: int) -> torch.Tensor:
+    """The encoding of the empty prompt (77, width) in float32: BOS, EOS, padding.
+
+    Example:
+        >>> encode_empty(runner, 2).shape  # doctest: +SKIP
+        torch.Size([77, 768])
+    """
+    z, _, _, _ = run_groups(runner, [[[empty_chunk()]]], clip_skip=clip_skip, emphasis="ignore")
+    return z[0]
 
 
 def _original(z: torch.Tensor, m: torch.Tensor, group_of: Sequence[int]) -> torch.Tensor:

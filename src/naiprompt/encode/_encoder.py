@@ -17,7 +17,7 @@ from typing import Any, Literal
 import torch
 
 from naiprompt.encode._chunks import EOS, ChunkLike, TokenChunk, normalize_emphasis, text_chunks
-from naiprompt.encode._core import Conditioning, PadMode, _EmptyCache, concat, pad_pair, run_groups
+from naiprompt.encode._core import Conditioning, PadMode, concat, encode_empty, pad_pair, run_groups
 from naiprompt.encode._model import ClipRunner
 
 MeanScope = Literal["prompt", "batch"]
@@ -173,8 +173,7 @@ class BaseEncoder:
             >>> [end for end, _ in enc.encode_schedule("a [cat:dog:0.5]", 20)]  # doctest: +SKIP
             [10, 20]
         """
-        naiprompt = _naiprompt()
-        entries = naiprompt.schedules(prompt, steps, hires_steps=hires_steps, old_scheduling=old_scheduling)
+        entries = _core("schedules")(prompt, steps, hires_steps=hires_steps, old_scheduling=old_scheduling)
         texts = [text for _, text in entries]
         options.pop("mean_over", None)
         cond = self.encode(texts, mean_over="batch", **options)
@@ -196,8 +195,7 @@ class BaseEncoder:
             >>> [w for _, w in enc.encode_and("a cat AND a dog :0.5")]  # doctest: +SKIP
             [1.0, 0.5]
         """
-        naiprompt = _naiprompt()
-        parts = naiprompt.subprompts(prompt)
+        parts = _core("subprompts")(prompt)
         distinct = list(dict.fromkeys(text for text, _ in parts))
         options.pop("mean_over", None)
         cond = self.encode(distinct, mean_over="prompt", **options)
@@ -214,8 +212,7 @@ class BaseEncoder:
             >>> [(len(s), w) for s, w in parts]  # doctest: +SKIP
             [(2, 1.0), (1, 0.5)]
         """
-        naiprompt = _naiprompt()
-        parts = naiprompt.subprompts(_strip_extra_networks(prompt))
+        parts = _core("subprompts")(_strip_extra_networks(prompt))
         cache: dict[str, Schedule] = {}
         out: list[tuple[Schedule, float]] = []
         for text, weight in parts:
@@ -225,13 +222,20 @@ class BaseEncoder:
         return out
 
 
-def _naiprompt() -> Any:
-    """The core package, typed loosely: the AND / schedule / extra-network functions live there."""
-    return importlib.import_module("naiprompt")
+_CORE_HOMES = {"schedules": "editing", "subprompts": "composable", "extra_networks": "networks"}
+
+
+def _core(name: str) -> Any:
+    """A function of the core package (AND split, schedules, extra networks), typed loosely."""
+    package = importlib.import_module("naiprompt")
+    found = getattr(package, name, None)
+    if found is None:
+        found = getattr(importlib.import_module(f"naiprompt.{_CORE_HOMES[name]}"), name)
+    return found
 
 
 def _strip_extra_networks(text: str) -> str:
-    result = _naiprompt().extra_networks(text)
+    result = _core("extra_networks")(text)
     # The lead's API returns (text, networks); accept a bare string too.
     if isinstance(result, str):
         return result
@@ -255,7 +259,6 @@ class TextEncoder(BaseEncoder):
     def __init__(self, model: Any, *, pad_id: int = EOS) -> None:
         self.model = model.eval() if hasattr(model, "eval") else model
         self._runner = ClipRunner(self.model, final_norm=True, pad_id=pad_id)
-        self._cache = _EmptyCache()
 
     def __repr__(self) -> str:
         name = type(self.model).__name__
@@ -315,14 +318,6 @@ class TextEncoder(BaseEncoder):
         """
         return self._runner.width
 
-    def clear_cache(self) -> None:
-        """Forget the cached empty-prompt encoding (it is also refreshed when weights change in place).
-
-        Example:
-            >>> enc.clear_cache()  # doctest: +SKIP
-        """
-        self._cache.clear()
-
     def encode_groups(
         self,
         groups: Sequence[Sequence[Sequence[ChunkLike]]],
@@ -336,10 +331,16 @@ class TextEncoder(BaseEncoder):
             >>> enc.encode_groups([[[empty_chunk()]]], clip_skip=2, emphasis="original")  # doctest: +SKIP
         """
         z, empty, _, layouts = run_groups(
-            self._runner, self._cache, groups, clip_skip=clip_skip, emphasis=normalize_emphasis(emphasis)
+            self._runner, groups, clip_skip=clip_skip, emphasis=normalize_emphasis(emphasis)
         )
         dtype = self.dtype
-        return Conditioning(z.to(dtype), tuple(layouts), empty.to(dtype))
+        runner = self._runner
+
+        def compute_empty() -> torch.Tensor:
+            return encode_empty(runner, clip_skip)
+
+        source = compute_empty if empty is None else empty.to(dtype)
+        return Conditioning(z.to(dtype), tuple(layouts), source)
 
 
 __all__ = ["BaseEncoder", "Conditioning", "MeanScope", "Schedule", "TextEncoder", "concat", "schedule_at"]

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from naiprompt.encode._chunks import EOS, ChunkLike, normalize_emphasis
-from naiprompt.encode._core import Conditioning, _EmptyCache, run_groups
+from naiprompt.encode._core import Conditioning, encode_empty, run_groups
 from naiprompt.encode._encoder import BaseEncoder
 from naiprompt.encode._model import ClipRunner
 
@@ -42,8 +42,6 @@ class SDXLTextEncoder(BaseEncoder):
         self.model_g = model_g.eval() if hasattr(model_g, "eval") else model_g
         self._l = ClipRunner(self.model_l, final_norm=False, pad_id=EOS)
         self._g = ClipRunner(self.model_g, final_norm=False, pad_id=pad_id_g)
-        self._cache_l = _EmptyCache()
-        self._cache_g = _EmptyCache()
 
     def __repr__(self) -> str:
         return f"SDXLTextEncoder(width={self.width}, device={self.device}, dtype={self.dtype})"
@@ -99,15 +97,6 @@ class SDXLTextEncoder(BaseEncoder):
         """
         return self._l.width + self._g.width
 
-    def clear_cache(self) -> None:
-        """Forget the cached empty-prompt encodings.
-
-        Example:
-            >>> enc.clear_cache()  # doctest: +SKIP
-        """
-        self._cache_l.clear()
-        self._cache_g.clear()
-
     def encode_groups(
         self,
         groups: Sequence[Sequence[Sequence[ChunkLike]]],
@@ -121,18 +110,23 @@ class SDXLTextEncoder(BaseEncoder):
             >>> enc.encode_groups([[[empty_chunk()]]], clip_skip=2, emphasis="original")  # doctest: +SKIP
         """
         mode = normalize_emphasis(emphasis)
-        z_l, empty_l, _, layouts = run_groups(
-            self._l, self._cache_l, groups, clip_skip=clip_skip, emphasis=mode
-        )
+        z_l, empty_l, _, layouts = run_groups(self._l, groups, clip_skip=clip_skip, emphasis=mode)
         z_g, empty_g, pooled, _ = run_groups(
-            self._g, self._cache_g, groups, clip_skip=clip_skip, emphasis=mode, want_pooled=True
+            self._g, groups, clip_skip=clip_skip, emphasis=mode, want_pooled=True
         )
         if pooled is None:
             raise TypeError("the OpenCLIP-G encoder must be a CLIPTextModelWithProjection (for text_embeds)")
         dtype = self.dtype
         tensor = torch.cat([z_l, z_g.to(z_l.device)], dim=-1).to(dtype)
-        empty = torch.cat([empty_l, empty_g.to(empty_l.device)], dim=-1).to(dtype)
-        return Conditioning(tensor, tuple(layouts), empty, pooled.to(device=z_l.device, dtype=dtype))
+        runner_l, runner_g = self._l, self._g
+
+        def compute_empty() -> torch.Tensor:
+            e_l = empty_l if empty_l is not None else encode_empty(runner_l, clip_skip)
+            e_g = empty_g if empty_g is not None else encode_empty(runner_g, clip_skip)
+            return torch.cat([e_l, e_g.to(e_l.device)], dim=-1).to(dtype)
+
+        source = compute_empty() if empty_l is not None and empty_g is not None else compute_empty
+        return Conditioning(tensor, tuple(layouts), source, pooled.to(device=z_l.device, dtype=dtype))
 
 
 __all__ = ["SDXLTextEncoder"]

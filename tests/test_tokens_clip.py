@@ -145,11 +145,15 @@ def test_cache_limit_bounds_memory(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_plain_ascii_needs_neither_regex_nor_ftfy() -> None:
     code = (
         "import sys\n"
+        "import naiprompt\n"
+        "before = {m for m in ('regex', 'ftfy') if m in sys.modules}\n"
         "from naiprompt.tokens.api import count_tokens, tokenize\n"
-        "from naiprompt.tokens.clip import ClipTokenizer\n"
         "ids = tokenize('long_hair, 1girl\\n(smile:1.2)')\n"
         "assert ids == [1538, 318, 2225, 267, 272, 1611, 263, 3490, 281, 272, 269, 273, 264], ids\n"
-        "print(sorted(m for m in ('regex', 'ftfy', 'torch', 'transformers') if m in sys.modules))\n"
+        "count_tokens('masterpiece, (best quality:1.2)')\n"
+        "new = {m for m in ('regex', 'ftfy') if m in sys.modules} - before\n"
+        "heavy = {m for m in ('torch', 'transformers') if m in sys.modules}\n"
+        "print(sorted(new | heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

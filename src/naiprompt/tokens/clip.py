@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import gzip
 import html
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
@@ -148,7 +149,16 @@ class Vocabulary:
         (49408, 267, '<|startoftext|>')
     """
 
-    __slots__ = ("byte_decoder", "byte_table", "decoder", "encoder", "merges", "ranks")
+    __slots__ = (
+        "byte_decoder",
+        "byte_ids",
+        "byte_table",
+        "decoder",
+        "encoder",
+        "merges",
+        "pair_ranks",
+        "ranks",
+    )
 
     def __init__(self, merges: Sequence[str]) -> None:
         if len(merges) != MERGES_USED:
@@ -165,6 +175,17 @@ class Vocabulary:
         if len(self.encoder) != VOCAB_SIZE:
             raise ValueError("the merges do not give 49,408 distinct tokens")
         self.ranks: dict[str, int] = {merge: rank for rank, merge in enumerate(merges)}
+        encoder = self.encoder
+        #: Id of each byte's symbol (add 256 for the symbol with ``</w>``).
+        self.byte_ids: tuple[int, ...] = tuple(encoder[symbol] for symbol in self.byte_table)
+        #: ``left_id << 16 | right_id`` -> rank; merge ``r`` creates token ``512 + r``.
+        self.pair_ranks: dict[int, int] = {}
+        for rank, merge in enumerate(merges):
+            left, _, right = merge.partition(" ")
+            left_id, right_id = encoder[left], encoder[right]
+            if left_id >= 512 + rank or right_id >= 512 + rank:
+                raise ValueError(f"merge {rank} ({merge!r}) uses a token made by a later merge")
+            self.pair_ranks[left_id << 16 | right_id] = rank
 
 
 @functools.cache
@@ -377,37 +398,39 @@ class ClipTokenizer:
         return result
 
     def _bpe(self, piece: str) -> tuple[int, ...]:
-        """Byte-level BPE of one pre-token, lowest-ranked pair first, all its occurrences at once."""
+        """Byte-level BPE of one pre-token: repeatedly merge the lowest-ranked adjacent pair.
+
+        Works on ids: the pair ``(a, b)`` is the int ``a << 16 | b`` and merge ``r`` makes token
+        ``512 + r``. Occurrences of the best pair are merged leftmost first, one at a time, updating only
+        the ranks of the two neighbouring pairs. That equals merging all occurrences in one left-to-right
+        pass because every merge's parts are made by lower-ranked merges (checked when the vocabulary is
+        built), so a pair containing a fresh merge always ranks after the pair just merged.
+        """
         special = _SPECIAL_IDS.get(piece)
         if special is not None:
             return (special,)
         vocab = self.vocabulary
-        table = vocab.byte_table
-        symbols = [table[byte] for byte in piece.encode("utf-8")]
-        symbols[-1] += "</w>"
-        ranks = vocab.ranks
-        while len(symbols) > 1:
-            best_rank = MERGES_USED
-            best_at = -1
-            for at in range(len(symbols) - 1):
-                rank = ranks.get(symbols[at] + " " + symbols[at + 1], MERGES_USED)
-                if rank < best_rank:
-                    best_rank = rank
-                    best_at = at
-            if best_at < 0:
+        byte_ids = vocab.byte_ids
+        ids = [byte_ids[byte] for byte in piece.encode("utf-8")]
+        ids[-1] += 256  # the same byte with "</w>"
+        if len(ids) == 1:
+            return (ids[0],)
+        get = vocab.pair_ranks.get
+        never = MERGES_USED
+        pair_ranks = [get(left << 16 | right, never) for left, right in itertools.pairwise(ids)]
+        while True:
+            best = min(pair_ranks)
+            if best == never:
                 break
-            left, right = symbols[best_at], symbols[best_at + 1]
-            joined = left + right
-            merged: list[str] = symbols[:best_at]
-            at = best_at
-            end = len(symbols)
-            while at < end:
-                if at + 1 < end and symbols[at] == left and symbols[at + 1] == right:
-                    merged.append(joined)
-                    at += 2
-                else:
-                    merged.append(symbols[at])
-                    at += 1
-            symbols = merged
-        encoder = vocab.encoder
-        return tuple(encoder[symbol] for symbol in symbols)
+            at = pair_ranks.index(best)
+            merged = 512 + best
+            ids[at] = merged
+            del ids[at + 1]
+            del pair_ranks[at]
+            if not pair_ranks:
+                break
+            if at:
+                pair_ranks[at - 1] = get(ids[at - 1] << 16 | merged, never)
+            if at < len(pair_ranks):
+                pair_ranks[at] = get(merged << 16 | ids[at + 1], never)
+        return tuple(ids)

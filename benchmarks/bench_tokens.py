@@ -1,0 +1,210 @@
+"""Throughput of ``naiprompt.tokenize`` against transformers' slow CLIPTokenizer and the Rust ``tokenizers``.
+
+Run from the repository root (needs ../shared/data; transformers < 5 and tokenizers for the yardsticks)::
+
+    python benchmarks/bench_tokens.py [--runs 5] [--slow-sample 20000]
+
+Corpora:
+
+* **tags**: every tag of ../shared/data/danbooru.csv (140k, as written, with underscores);
+* **prompts**: the positive and negative prompts of ../shared/data/yuansufadian_magic.json and
+  seed_repo_prompts.jsonl (non-empty ones).
+
+All tokenizers run in this process, one call per text, on the same texts. Each run starts **cold**: a fresh
+naiprompt cache, a freshly built slow tokenizer (its BPE cache empty); the Rust tokenizer has no cache. The
+slow tokenizer is timed on an evenly spread sample of the tags (it needs ~70 µs a tag), and naiprompt and
+Rust are timed on that same sample for the ratio. Numbers are medians over ``--runs`` runs. "warm" repeats
+naiprompt on the same texts without clearing its caches (the typical CLI / UI situation).
+
+It also reports the time of ``import naiprompt`` plus the first ``count_tokens`` call in a fresh
+interpreter (best of 3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT / "src"))
+
+from naiprompt.tokens.clip import ClipTokenizer, load_vocabulary  # noqa: E402
+
+Encode = Callable[[str], Sequence[int]]
+
+
+def load_tags() -> list[str]:
+    with (SHARED / "data" / "danbooru.csv").open(encoding="utf-8", newline="") as handle:
+        return [row[0] for row in csv.reader(handle) if row]
+
+
+def load_prompts() -> list[str]:
+    prompts: list[str] = []
+    magic = json.loads((SHARED / "data" / "yuansufadian_magic.json").read_text(encoding="utf-8"))
+    for entry in magic.values():
+        prompts += [entry.get("tags", ""), entry.get("ntags", "")]
+    with (SHARED / "data" / "seed_repo_prompts.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            prompts += [row.get("positive") or "", row.get("negative") or ""]
+    return [p for p in prompts if p.strip()]
+
+
+def write_vocab(directory: Path) -> tuple[str, str]:
+    vocab = load_vocabulary()
+    vocab_file = directory / "vocab.json"
+    merges_file = directory / "merges.txt"
+    vocab_file.write_text(
+        json.dumps({t: i for i, t in enumerate(vocab.decoder)}, ensure_ascii=False), encoding="utf-8"
+    )
+    merges_file.write_text("#version: 0.2\n" + "\n".join(vocab.merges) + "\n", encoding="utf-8")
+    return str(vocab_file), str(merges_file)
+
+
+def time_pass(make: Callable[[], Encode], texts: Sequence[str]) -> tuple[float, int]:
+    encode = make()
+    start = time.perf_counter()
+    total = 0
+    for text in texts:
+        total += len(encode(text))
+    return time.perf_counter() - start, total
+
+
+def median_rate(make: Callable[[], Encode], texts: Sequence[str], runs: int) -> tuple[float, int]:
+    rates = []
+    total = 0
+    for _ in range(runs):
+        seconds, total = time_pass(make, texts)
+        rates.append(total / seconds)
+    return statistics.median(rates), total
+
+
+def fresh_naiprompt() -> Encode:
+    tok = ClipTokenizer("webui")
+    return tok.encode
+
+
+def make_warm() -> Callable[[], Encode]:
+    tok = ClipTokenizer("webui")
+    return lambda: tok.encode
+
+
+def startup_time() -> float:
+    code = (
+        "import time; t = time.perf_counter(); import naiprompt; "
+        "naiprompt.count_tokens('masterpiece, best quality, (long_hair:1.2), [blurry]'); "
+        "print(time.perf_counter() - t)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    best = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        best.append(float(out.stdout.strip()))
+    return min(best)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--slow-runs", type=int, default=3)
+    parser.add_argument("--slow-sample", type=int, default=20000, help="tags timed with the slow tokenizer")
+    args = parser.parse_args(argv)
+    if not SHARED.exists():
+        print("../shared is not available; nothing to measure", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        measure(args, Path(tmp))
+    print(f"\nimport naiprompt + first count_tokens: {startup_time() * 1000:.0f} ms (best of 3)")
+    return 0
+
+
+def measure(args: argparse.Namespace, tmp: Path) -> None:
+    tags = load_tags()
+    prompts = load_prompts()
+    step = max(1, len(tags) // args.slow_sample)
+    sample = tags[::step][: args.slow_sample]
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    print(f"tags: {len(tags)} (slow-tokenizer sample: {len(sample)}), prompts: {len(prompts)}")
+
+    yardsticks: dict[str, Callable[[], Encode]] = {}
+    batch_rust: Any = None
+    vocab_file, merges_file = write_vocab(tmp)
+    try:
+        from transformers import CLIPTokenizer, CLIPTokenizerFast
+    except ImportError as exc:  # pragma: no cover - yardsticks are optional
+        print(f"(yardsticks unavailable: {exc})")
+    else:
+
+        def make_slow() -> Encode:
+            slow = CLIPTokenizer(vocab_file, merges_file)
+            return lambda text: slow.convert_tokens_to_ids(slow.tokenize(text))  # type: ignore[no-any-return]
+
+        rust = CLIPTokenizerFast(vocab_file, merges_file)._tokenizer
+        yardsticks["slow"] = make_slow
+        yardsticks["rust"] = lambda: lambda text: rust.encode(text, add_special_tokens=False).ids
+        batch_rust = rust
+
+    results: dict[str, dict[str, float]] = {}
+
+    def row(corpus: str, name: str, rate: float, tokens: int) -> None:
+        results.setdefault(corpus, {})[name] = rate
+        print(f"  {name:<34} {rate:>12,.0f} tokens/s   ({tokens:,} tokens)")
+
+    for corpus, texts in (("tags", tags), ("prompts", prompts)):
+        print(f"\n{corpus} (full corpus, median of {args.runs} runs)")
+        rate, tokens = median_rate(fresh_naiprompt, texts, args.runs)
+        row(corpus, "naiprompt (cold cache)", rate, tokens)
+        rate, tokens = median_rate(make_warm(), texts, args.runs)
+        row(corpus, "naiprompt (warm cache)", rate, tokens)
+        if "rust" in yardsticks:
+            rate, tokens = median_rate(yardsticks["rust"], texts, args.runs)
+            row(corpus, "tokenizers (Rust), one call/text", rate, tokens)
+            rates = []
+            for _ in range(args.runs):
+                start = time.perf_counter()
+                encoded = batch_rust.encode_batch(list(texts), add_special_tokens=False)
+                rates.append(sum(len(e.ids) for e in encoded) / (time.perf_counter() - start))
+            row(corpus, "tokenizers (Rust), encode_batch", statistics.median(rates), tokens)
+
+    if "slow" in yardsticks:
+        for corpus, texts in (("tag sample", sample), ("prompts", prompts)):
+            print(f"\n{corpus}: against the slow tokenizer (median of {args.slow_runs} runs)")
+            ours, tokens = median_rate(fresh_naiprompt, texts, args.slow_runs)
+            slow, _ = median_rate(yardsticks["slow"], texts, args.slow_runs)
+            rust_rate, _ = median_rate(yardsticks["rust"], texts, args.slow_runs)
+            row(corpus, "naiprompt (cold cache)", ours, tokens)
+            row(corpus, "transformers slow CLIPTokenizer", slow, tokens)
+            row(corpus, "tokenizers (Rust), one call/text", rust_rate, tokens)
+            print(
+                f"  ratio naiprompt / slow: {ours / slow:6.1f}x   naiprompt / Rust: {ours / rust_rate:5.2f}x"
+            )
+
+    if "rust" in yardsticks:
+        print("\nratios on the full corpora, naiprompt vs Rust (one call per text):")
+        for corpus in ("tags", "prompts"):
+            values = results[corpus]
+            rust_rate = values["tokenizers (Rust), one call/text"]
+            cold = values["naiprompt (cold cache)"] / rust_rate
+            warm = values["naiprompt (warm cache)"] / rust_rate
+            batch = values["naiprompt (cold cache)"] / values["tokenizers (Rust), encode_batch"]
+            print(f"  {corpus:<8} cold {cold:5.2f}x  warm {warm:6.2f}x  (cold / Rust batch: {batch:5.2f}x)")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

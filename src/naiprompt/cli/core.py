@@ -1,0 +1,583 @@
+"""The core subcommands: parse, render/fmt, convert, detect, step, apply, size.
+
+Prompts come from the PROMPT argument, from standard input (``-`` or no
+argument) or from ``--in FILE``; input from stdin or a file is one prompt per
+line unless ``--whole`` says the whole input is one prompt. ``--json`` prints
+one JSON document per prompt (one per line). Exit status: 0 success, 1 an
+input error (message with a caret on stderr; the other prompts are still
+processed), 2 usage.
+
+Example:
+    >>> from naiprompt.cli import main
+    >>> main(["convert", "--from", "nai", "--to", "webui", "{{smile}}"])  # doctest: +SKIP
+    (smile:1.1025)
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from naiprompt._plugins import PluginError
+from naiprompt.ast import Node, Prompt
+from naiprompt.errors import ErrorLevel, PromptError, PromptWarning
+
+__all__ = ["register", "tree_json", "tree_text"]
+
+
+class UsageError(Exception):
+    """A bad argument value: exit status 2."""
+
+
+class _IntermixedParser(argparse.ArgumentParser):
+    """Options may come between positionals: ``step 2 -d nai "bad, comic"``."""
+
+    _inner = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Any = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
+# --------------------------------------------------------------------------------------------
+# Input and output helpers
+
+
+def _add_input(parser: argparse.ArgumentParser, *, positional: bool = True) -> None:
+    if positional:
+        parser.add_argument("prompt", nargs="?", metavar="PROMPT", help="the prompt; '-' or omitted: stdin")
+    else:
+        parser.add_argument("-p", "--prompt", metavar="PROMPT", help="the prompt; omitted: stdin")
+    parser.add_argument("--in", dest="infile", metavar="FILE", help="read prompts from FILE ('-': stdin)")
+    parser.add_argument(
+        "--whole", action="store_true", help="stdin/FILE holds one prompt (default: one per line)"
+    )
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON (one document per prompt)")
+
+
+def _read_prompts(args: argparse.Namespace, *, default: list[str] | None = None) -> list[tuple[str, str]]:
+    """``[(label, text)]``: where each prompt came from (for messages) and its text."""
+    prompt = getattr(args, "prompt", None)
+    if prompt is not None and prompt != "-":
+        if args.infile is not None:
+            raise UsageError("give the prompt as an argument or with --in, not both")
+        return [("argument", prompt)]
+    if args.infile is not None and args.infile != "-":
+        try:
+            with open(args.infile, encoding="utf-8") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.infile}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{args.infile} is not UTF-8 text: {exc}") from exc
+        name = args.infile
+    elif prompt is None and args.infile is None and default is not None:
+        return [("argument", text) for text in default]
+    else:
+        data = sys.stdin.read()
+        name = "<stdin>"
+    if args.whole:
+        return [(name, data[:-1] if data.endswith("\n") else data)]
+    return [(f"{name}:{number}", line) for number, line in enumerate(data.splitlines(), 1)]
+
+
+def _emit(args: argparse.Namespace, value: Any, text: str | None = None) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(value, ensure_ascii=False))
+    else:
+        print(value if text is None else text)
+
+
+def _report(label: str, exc: BaseException) -> None:
+    where = "" if label == "argument" else f"{label}: "
+    print(f"naiprompt: {where}{exc}", file=sys.stderr)
+
+
+def _each(
+    args: argparse.Namespace,
+    work: Callable[[str], None],
+    *,
+    default: list[str] | None = None,
+) -> int:
+    """Run ``work`` on every prompt; input errors are reported and give status 1."""
+    status = 0
+    for label, text in _read_prompts(args, default=default):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PromptWarning)
+            try:
+                work(text)
+            except (PromptError, ValueError) as exc:
+                _report(label, exc)
+                status = 1
+        for warning in caught:
+            if issubclass(warning.category, PromptWarning):
+                where = "" if label == "argument" else f"{label}: "
+                print(f"naiprompt: {where}warning: {warning.message}", file=sys.stderr)
+            else:  # pragma: no cover - not ours, pass it on
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+    return status
+
+
+def _dialect_name(name: str | None, text: str) -> str:
+    from naiprompt.api import detect
+    from naiprompt.dialects import get_dialect
+
+    if name is None or name == "auto":
+        return detect(text)
+    get_dialect(name)  # PluginError (usage) for unknown names
+    return name
+
+
+def _check_dialect_option(*names: str | None) -> None:
+    from naiprompt.dialects import get_dialect
+
+    for name in names:
+        if name is not None and name != "auto":
+            get_dialect(name)
+
+
+# --------------------------------------------------------------------------------------------
+# Trees as text and JSON
+
+
+def _field_json(value: Any) -> Any:
+    if attrs.has(type(value)):
+        return tree_json(value)
+    if isinstance(value, tuple):
+        return [_field_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
+
+
+def tree_json(node: Node | Prompt) -> dict[str, Any]:
+    """A node (or a whole prompt) as JSON-ready data: ``{"type": ..., fields...}``.
+
+    Spans become ``[start, end]``; spelling hints are included.
+
+    Example:
+        >>> import naiprompt
+        >>> tree_json(naiprompt.parse("(a:1.2)"))["body"][0]["weight"]
+        1.2
+    """
+    data: dict[str, Any] = {"type": type(node).__name__}
+    for field in attrs.fields(type(node)):
+        if field.name in ("source", "warnings"):
+            continue
+        value = getattr(node, field.name)
+        if field.name == "span":
+            data["span"] = None if value is None else [value.start, value.end]
+        else:
+            data[field.name] = _field_json(value)
+    return data
+
+
+_OUTLINE_SKIP = frozenset(
+    {"type", "span", "body", "before", "after", "options", "raw", "raw_weight", "raw_when"}
+)
+
+
+def tree_text(prompt: Prompt) -> str:
+    """An indented outline of a prompt tree.
+
+    Example:
+        >>> import naiprompt
+        >>> print(tree_text(naiprompt.parse("(a:1.2), b")))
+        Prompt (webui)
+          Emphasis weight=1.2 notation=explicit
+            Text 'a'
+          Text ', b'
+    """
+    lines = [f"Prompt ({prompt.dialect})"]
+
+    def seq(nodes: tuple[Node, ...], depth: int) -> None:
+        for node in nodes:
+            one(node, depth)
+
+    def one(node: Node, depth: int) -> None:
+        pad = "  " * depth
+        name = type(node).__name__
+        data = tree_json(node)
+        if name == "Text":
+            lines.append(f"{pad}Text {data['value']!r}")
+            return
+        scalars = [
+            f"{key}={value}"
+            for key, value in data.items()
+            if key not in _OUTLINE_SKIP
+            and value is not None
+            and not (key in ("opened", "closed") and value is True)
+        ]
+        lines.append(" ".join([f"{pad}{name}", *scalars]).rstrip())
+        children = getattr(node, "body", None)
+        if children is not None:
+            seq(children, depth + 1)
+        for part in ("before", "after"):
+            branch = getattr(node, part, None)
+            if branch is not None:
+                lines.append(f"{pad}  {part}:")
+                seq(branch, depth + 2)
+        for index, option in enumerate(getattr(node, "options", ()) or ()):
+            lines.append(f"{pad}  option {index + 1}:")
+            seq(option, depth + 2)
+
+    seq(prompt.body, 1)
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Subcommands
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    from naiprompt.dialects import get_dialect
+
+    _check_dialect_option(args.dialect)
+
+    def work(text: str) -> None:
+        tree = get_dialect(_dialect_name(args.dialect, text)).parse(text, strict=args.strict)
+        if args.json:
+            _emit(args, tree_json(tree))
+        else:
+            print(tree_text(tree))
+
+    return _each(args, work)
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from naiprompt.dialects import get_dialect
+    from naiprompt.transforms import canonical
+
+    _check_dialect_option(args.dialect, args.to)
+    canonical_form = args.canonical or args.command == "fmt"
+
+    def work(text: str) -> None:
+        tree = get_dialect(_dialect_name(args.dialect, text)).parse(text, strict=args.strict)
+        if canonical_form:
+            tree = canonical()(tree)
+        out = get_dialect(args.to or tree.dialect).render(tree, errors=ErrorLevel(args.errors))
+        _emit(args, out)
+
+    return _each(args, work)
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from naiprompt.api import convert
+
+    _check_dialect_option(args.source, args.to)
+
+    def work(text: str) -> None:
+        source = _dialect_name(args.source, text)
+        out = convert(text, source, args.to, errors=args.errors, decimals=args.decimals)
+        _emit(args, out)
+
+    return _each(args, work)
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from naiprompt.api import detect
+
+    return _each(args, lambda text: _emit(args, detect(text)))
+
+
+def _ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"RATIO must be a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise UsageError(f"RATIO must be a finite number, not {text!r}")
+    return value
+
+
+def _cmd_step(args: argparse.Namespace) -> int:
+    from naiprompt.dialects import get_dialect
+    from naiprompt.transforms import seed_step, step
+
+    if args.seed_compat:
+        try:
+            seed_step(args.ratio, tags="x")  # validate the ratio once, as a usage error
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+
+        def compat(text: str) -> None:
+            _emit(args, seed_step(args.ratio, args.full, tags=text))
+
+        # Like the seed's script, which reads nothing: its own tag list by default.
+        from naiprompt.transforms.step import SEED_TAGS
+
+        return _each(args, compat, default=[", ".join(SEED_TAGS)])
+
+    value = _ratio(args.ratio)
+    _check_dialect_option(args.dialect)
+    try:
+        transform = step(value, full=args.full, dialect=None, errors=args.errors)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+    def work(text: str) -> None:
+        dialect = get_dialect(args.dialect or "webui")
+        tree = transform(dialect.parse(text))
+        _emit(args, dialect.render(tree, errors=ErrorLevel(args.errors)))
+
+    return _each(args, work)
+
+
+def _cmd_apply(args: argparse.Namespace) -> int:
+    from naiprompt.dialects import get_dialect
+    from naiprompt.transforms import TRANSFORMS, apply, resolve
+
+    if args.list:
+        for name in TRANSFORMS.names():
+            print(name)
+        return 0
+    if not args.transforms:
+        raise UsageError("name at least one TRANSFORM (see --list)")
+    _check_dialect_option(args.dialect, args.to)
+    try:
+        pipeline = [resolve(spec) for spec in args.transforms]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+    def work(text: str) -> None:
+        name = _dialect_name(args.dialect, text)
+        tree = apply(text, *pipeline, dialect=name)
+        _emit(args, get_dialect(args.to or name).render(tree, errors=ErrorLevel(args.errors)))
+
+    return _each(args, work)
+
+
+def _size_number(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{name} must be a number, not {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise UsageError(f"{name} must be a positive finite number, not {text!r}")
+    return value
+
+
+def _cmd_size(args: argparse.Namespace) -> int:
+    from naiprompt import sizes
+
+    width_ratio = _size_number("W", args.w)
+    height_ratio = _size_number("H", args.h)
+    try:
+        width, height = sizes.fit(width_ratio, height_ratio, area=args.area, multiple=args.multiple)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if not args.cfg:
+        _emit(args, [width, height], f"{width}x{height}")
+        return 0
+    hint = sizes.cfg_hint(width, height)
+    if args.json:
+        data = {
+            "width": width,
+            "height": height,
+            "cfg": {
+                "low": hint.low,
+                "high": hint.high,
+                "recommended": hint.recommended,
+                "row": list(hint.row),
+                "exact": hint.exact,
+            },
+        }
+        _emit(args, data)
+    else:
+        print(f"{width}x{height}")
+        print(hint)
+    return 0
+
+
+def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Usage errors (bad option values, unknown names) exit with status 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except (UsageError, PluginError) as exc:
+            args.parser.print_usage(sys.stderr)
+            print(f"naiprompt {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+# Registration
+
+_EXAMPLES = {
+    "parse": """examples:
+  naiprompt parse "(red eyes:1.2), smile"
+  naiprompt parse --json -d nai "{{masterpiece}}"
+  naiprompt parse --strict "(unclosed"          # exit 1, caret on stderr""",
+    "render": """examples:
+  naiprompt render "(a:1.2), b"                   # same text back (lossless)
+  naiprompt render -d nai --to webui "{a}"       # print in another dialect
+  naiprompt fmt "( a :1.20), (b"                 # canonical: ( a :1.2), (b)""",
+    "convert": """examples:
+  naiprompt convert --from nai --to webui "{{smile}}, [blurry]"
+  naiprompt convert --to nai4 --in prompts.txt  # one prompt per line, dialect detected
+  echo "[a:b:5]" | naiprompt convert --to nai --errors raise""",
+    "detect": """examples:
+  naiprompt detect "{{masterpiece}}, 1girl"     # nai
+  naiprompt detect --in prompts.txt --json""",
+    "step": """examples:
+  naiprompt step 0.9 "bad, comic"                # (bad, comic:0.9)
+  naiprompt step -2 --full "bad, comic"          # [[bad]], [[comic]]
+  naiprompt step 2 -d nai "bad, comic"           # {{bad, comic}}
+  naiprompt step 0 --full --seed-compat          # the seed's step.txt, byte for byte""",
+    "apply": """examples:
+  naiprompt apply underscores:to=space dedupe -p "long_hair, long_hair, red_eyes"
+  naiprompt apply flatten round_weights:2 -p "((a)), [b]"
+  naiprompt apply --list""",
+    "size": """examples:
+  naiprompt size 4 3                             # 576x384
+  naiprompt size 16 9 --multiple 1 --json        # [682, 384] (the seed script's raw output)
+  naiprompt size 2 3 --area 589824 --cfg""",
+}
+
+
+def _parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help_text: str,
+    func: Callable[[argparse.Namespace], int],
+    **kwargs: Any,
+) -> argparse.ArgumentParser:
+    # The subcommand's parser class is the top-level one's; swap in ours for this call.
+    previous = getattr(subparsers, "_parser_class", argparse.ArgumentParser)
+    setattr(subparsers, "_parser_class", _IntermixedParser)  # noqa: B010 - private attribute
+    try:
+        parser = subparsers.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=_EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            **kwargs,
+        )
+    finally:
+        setattr(subparsers, "_parser_class", previous)  # noqa: B010
+    parser.set_defaults(func=_guard(func), parser=parser)
+    return parser
+
+
+def _add_errors(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--errors",
+        choices=[level.value for level in ErrorLevel],
+        default="warn",
+        help="what the target cannot express: warn (default), raise (exit 1) or ignore",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the core subcommands to the ``naiprompt`` parser.
+
+    Example:
+        >>> import argparse
+        >>> parser = argparse.ArgumentParser(prog="naiprompt")
+        >>> register(parser.add_subparsers(dest="command"))
+        >>> parser.parse_args(["size", "4", "3"]).w
+        '4'
+    """
+    dialect_help = "dialect of the input: webui, nai, nai4, comfy, ... (default: detected)"
+
+    parser = _parser(subparsers, "parse", "Show the syntax tree of a prompt.", _cmd_parse)
+    _add_input(parser)
+    parser.add_argument("-d", "--dialect", help=dialect_help)
+    parser.add_argument("--strict", action="store_true", help="reject unbalanced brackets and bad weights")
+    _add_json(parser)
+
+    parser = _parser(
+        subparsers, "render", "Parse a prompt and print it again (fmt: in canonical form).", _cmd_render,
+        aliases=["fmt"],
+    )
+    _add_input(parser)
+    parser.add_argument("-d", "--dialect", help=dialect_help)
+    parser.add_argument("--to", help="print in this dialect (default: the input's)")
+    parser.add_argument("--canonical", action="store_true", help="forget source spelling (fmt does this)")
+    parser.add_argument("--strict", action="store_true", help="reject unbalanced brackets and bad weights")
+    _add_errors(parser)
+    _add_json(parser)
+
+    parser = _parser(subparsers, "convert", "Convert a prompt between dialects.", _cmd_convert)
+    _add_input(parser)
+    parser.add_argument("--from", dest="source", help=dialect_help)
+    parser.add_argument("--to", required=True, help="target dialect")
+    parser.add_argument("--decimals", type=int, default=4, help="weight decimals (default 4)")
+    _add_errors(parser)
+    _add_json(parser)
+
+    parser = _parser(subparsers, "detect", "Guess the dialect of a prompt.", _cmd_detect)
+    _add_input(parser)
+    _add_json(parser)
+
+    parser = _parser(
+        subparsers,
+        "step",
+        "The seed's global static emphasis: brackets or a weight around the whole prompt.",
+        _cmd_step,
+    )
+    parser.add_argument(
+        "ratio", metavar="RATIO", help="< 0: that many [ levels; integer > 1: emphasis levels; else a weight"
+    )
+    _add_input(parser)
+    parser.add_argument("--full", action="store_true", help="apply it to each tag, not once around all")
+    parser.add_argument(
+        "--seed-compat",
+        action="store_true",
+        help="reproduce the seed's step.js byte for byte (mixed syntax, sorted de-duplicated tags; "
+        "RATIO read like JavaScript's parseFloat; no PROMPT: the script's own tag list)",
+    )
+    parser.add_argument("-d", "--dialect", help="dialect of input and output (default: webui)")
+    _add_errors(parser)
+    _add_json(parser)
+
+    parser = _parser(subparsers, "apply", "Run transforms over prompts.", _cmd_apply)
+    parser.add_argument(
+        "transforms", nargs="*", metavar="TRANSFORM", help="a transform name with options: name:opt=value,..."
+    )
+    _add_input(parser, positional=False)
+    parser.add_argument("-d", "--dialect", help=dialect_help)
+    parser.add_argument("--to", help="print in this dialect (default: the input's)")
+    parser.add_argument("--list", action="store_true", help="list the available transforms")
+    _add_errors(parser)
+    _add_json(parser)
+
+    parser = _parser(
+        subparsers,
+        "size",
+        "Width and height for an aspect ratio under an area (the seed's aspect512).",
+        _cmd_size,
+    )
+    parser.add_argument("w", metavar="W", help="width part of the aspect ratio")
+    parser.add_argument("h", metavar="H", nargs="?", default="1", help="height part (default 1)")
+    parser.add_argument("--area", type=int, default=512 * 512, help="pixel budget (default 262144 = 512x512)")
+    parser.add_argument(
+        "--multiple", type=int, default=64, help="floor each side to this (default 64; 1 = raw)"
+    )
+    parser.add_argument("--cfg", action="store_true", help="also print the seed's CFG range for the size")
+    _add_json(parser)
+

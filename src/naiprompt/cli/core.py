@@ -42,7 +42,7 @@ class _IntermixedParser(argparse.ArgumentParser):
 
     _inner = False
 
-    def parse_known_args(  # type: ignore[override]
+    def parse_known_args(
         self, args: Any = None, namespace: Any = None
     ) -> tuple[Any, list[str]]:
         if self._inner:

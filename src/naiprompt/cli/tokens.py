@@ -163,8 +163,16 @@ def _tags_in_chunk(report: Budget, index: int) -> list[TagSpan]:
     return [tag for tag in report.tags if tag.first_chunk <= index <= tag.last_chunk]
 
 
+def _short(text: str, width: int = 48) -> str:
+    """Shorten long tags in the middle so that chunk lines stay readable."""
+    if len(text) <= width:
+        return text
+    half = (width - 3) // 2
+    return f"{text[:half]} … {text[-half:]}"
+
+
 def _tag_label(tag: TagSpan, index: int) -> str:
-    label = tag.text or "∅"
+    label = _short(tag.text) if tag.text else "∅"
     if not tag.straddles:
         return f"{label} ({len(tag.tokens)})"
     # A cut tag's tokens sit at contiguous positions (a hard cut leaves no padding between them).

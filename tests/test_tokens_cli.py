@@ -41,9 +41,7 @@ def test_comma_backtrack_padding_is_shown(capsys: pytest.CaptureFixture[str]) ->
 def test_cut_tag_is_marked(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "--comma-backtrack", "0", LONG)
     assert status == 0
-    assert (
-        "very very very very very very very very very very very very very very long hair (14 of 16) ✂" in out
-    )
+    assert "very very very very ve … ry very very long hair (14 of 16) ✂" in out
     assert "✂ very" in out and "(2 of 16)" in out
     assert out.splitlines()[-1].startswith("cut by a chunk boundary: very very")
 

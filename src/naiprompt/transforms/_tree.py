@@ -317,10 +317,11 @@ def remove_items(segments: list[Segment], doomed: set[int]) -> list[Segment]:
     for index in sorted(doomed, reverse=True):
         before = out[index - 1] if index > 0 else None
         after = out[index + 1] if index + 1 < len(out) else None
-        if before is not None and before.is_sep and not before.barrier and _is_comma(before):
-            out[index - 1 : index + 1] = []
-        elif after is not None and after.is_sep and not after.barrier and _is_comma(after):
+        # Prefer the separator after the tag: the one before it belongs to the tag that stays.
+        if after is not None and after.is_sep and not after.barrier and _is_comma(after):
             out[index : index + 2] = []
+        elif before is not None and before.is_sep and not before.barrier and _is_comma(before):
+            out[index - 1 : index + 1] = []
         else:
             out[index : index + 1] = []
     # Separators that became neighbours are merged; keep the first one's text.

@@ -42,7 +42,7 @@ def test_emoticon_list_is_the_convention() -> None:
     assert set(ISSUE_EMOTICONS) == EMOTICONS
 
 
-@pytest.mark.parametrize("tag", ISSUE_EMOTICONS + [";_;", "^^^", "_", ":|"])
+@pytest.mark.parametrize("tag", [*ISSUE_EMOTICONS, ";_;", "^^^", "_", ":|"])
 def test_emoticons_and_symbol_tags_keep_underscores(tag: str) -> None:
     assert normalize_tag(tag) == tag
     assert naiprompt.render(underscores()(literal(tag))) == naiprompt.render(literal(tag))
@@ -99,10 +99,8 @@ def test_danbooru_sweep_webui(danbooru_tags: list[str]) -> None:
         out = naiprompt.render(transform(literal(tag)))
         keep = tag in EMOTICONS or not any(char.isalnum() for char in tag)
         plain = _unescape(out)
-        if keep:
-            ok = plain == tag
-        else:
-            ok = plain.replace(" ", "_") == tag and len(plain) == len(tag)
+        same_length = len(plain) == len(tag)
+        ok = plain == tag if keep else plain.replace(" ", "_") == tag and same_length
         runs = naiprompt.attention(out)
         expected = tag if keep else tag.replace("_", " ")
         if not ok or runs != [(expected, 1.0)]:

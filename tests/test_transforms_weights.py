@@ -52,7 +52,8 @@ def test_flatten_keeps_attention() -> None:
 def test_expand() -> None:
     assert render("(a:1.21), (b:0.9)", expand()) == "((a)), (b:0.9)"
     assert render("(a:0.8264462809917354), (c:1)", expand()) == "[[a]], c"
-    assert naiprompt.render(apply("(a:1.1025), (b:0.9524)", expand("nai", tolerance=1e-4)), "nai") == "{{a}}, [b]"
+    tree = apply("(a:1.1025), (b:0.9524)", expand("nai", tolerance=1e-4))
+    assert naiprompt.render(tree, "nai") == "{{a}}, [b]"
     assert render("1.1025::a::", expand(), dialect="nai4") == "{{a}}"
     assert render("(a)", expand()) == "(a)"  # already a level
     with pytest.raises(ValueError):
@@ -61,7 +62,8 @@ def test_expand() -> None:
 
 def test_round_and_snap() -> None:
     assert render("(a:0.5645), [b], (c:1.23456)", round_weights(2)) == "(a:0.56), [b], (c:1.23)"
-    assert render("(a:0.81), (b:0.9), (c:0.74)", snap_weights(1.05, ndigits=2)) == "(a:0.82), (b:0.91), (c:0.75)"
+    snapped = render("(a:0.81), (b:0.9), (c:0.74)", snap_weights(1.05, ndigits=2))
+    assert snapped == "(a:0.82), (b:0.91), (c:0.75)"
     assert render("(a:0.56)", snap_weights(1.1, ndigits=3)) == "(a:0.564)"
     assert render("(a:0), (b)", snap_weights()) == "(a:0), (b)"
     with pytest.raises(ValueError):
@@ -84,7 +86,8 @@ def test_strip_weights() -> None:
 
 def test_unchanged_trees_are_the_same_object() -> None:
     tree = naiprompt.parse("a, b")
-    for transform in (flatten(), expand(), round_weights(), snap_weights(), strip_weights(), sort_by_weight()):
+    transforms = (flatten(), expand(), round_weights(), snap_weights(), strip_weights(), sort_by_weight())
+    for transform in transforms:
         assert transform(tree) is tree
 
 

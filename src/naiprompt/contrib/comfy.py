@@ -63,7 +63,7 @@ __all__ = ["Comfy"]
 
 #: ComfyUI's factor for one ``(x)`` level.
 PAREN = 1.1
-_EMBEDDING = re.compile(r"embedding:([^\s,()]+)")
+_EMBEDDING = re.compile(r"embedding:([^\s,():]+)")
 
 
 @functools.cache
@@ -162,7 +162,7 @@ def _explicit(inner: Sequence[_Unit]) -> tuple[list[_Unit], float, str] | None:
         if colon:
             head = unit.value[:colon]
             body.append(_Unit("text", head, head, unit.start, unit.start + colon))
-        return body, weight, tail
+        return body, weight, ":" + tail
     return None
 
 
@@ -277,10 +277,11 @@ def _number(value: float, decimals: int | None) -> str:
 
 
 class _Printer:
-    def __init__(self, errors: ErrorLevel, decimals: int | None, source: str | None) -> None:
+    def __init__(self, errors: ErrorLevel, decimals: int | None, source: str | None, same: bool) -> None:
         self.errors = errors
         self.decimals = decimals
         self.source = source
+        self.same = same  # parsed as comfy: source spellings (raw hints) may be reused
 
     def unsupported(self, construct: str, detail: str, node: Node) -> None:
         if self.errors is ErrorLevel.IGNORE:
@@ -295,7 +296,7 @@ class _Printer:
 
     def node(self, node: Node, weight: float) -> str:
         if isinstance(node, Text):
-            if node.raw is not None and _unescape(node.raw) == node.value:
+            if self.same and node.raw is not None and _unescape(node.raw) == node.value:
                 return node.raw
             return _escape(node.value)
         if isinstance(node, Emphasis):
@@ -338,10 +339,10 @@ class _Printer:
         if not body:
             return ""  # "(:w)" would be text; an empty group has no effect anyway
         raw = node.raw_weight
-        if raw is not None:
+        if self.same and raw is not None and raw.startswith(":"):
             try:
-                if math.isclose(float(raw), inner_weight, rel_tol=1e-9, abs_tol=1e-12):
-                    return f"({body}:{raw})"
+                if math.isclose(float(raw[1:]), inner_weight, rel_tol=1e-9, abs_tol=1e-12):
+                    return f"({body}{raw})"
             except ValueError:
                 pass
         return f"({body}:{_number(inner_weight, self.decimals)})"
@@ -401,7 +402,7 @@ class Comfy(Dialect):
             >>> Comfy().render(naiprompt.parse("[a:b:5], (c:1.2)"), errors="ignore")
             'a, (c:1.2)'
         """
-        printer = _Printer(ErrorLevel(errors), decimals, prompt.source)
+        printer = _Printer(ErrorLevel(errors), decimals, prompt.source, prompt.dialect == self.name)
         return printer.seq(prompt.body, 1.0)
 
     def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
@@ -441,7 +442,7 @@ def _runs(nodes: Sequence[Node], weight: float, out: list[tuple[str, float]]) ->
             out.append((node.value, weight))
         elif isinstance(node, Emphasis):
             if node.notation == "explicit" and node.raw_weight is not None:
-                inner = float(node.raw_weight)  # ComfyUI sets, it does not multiply
+                inner = float(node.raw_weight[1:])  # ComfyUI sets, it does not multiply
             else:
                 inner = weight * node.weight
             _runs(node.body, inner, out)

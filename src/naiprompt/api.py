@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import re
 
 from naiprompt.ast import Prompt
@@ -80,12 +81,11 @@ def convert(
     tree = source.parse(text)
     if target is source:
         return target.render(tree, errors=ErrorLevel(errors))
-    render_with_decimals = getattr(target, "render")
-    try:
-        out: str = render_with_decimals(tree, errors=ErrorLevel(errors), decimals=decimals)
-    except TypeError:  # a plugin dialect whose render() takes no decimals
-        out = target.render(tree, errors=ErrorLevel(errors))
-    return out
+    parameters = inspect.signature(target.render).parameters
+    takes_decimals = "decimals" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    if takes_decimals:  # plugin dialects may not round weights
+        return target.render(tree, errors=ErrorLevel(errors), decimals=decimals)  # type: ignore[call-arg]
+    return target.render(tree, errors=ErrorLevel(errors))
 
 
 def attention(text_or_prompt: str | Prompt, dialect: str | Dialect | None = None) -> list[tuple[str, float]]:

@@ -21,7 +21,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeAlias
 
 import attrs
@@ -63,6 +63,10 @@ def _nodes(value: Any) -> tuple[Node, ...]:
 
 def _optional_nodes(value: Any) -> tuple[Node, ...] | None:
     return None if value is None else tuple(value)
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
 
 
 def _options(value: Any) -> tuple[tuple[Node, ...], ...]:
@@ -200,7 +204,7 @@ class Network:
     """
 
     name: str
-    args: tuple[str, ...] = attrs.field(converter=tuple)
+    args: tuple[str, ...] = attrs.field(converter=_strings)
     span: Span | None = _span_field()
 
 

@@ -239,7 +239,8 @@ def _template(text: str, start: int, end: int, groups: list[Group], gi: int) -> 
         if group.start > pos:
             out.append(text[pos : group.start])
         gi += 1
-        bounds = [group.start, *group.seps, group.when_start if group.kind == "schedule" else group.end]
+        last = group.when_start if group.kind == "schedule" and group.when_start is not None else group.end
+        bounds = [group.start, *group.seps, last]
         parts: list[_Template] = []
         for k in range(len(bounds) - 1):
             part, gi = _template(text, bounds[k] + 1, bounds[k + 1], groups, gi)

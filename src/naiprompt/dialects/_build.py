@@ -182,7 +182,8 @@ class TreeBuilder:
         assert target.range is not None
         target.range.weight = weight
         target.range.notation = notation
-        target.range.raw_weight = raw_weight
+        if raw_weight is not None:
+            target.range.raw_weight = raw_weight
         target.closed = closed
         target.end = end
         for frame in crossed:  # the crossed ranges go on after the closer

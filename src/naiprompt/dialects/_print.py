@@ -142,6 +142,7 @@ def mark_omissions(
         [False, False, True]
     """
     following: object = "end"  # what comes next, closers aside: "end", "content" or an open node
+    following_real: object = "end"  # the same, continuations of other ranges aside
     for event in reversed(events):
         node = event.node
         if event.kind == "close":
@@ -149,14 +150,18 @@ def mark_omissions(
             if not node.closed:
                 if following == "end":
                     event.omit = runs_to_end(node)
-                elif isinstance(following, Emphasis):
-                    if not following.opened:
-                        event.omit = following.weight == node.weight and following.notation == node.notation
-                    elif implicit_close is not None:
-                        event.omit = implicit_close(node, following)
+                elif isinstance(following, Emphasis) and not following.opened and (
+                    following.weight == node.weight and following.notation == node.notation
+                ):
+                    event.omit = True
+                elif implicit_close is not None and isinstance(following_real, Emphasis):
+                    event.omit = following_real.opened and implicit_close(node, following_real)
         elif event.kind == "leaf" and isinstance(node, (And, SubpromptWeight)):
-            following = "end"
+            following = following_real = "end"
         elif event.kind == "open":
             following = node
+            assert isinstance(node, Emphasis)
+            if node.opened:
+                following_real = node
         else:
-            following = "content"
+            following = following_real = "content"

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from typing import ClassVar
 
 import lark
 
 from naiprompt.ast import (
-    Alternate,
     And,
     Break,
     Emphasis,
@@ -145,7 +145,7 @@ class NovelAI(Dialect):
         if not texts:
             return [("", 1.0)]
         merged: list[tuple[str, float]] = []
-        for text_run, weight, factor in zip(texts, weights, numerics):
+        for text_run, weight, factor in zip(texts, weights, numerics, strict=False):
             final = weight * factor if factor != 1.0 else weight
             if merged and merged[-1][1] == final:
                 merged[-1] = (merged[-1][0] + text_run, final)
@@ -198,13 +198,16 @@ class NovelAI(Dialect):
                 current = builder.find("numeric")
                 if current is not None:
                     problems.append((pos, "numeric weights do not nest"))
-                    builder.close("numeric", current.weight or 1.0, "numeric", pos, pos, closed=False)
+                    previous = current.weight if current.weight is not None else 1.0
+                    builder.close("numeric", previous, "numeric", pos, pos, closed=False)
                 rng = Range("numeric", weight, "numeric")
                 rng.raw_weight = value[len(lead) : -2]
                 builder.open("numeric", pos + len(lead), rng)
             elif typ == "WEIGHT_END":
                 current = builder.find("numeric")
-                if current is None or not builder.close("numeric", current.weight or 1.0, "numeric", pos, end):
+                closer_weight = current.weight if current is not None and current.weight is not None else 1.0
+                if current is None or not builder.close("numeric", closer_weight, "numeric", pos, end):
+                    problems.append((pos, "'::' closes nothing"))
                     builder.text(value, value, pos, end)
         body = builder.finish(len(text))
         if strict and problems:
@@ -215,7 +218,7 @@ class NovelAI(Dialect):
 
     def _strict_check(self, text: str) -> None:
         try:
-            lark_parser(self.name).parse(text)
+            lark_parser(self.name, postlex=_POSTLEX if self.numeric else None).parse(text)
         except lark.exceptions.UnexpectedToken as exc:
             token = exc.token
             if token.type == "$END":
@@ -250,6 +253,18 @@ class NovelAI(Dialect):
         return NovelAIPrinter(errors=errors, numeric=self.numeric, dialect=self.name, decimals=decimals).print(
             prompt
         )
+
+
+class _NumericEverywhere(lark.lark.PostLex):
+    """Lex ``w::`` in every state, so that one out of place is an error, not text."""
+
+    always_accept = ("WEIGHT_OPEN",)
+
+    def process(self, stream: Iterator[lark.Token]) -> Iterator[lark.Token]:
+        return stream
+
+
+_POSTLEX = _NumericEverywhere()
 
 
 class NovelAIV4(NovelAI):

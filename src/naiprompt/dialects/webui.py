@@ -153,13 +153,13 @@ def _multiply(weights: list[float], start: int, factor: float) -> None:
 def _merge(texts: list[str], weights: list[float]) -> list[tuple[str, float]]:
     out_texts = [texts[0]]
     out_weights = [weights[0]]
-    for text, weight in zip(texts[1:], weights[1:]):
+    for text, weight in zip(texts[1:], weights[1:], strict=False):
         if weight == out_weights[-1]:
             out_texts[-1] += text
         else:
             out_texts.append(text)
             out_weights.append(weight)
-    return list(zip(out_texts, out_weights))
+    return list(zip(out_texts, out_weights, strict=False))
 
 
 def _weight_number(lexeme: str) -> float | None:
@@ -304,7 +304,8 @@ def _build_subprompt(toks: list[Token], text: str, problems: list[tuple[int, str
 class _WordSplitter(lark.lark.PostLex):
     """Lark post-lexer: cut the words AND and BREAK out of TEXT tokens."""
 
-    always_accept = ()
+    # TEXT must be lexable everywhere: the words it hides (AND) are what the parser expects.
+    always_accept = ("TEXT",)
 
     def process(self, stream: Iterator[LarkToken]) -> Iterator[LarkToken]:
         for token in stream:
@@ -347,9 +348,8 @@ def _last_unclosed(text: str) -> int:
             stack.append(pos)
         elif typ in ("RPAR", "RSQB", "WEIGHT_CLOSE") and stack:
             stack.pop()
-        elif typ == "AND":
-            if stack:
-                return stack[-1]
+        elif typ == "AND" and stack:
+            return stack[-1]
     return stack[-1] if stack else len(text)
 
 
@@ -366,12 +366,13 @@ _SUFFIX = re.compile(r"(:\s*)[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 _COLON_NUMBER_END = re.compile(r":\s*[+-]?[.\d]+\s*$")
 
 
-def escape(value: str, *, in_square: bool = False) -> str:
+def escape(value: str, *, in_brackets: bool = False) -> str:
     """Spell literal text so that WebUI reads it back as exactly ``value``.
 
     Brackets and backslashes get a backslash; the words AND and BREAK, ``|``,
     and text that would read as an extra network get a lone backslash, which
-    WebUI drops. Inside ``[...]`` colons are protected too.
+    WebUI drops. Inside brackets colons are protected too (they would start a
+    weight or a prompt edit).
 
     Example:
         >>> escape("ganyu (genshin impact)")
@@ -385,8 +386,8 @@ def escape(value: str, *, in_square: bool = False) -> str:
     out = re.sub(r"\bAND\b", r"A\\ND", out)
     out = re.sub(r"\bBREAK\b", r"B\\REAK", out)
     out = out.replace("|", "\\|")
-    out = re.sub(r"<(?=\w+:[^>]+>)", r"<\\", out)
-    if in_square:
+    out = re.sub(r"<(?=\w)", r"<\\", out)  # never the start of an extra network
+    if in_brackets:
         out = out.replace(":", "\\:")
     return out
 
@@ -453,17 +454,16 @@ class WebUIPrinter(Printer):
         # Per kind: brackets open in the output so far (to keep stray closers literal).
         open_counts = {"round": 0, "square": 0}
         pending = {"round": 0, "square": 0}
-        square_depth = 0
+        depth = 0  # brackets and groups around the current position
         for event in events:
             node = event.node
             if event.kind == "text":
                 assert isinstance(node, Text)
-                out.append(self._text(node, same, open_counts, square_depth > 0))
+                out.append(self._text(node, same, open_counts, depth > 0))
             elif event.kind == "open":
                 assert isinstance(node, Emphasis)
                 kind = self._kind(node)
-                if kind == "square":
-                    square_depth += 1
+                depth += 1
                 if not node.opened and pending[kind]:
                     pending[kind] -= 1
                     continue
@@ -472,14 +472,14 @@ class WebUIPrinter(Printer):
             elif event.kind == "close":
                 assert isinstance(node, Emphasis)
                 kind = self._kind(node)
-                if kind == "square":
-                    square_depth -= 1
+                depth -= 1
                 if event.omit:
                     pending[kind] += 1
                     continue
                 open_counts[kind] -= 1
                 out.append(self._closer(node, kind, out))
             elif event.kind in ("gopen", "gsep", "gclose"):
+                depth += {"gopen": 1, "gsep": 0, "gclose": -1}[event.kind]
                 out.append(self._group(event))
             elif isinstance(node, And):
                 if not weighted:
@@ -508,13 +508,13 @@ class WebUIPrinter(Printer):
     def _kind(node: Emphasis) -> str:
         return "square" if node.weight == SQUARE and node.notation in (None, "bracket") else "round"
 
-    def _text(self, node: Text, same: bool, open_counts: dict[str, int], in_square: bool) -> str:
+    def _text(self, node: Text, same: bool, open_counts: dict[str, int], in_brackets: bool) -> str:
         raw = node.raw
         if same and raw is not None and (raw == node.value or unescape(raw) == node.value):
             stray = ")" in raw or "]" in raw
             if not stray or self._stray_ok(raw, open_counts):
                 return raw
-        return escape(node.value, in_square=in_square)
+        return escape(node.value, in_brackets=in_brackets)
 
     @staticmethod
     def _stray_ok(raw: str, open_counts: dict[str, int]) -> bool:
@@ -534,8 +534,8 @@ class WebUIPrinter(Printer):
                 return raw + ")"
             return ":" + format_number(weight, self.decimals) + ")"
         # A plain ")" after text ending in ":1.2" would read as a weight.
-        tail = "".join(out[-3:])
-        if _COLON_NUMBER_END.search(tail):
+        tail = _COLON_NUMBER_END.search("".join(out[-3:]))
+        if tail is not None and _weight_number(tail.group() + ")") is not None:
             return ":" + format_number(weight) + ")"
         return ")"
 

@@ -259,7 +259,8 @@ def count_tokens(
     every variant is chunked and the **maximum** count is shown. A negative prompt is not split on AND.
     Other dialects count their weighted runs directly.
 
-    Raises ``ValueError`` where WebUI's counter errors too (a malformed weight such as ``(a:1.2.3)``).
+    Where WebUI's counter shows an error (a malformed weight such as ``(a:1.2.3)``), the attention parser
+    issues a :class:`~naiprompt.errors.PromptWarning` and counts the weight as text.
 
     Example:
         >>> str(count_tokens("a AND b c d e")), str(count_tokens("a AND b c d e", negative=True))

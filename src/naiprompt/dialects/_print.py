@@ -41,8 +41,12 @@ class Event:
     omit: bool = False
 
 
-def flatten(body: Sequence[Node]) -> list[Event]:
+def flatten(body: Sequence[Node], *, collapse: bool = False) -> list[Event]:
     """Flatten a body into print events, in source order.
+
+    ``collapse`` joins chains of emphasis with a single child into one level
+    whose weight is their product (innermost first, as the UIs multiply):
+    ``{{x}}`` printed for WebUI is ``(x:1.1025)``, not two nested weights.
 
     Example:
         >>> from naiprompt.ast import Emphasis, Text
@@ -58,6 +62,8 @@ def flatten(body: Sequence[Node]) -> list[Event]:
             events.append(item)
             continue
         if isinstance(item, Emphasis):
+            if collapse and len(item.body) == 1 and isinstance(item.body[0], Emphasis):
+                item = _collapsed(item)
             events.append(Event("open", item))
             work.append(Event("close", item))
             work.extend(reversed(item.body))
@@ -78,6 +84,16 @@ def flatten(body: Sequence[Node]) -> list[Event]:
         else:
             events.append(Event("leaf", item))
     return events
+
+
+def _collapsed(node: Emphasis) -> Emphasis:
+    chain = [node]
+    while len(chain[-1].body) == 1 and isinstance(chain[-1].body[0], Emphasis):
+        chain.append(chain[-1].body[0])
+    weight = 1.0
+    for level in reversed(chain):
+        weight *= level.weight
+    return Emphasis(body=chain[-1].body, weight=weight, span=node.span)
 
 
 class Printer:

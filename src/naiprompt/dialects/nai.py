@@ -327,7 +327,7 @@ class NovelAIPrinter(Printer):
         """
         self.source = self.source or prompt
         same = prompt.dialect == self.dialect
-        events = flatten(prompt.body)
+        events = flatten(prompt.body, collapse=not same)
         if same:
             mark_omissions(
                 events,
@@ -384,12 +384,11 @@ class NovelAIPrinter(Printer):
         return "".join(out)
 
     def _text(self, node: Text, same: bool, open_counts: dict[str, int]) -> str:
+        # NovelAI has no escapes: a closer is literal only while nothing of its kind is
+        # open (it would close it otherwise), and an opener is never literal.
         value = node.value
-        if same and node.raw is not None and node.raw == value:
-            stray = ("}" in value and open_counts["{"]) or ("]" in value and open_counts["["])
-            if not stray:
-                return value
-        if any(ch in value for ch in "{}[]"):
+        closes = ("}" in value and open_counts["{"]) or ("]" in value and open_counts["["])
+        if closes or "{" in value or "[" in value:
             self.unsupported("literal bracket", f"NovelAI cannot write a literal bracket in {value!r}", node)
         return value
 

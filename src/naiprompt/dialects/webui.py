@@ -444,7 +444,7 @@ class WebUIPrinter(Printer):
         """
         self.source = self.source or prompt
         same = prompt.dialect == "webui"
-        events = flatten(prompt.body)
+        events = flatten(prompt.body, collapse=not same)
         if same:
             mark_omissions(events, lambda node: node.weight in (ROUND, SQUARE))
         out: list[str] = []

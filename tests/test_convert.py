@@ -14,7 +14,7 @@ import naiprompt
 
 def same_runs(a: list[tuple[str, float]], b: list[tuple[str, float]], rel: float = 1e-3) -> bool:
     return [t for t, _ in a] == [t for t, _ in b] and all(
-        math.isclose(x, y, rel_tol=rel) for (_, x), (_, y) in zip(a, b)
+        math.isclose(x, y, rel_tol=rel) for (_, x), (_, y) in zip(a, b, strict=True)
     )
 
 

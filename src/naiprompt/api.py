@@ -30,9 +30,9 @@ def parse(text: str, dialect: str | Dialect = "webui", *, strict: bool = False) 
         >>> parse("(a:1.2.3)", strict=True)
         Traceback (most recent call last):
         ...
-        naiprompt.errors.PromptSyntaxError: unexpected ')' at line 1, column 9:
+        naiprompt.errors.PromptSyntaxError: malformed weight '1.2.3' at line 1, column 4:
         (a:1.2.3)
-                ^
+           ^
     """
     return get_dialect(dialect).parse(text, strict=strict)
 
@@ -47,7 +47,7 @@ def render(prompt: Prompt, dialect: str | Dialect | None = None, *, errors: Erro
         >>> render(parse("{{a}}", "nai"))
         '{{a}}'
         >>> render(parse("{{a}}", "nai"), "webui")
-        '((a:1.05):1.05)'
+        '(a:1.1025)'
     """
     target = get_dialect(dialect if dialect is not None else prompt.dialect)
     return target.render(prompt, errors=ErrorLevel(errors))
@@ -72,7 +72,7 @@ def convert(
 
     Example:
         >>> convert("{{{{x}}}}, (y)", "nai", "webui")
-        '(x:1.2155), (y)'
+        '(x:1.2155), \\\\(y\\\\)'
         >>> convert("(x:1.21), ganyu \\\\(genshin impact\\\\)", "webui", "nai")
         '{{{{x}}}}, ganyu (genshin impact)'
     """

@@ -9,7 +9,7 @@ Example:
     ...     naiprompt.parse("(a:1.2.3)", strict=True)
     ... except naiprompt.PromptSyntaxError as exc:
     ...     print(exc.line, exc.column)
-    1 3
+    1 4
 """
 
 from __future__ import annotations

@@ -91,8 +91,8 @@ def terminal_names(name: str) -> list[str]:
     """Names of a grammar's terminals, in the order the scanner tries them.
 
     Example:
-        >>> terminal_names("nai")[:2]
-        ['LBRACE', 'LSQB']
+        >>> sorted(terminal_names("nai"))
+        ['LBRACE', 'LSQB', 'RBRACE', 'RSQB', 'TEXT']
     """
     return [t.name for t in _terminals(name)]
 
@@ -101,8 +101,8 @@ def terminal_pattern(name: str, terminal: str) -> str:
     """The regular expression of one terminal of a grammar.
 
     Example:
-        >>> terminal_pattern("nai", "LBRACE")
-        '\\{'
+        >>> terminal_pattern("nai", "LBRACE") == re.escape("{")
+        True
     """
     for definition in _terminals(name):
         if definition.name == terminal:

@@ -103,10 +103,10 @@ def get_dialect(dialect: str | Dialect) -> Dialect:
     Example:
         >>> get_dialect("webui").bracket_weight
         1.1
-        >>> get_dialect("webiu")
+        >>> get_dialect("webiu")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        naiprompt._plugins.PluginError: no dialect named 'webiu' (known: nai, nai4, webui); did you mean 'webui'?
+        naiprompt._plugins.PluginError: no dialect named 'webiu' (known: ...); did you mean 'webui'?
     """
     if isinstance(dialect, str):
         return DIALECTS.get(dialect)

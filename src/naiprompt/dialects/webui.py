@@ -630,7 +630,7 @@ class WebUI(Dialect):
         Example:
             >>> import naiprompt
             >>> WebUI().render(naiprompt.parse("{{a}}", "nai"))
-            '((a:1.05):1.05)'
+            '(a:1.1025)'
         """
         return WebUIPrinter(errors=errors, decimals=decimals).print(prompt)
 

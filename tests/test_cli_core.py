@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import naiprompt
 from test_sizes import ASPECT512_ROWS
 from test_transforms_step import SEED_ROWS
 
@@ -104,7 +105,9 @@ def test_step_bad_ratios(ratio: str) -> None:
 def test_convert_detect_render_fmt() -> None:
     assert ok("convert", "--from", "nai", "--to", "nai4", "{{smile}}") == "{{smile}}\n"
     assert ok("convert", "--to", "webui", "1.5::smile::") == "(smile:1.5)\n"  # detected nai4
-    assert ok("convert", "--from", "comfy", "--to", "webui", "((a:1.5))").startswith("((a:1.3636")
+    converted = ok("convert", "--from", "comfy", "--to", "webui", "((a:1.5)), [b]").strip()
+    assert naiprompt.attention(converted) == [("a", pytest.approx(1.5, rel=1e-4)), (", [b]", 1.0)]
+    assert converted.endswith(", \\[b\\]")
     assert ok("detect", "{{masterpiece}}, 1girl") == "nai\n"
     assert ok("detect", "--json", stdin="a\n1.2::b::\n") == '"webui"\n"nai4"\n'
     assert ok("render", "(a:1.20), [b]") == "(a:1.20), [b]\n"

@@ -24,8 +24,8 @@ Example:
     >>> import naiprompt
     >>> naiprompt.attention("((a:1.5)), [b]", "comfy")
     [('a', 1.5), (', [b]', 1.0)]
-    >>> naiprompt.convert("((a:1.5)), [b]", "comfy", "webui")
-    '((a:1.3636)), \\\\[b\\\\]'
+    >>> naiprompt.attention(naiprompt.convert("((a:1.5)), [b]", "comfy", "webui"))
+    [('a', 1.5), (', [b]', 1.0)]
     >>> naiprompt.convert("[a], {b}", "nai", "comfy")
     '(a:0.9524), (b:1.05)'
 """

@@ -15,9 +15,7 @@ except ImportError:  # tests/ is a package
 import naiprompt
 from naiprompt.tokens.chunking import CHUNK_LENGTH, chunk_segments, is_break
 
-HAS_SYNTAX = all(
-    hasattr(naiprompt, name) for name in ("attention", "subprompts", "schedules", "extra_networks")
-)
+HAS_SYNTAX = all(hasattr(naiprompt, name) for name in ("attention", "subprompts", "schedules", "extra_networks"))
 needs_syntax = pytest.mark.skipif(not HAS_SYNTAX, reason="naiprompt.attention & co. are not exported yet")
 
 W = 1.0
@@ -117,7 +115,7 @@ def test_encoded_ids_can_be_supplied() -> None:
 
 def test_seed_counts_from_segments() -> None:
     # ../shared/seed: "22 tokens" for the ten (tag:0.564) negatives, "81 tokens" for the 23 (tag:0.82) ones.
-    tags = "bad comic cropped error extra low lowres normal speech_bubble worst".split()
+    tags = ["bad", "comic", "cropped", "error", "extra", "low", "lowres", "normal", "speech_bubble", "worst"]
     runs: list[tuple[str, float]] = []
     for index, tag in enumerate(tags):
         runs += [(", ", W)] * bool(index) + [(tag, 0.564)]
@@ -129,7 +127,7 @@ def test_seed_counts_from_segments() -> None:
 
 def _plain(case: dict[str, Any]) -> bool:
     prompt: str = case["prompt"]
-    return case["emphasis"] == "None" or not any(ch in prompt for ch in "()[]\\:") and "BREAK" not in prompt
+    return case["emphasis"] == "None" or (not any(ch in prompt for ch in "()[]\\:") and "BREAK" not in prompt)
 
 
 def test_conformance_tokens_plain_lines() -> None:
@@ -147,9 +145,7 @@ def test_conformance_tokens() -> None:
 
     cases = _conformance("webui_tokens.json")
     for case in cases:
-        got = chunks(
-            case["prompt"], comma_backtrack=case["comma_padding_backtrack"], emphasis=case["emphasis"]
-        )
+        got = chunks(case["prompt"], comma_backtrack=case["comma_padding_backtrack"], emphasis=case["emphasis"])
         assert _as_lists(got) == case["chunks"], case["prompt"]
 
 

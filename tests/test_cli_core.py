@@ -12,8 +12,13 @@ from pathlib import Path
 import pytest
 
 import naiprompt
-from test_sizes import ASPECT512_ROWS
-from test_transforms_step import SEED_ROWS
+
+try:  # tests/ on sys.path (pytest's default rootdir insertion) or tests as a package
+    from test_sizes import ASPECT512_ROWS
+    from test_transforms_step import SEED_ROWS
+except ImportError:  # pragma: no cover
+    from tests.test_sizes import ASPECT512_ROWS
+    from tests.test_transforms_step import SEED_ROWS
 
 _SCRIPT = Path(sys.executable).with_name("naiprompt")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "naiprompt"]

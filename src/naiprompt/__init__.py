@@ -46,7 +46,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from naiprompt.transforms import apply, get_transform, register_transform
 
 
+#: Subpackages reachable as attributes without an explicit import (``naiprompt.sizes.fit``).
+_LAZY_MODULES = frozenset({"sizes", "transforms", "tokens", "encode"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'naiprompt' has no attribute {name!r}")
@@ -57,7 +65,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _LAZY_MODULES)
 
 
 __all__ = [

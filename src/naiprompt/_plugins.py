@@ -18,8 +18,10 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Callable, Iterable
-from importlib import metadata
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:  # importlib.metadata is imported when plugins are first looked up
+    from importlib import metadata
 
 T = TypeVar("T")
 
@@ -34,6 +36,8 @@ class PluginError(LookupError):
 
 
 def _entry_points(group: str) -> Iterable[metadata.EntryPoint]:
+    from importlib import metadata
+
     return metadata.entry_points(group=group)
 
 

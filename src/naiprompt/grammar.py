@@ -79,9 +79,14 @@ def lark_parser(name: str, *, postlex: lark.lark.PostLex | None = None) -> lark.
 
 @functools.cache
 def _terminals(name: str) -> tuple[TerminalDef, ...]:
-    # A basic-lexer build keeps every terminal the grammar defines, in Lark's order.
-    parser = lark.Lark(grammar_text(name), parser="lalr", lexer="basic")
-    terminals = list(parser.terminals)
+    # Compiling the grammar gives its terminals without building parse tables (a few ms).
+    try:
+        from lark.load_grammar import load_grammar
+
+        grammar, _ = load_grammar(grammar_text(name), f"<{name}.lark>", [], False)
+        terminals = list(grammar.compile(["start"], "*")[0])
+    except (ImportError, TypeError, ValueError):  # pragma: no cover - a Lark without that internal API
+        terminals = list(lark.Lark(grammar_text(name), parser="lalr", lexer="basic").terminals)
     # Lark's own tie-break: priority, then longest possible match, then name.
     terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
     return tuple(terminals)

@@ -8,12 +8,21 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 
 from naiprompt.grammar import terminal_pattern
 
-#: The ``NETWORK`` terminal of grammars/webui.lark, with its two parts captured.
-NETWORK_PATTERN = re.compile(terminal_pattern("webui", "NETWORK"))
+
+@functools.cache
+def network_pattern() -> re.Pattern[str]:
+    """The ``NETWORK`` terminal of grammars/webui.lark, with its two parts captured.
+
+    Example:
+        >>> network_pattern().pattern
+        '<(\\w+):([^>]+)>'
+    """
+    return re.compile(terminal_pattern("webui", "NETWORK"))
 
 
 def extra_networks(text: str) -> tuple[str, dict[str, list[list[str]]]]:
@@ -35,4 +44,4 @@ def extra_networks(text: str) -> tuple[str, dict[str, list[list[str]]]]:
 
     if "<" not in text:
         return text, found
-    return NETWORK_PATTERN.sub(take, text), found
+    return network_pattern().sub(take, text), found

@@ -148,7 +148,8 @@ def corpus(size: int, seed: int = 1) -> list[str]:
     if SHARED.is_dir():
         data = SHARED / "data"
         for entry in json.loads((data / "yuansufadian_magic.json").read_text(encoding="utf-8")).values():
-            prompts.extend(naiprompt.convert(p, "nai", "webui", errors="ignore") for p in (entry["tags"], entry["ntags"]))
+            pair = (entry["tags"], entry["ntags"])
+            prompts.extend(naiprompt.convert(p, "nai", "webui", errors="ignore") for p in pair)
         for line in (data / "seed_repo_prompts.jsonl").read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
             prompts.extend(row[k] for k in ("positive", "negative") if row.get(k))

@@ -24,7 +24,9 @@ def test_grammars_are_package_data() -> None:
     assert resources.files("naiprompt").joinpath("py.typed").is_file()
 
 
-@pytest.mark.skipif(os.environ.get("CI") != "true", reason="CI installs a non-editable wheel; locally it may be editable")
+@pytest.mark.skipif(
+    os.environ.get("CI") != "true", reason="CI installs a non-editable wheel; locally it may be editable"
+)
 def test_ci_tests_the_installed_wheel_not_the_source_tree() -> None:
     assert not Path(naiprompt.__file__).resolve().is_relative_to(REPO / "src")
     assert "site-packages" in Path(naiprompt.__file__).resolve().parts

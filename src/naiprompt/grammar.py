@@ -83,7 +83,7 @@ def _terminals(name: str) -> tuple[TerminalDef, ...]:
     try:
         from lark.load_grammar import load_grammar
 
-        grammar, _ = load_grammar(grammar_text(name), f"<{name}.lark>", [], False)
+        grammar, _ = load_grammar(grammar_text(name), f"<{name}.lark>", [], False)  # type: ignore[no-untyped-call]
         terminals = list(grammar.compile(["start"], "*")[0])
     except (ImportError, TypeError, ValueError):  # pragma: no cover - a Lark without that internal API
         terminals = list(lark.Lark(grammar_text(name), parser="lalr", lexer="basic").terminals)

@@ -7,7 +7,7 @@ import sys
 import warnings
 
 import pytest
-from hypothesis import given, reject
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
@@ -21,6 +21,7 @@ syntax_text = st.lists(SYNTAX, max_size=30).map("".join)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=4000)  # many thousands of arbitrary strings per dialect
 @given(text=st.one_of(st.text(), syntax_text))
 def test_lenient_never_raises_and_keeps_every_character(dialect: str, text: str) -> None:
     with warnings.catch_warnings():
@@ -31,6 +32,7 @@ def test_lenient_never_raises_and_keeps_every_character(dialect: str, text: str)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=2000)
 @given(text=st.one_of(st.text(), syntax_text))
 def test_strict_raises_only_prompt_syntax_error(dialect: str, text: str) -> None:
     try:

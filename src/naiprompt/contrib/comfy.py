@@ -58,6 +58,7 @@ from naiprompt.ast import (
 )
 from naiprompt.dialects import Dialect
 from naiprompt.errors import ConversionError, ErrorLevel, PromptSyntaxError, PromptWarning
+from naiprompt.weights import format_number
 
 __all__ = ["Comfy"]
 
@@ -263,19 +264,6 @@ def _reads_as_weight(inner: str) -> bool:
     return math.isfinite(weight)
 
 
-def _number(value: float, decimals: int | None) -> str:
-    if decimals is not None:
-        value = round(value, decimals)
-    text = repr(float(value))
-    if "e" in text or "E" in text:
-        from decimal import Decimal
-
-        text = format(Decimal(text), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 class _Printer:
     def __init__(self, errors: ErrorLevel, decimals: int | None, source: str | None, same: bool) -> None:
         self.errors = errors
@@ -345,7 +333,7 @@ class _Printer:
                     return f"({body}{raw})"
             except ValueError:
                 pass
-        return f"({body}:{_number(inner_weight, self.decimals)})"
+        return f"({body}:{format_number(inner_weight, self.decimals)})"
 
 
 class Comfy(Dialect):

@@ -184,11 +184,9 @@ def pad_pair(
     if mode == "v0":
         rows = cond.tensor.shape[1]
         t = uncond.tensor
-        if t.shape[1] > rows:
-            t = t[:, :rows]
-        else:
+        if t.shape[1] < rows:
             t = torch.cat([t, t[:, -1:].expand(-1, rows - t.shape[1], -1)], dim=1)
-        return cond, replace(uncond, tensor=t)
+        return cond, replace(uncond, tensor=t[:, :rows])
     if mode == "tile":
         lcm = a * b // math.gcd(a, b)
         return (
@@ -269,8 +267,11 @@ def run_groups(
     device = runner.device
     with torch.inference_mode():
         ids_t = torch.tensor(rows, dtype=torch.long, device=device)
-        z_rows, pooled_rows = runner.hidden(ids_t, clip_skip)
-        z_rows = z_rows.float()
+        step = _rows_per_forward(device, len(rows))
+        parts = [runner.hidden(ids_t[i : i + step], clip_skip) for i in range(0, len(rows), step)]
+        z_rows = torch.cat([zp for zp, _ in parts]).float()
+        pooled_parts = [pp for _, pp in parts if pp is not None]
+        pooled_rows = torch.cat(pooled_parts) if len(pooled_parts) == len(parts) else None
         empty_row = row_of.get(empty_ids)
         empty = None if empty_row is None else z_rows[empty_row]
         idx = index.to(device)
@@ -298,6 +299,14 @@ def run_groups(
         None if pooled is None else pooled.clone(),
         layouts,
     )
+
+
+CPU_ROWS_PER_FORWARD = 32
+"""On CPU, token rows go through the model in slices of this size (large batches thrash the cache)."""
+
+
+def _rows_per_forward(device: torch.device, n_rows: int) -> int:
+    return CPU_ROWS_PER_FORWARD if device.type == "cpu" else max(1, n_rows)
 
 
 def encode_empty(runner: ClipRunner, clip_skip: int) -> torch.Tensor:

@@ -10,8 +10,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 diffusers = pytest.importorskip("diffusers")
 
+from encode_reference import reference_webui, tiny_clip  # noqa: E402
 from naiprompt.diffusers import prompt_embeds, sdxl_prompt_embeds  # noqa: E402
-from test_encode_helpers import reference_webui, tiny_clip  # noqa: E402
 
 
 def tokens_chunks(text: str) -> list[tuple[list[int], list[float]]]:

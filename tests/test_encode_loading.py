@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 safetensors_torch = pytest.importorskip("safetensors.torch")
 
+from encode_reference import tiny_clip  # noqa: E402
 from naiprompt.encode import (  # noqa: E402
     TextEncoder,
     TokenChunk,
@@ -22,7 +23,6 @@ from naiprompt.encode import (  # noqa: E402
     extract_text_encoder,
     load_text_model,
 )
-from test_encode_helpers import tiny_clip  # noqa: E402
 
 CHUNKS = [
     [TokenChunk.from_tokens([320, 1125, 539, 320, 2368], [1.0, 1.3, 1.3, 1.0, 0.9])],

@@ -10,8 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from naiprompt.encode import Conditioning, TextEncoder, TokenChunk, concat, pad_pair  # noqa: E402
-from test_encode_helpers import (  # noqa: E402
+from encode_reference import (  # noqa: E402
     EOS,
     as_pairs,
     conformance,
@@ -21,6 +20,7 @@ from test_encode_helpers import (  # noqa: E402
     tiny_clip,
     to_token_chunks,
 )
+from naiprompt.encode import Conditioning, TextEncoder, TokenChunk, concat, pad_pair  # noqa: E402
 
 ATOL = 1e-6
 

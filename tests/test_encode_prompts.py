@@ -11,13 +11,13 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from naiprompt.encode import TextEncoder, schedule_at  # noqa: E402
-from test_encode_helpers import (  # noqa: E402
+from encode_reference import (  # noqa: E402
     as_pairs,
     conformance,
     reference_webui,
     tiny_clip,
 )
+from naiprompt.encode import TextEncoder, schedule_at  # noqa: E402
 
 ATOL = 1e-6
 _TOKENS = Path(__file__).resolve().parents[1].parent / "shared/conformance/webui_tokens.json"

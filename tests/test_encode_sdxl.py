@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from encode_reference import EOS, as_pairs, conformance, reference_webui, tiny_clip  # noqa: E402
 from naiprompt.encode import SDXLTextEncoder, TokenChunk  # noqa: E402
-from test_encode_helpers import EOS, as_pairs, conformance, reference_webui, tiny_clip  # noqa: E402
 
 ATOL = 1e-6
 _TOKENS = Path(__file__).resolve().parents[1].parent / "shared/conformance/webui_tokens.json"

@@ -19,8 +19,8 @@ def network_pattern() -> re.Pattern[str]:
     """The ``NETWORK`` terminal of grammars/webui.lark, with its two parts captured.
 
     Example:
-        >>> network_pattern().pattern
-        '<(\\w+):([^>]+)>'
+        >>> network_pattern().findall("a <lora:ink:0.8>")
+        [('lora', 'ink:0.8')]
     """
     return re.compile(terminal_pattern("webui", "NETWORK"))
 

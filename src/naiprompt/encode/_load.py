@@ -135,8 +135,10 @@ def extract_text_encoder(state: Mapping[str, torch.Tensor]) -> dict[str, torch.T
     transformers keys are both understood.
 
     Example:
-        >>> sorted(extract_text_encoder({"cond_stage_model.transformer.text_model.final_layer_norm.bias": 0}))
-        ['final_layer_norm.bias']
+        >>> prefix = "cond_stage_model.transformer.text_model."
+        >>> state = {prefix + "embeddings.token_embedding.weight": 0, prefix + "final_layer_norm.bias": 0}
+        >>> sorted(extract_text_encoder(state))
+        ['embeddings.token_embedding.weight', 'final_layer_norm.bias']
     """
     out: dict[str, torch.Tensor] = {}
     for prefix in (*SD1_PREFIXES, ""):

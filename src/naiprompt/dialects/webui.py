@@ -231,7 +231,8 @@ def _group_factory(group: Group, raw_when: str) -> object:
 
 
 def _build_subprompt(toks: list[Token], text: str, problems: list[tuple[int, str]]) -> list[Node]:
-    ok, groups = analyze(editing_tokens(text, toks), text)
+    # No "[" means no prompt editing: skip reading the editing grammar altogether.
+    ok, groups = analyze(editing_tokens(text, toks), text) if "[" in text else (True, [])
     by_start = {g.start: g for g in groups}
     active: list[Group] = []
     builder = TreeBuilder({"round": ROUND, "square": SQUARE}, {"round": "paren", "square": "bracket"})

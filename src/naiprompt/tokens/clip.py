@@ -35,6 +35,7 @@ import functools
 import gzip
 import html
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
@@ -84,6 +85,11 @@ _ASCII_PRETOKEN = re.compile(
 _UNICODE_PRETOKEN = (
     r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"
 )
+_ascii_pretokens = _ASCII_PRETOKEN.findall
+_SIXTEENS = itertools.repeat(16)
+_NEVERS = itertools.repeat(MERGES_USED)
+#: ``</w>`` entries whose bytes BPE does *not* encode as the entry itself (none in this vocabulary).
+_NOT_OWN_BPE: Final[frozenset[int]] = frozenset()
 _SPECIAL_SPLIT = re.compile(r"(<\|startoftext\|>|<\|endoftext\|>)")
 
 #: Caches are cleared when they grow past this many entries (memory stays bounded on endless input).
@@ -158,6 +164,7 @@ class Vocabulary:
         "merges",
         "pair_ranks",
         "ranks",
+        "to_vocab",
     )
 
     def __init__(self, merges: Sequence[str]) -> None:
@@ -178,14 +185,24 @@ class Vocabulary:
         encoder = self.encoder
         #: Id of each byte's symbol (add 256 for the symbol with ``</w>``).
         self.byte_ids: tuple[int, ...] = tuple(encoder[symbol] for symbol in self.byte_table)
-        #: ``left_id << 16 | right_id`` -> rank; merge ``r`` creates token ``512 + r``.
+        # BPE runs in "byte space": byte ``b`` is ``b``, the same byte with ``</w>`` is ``256 + b`` and merge
+        # ``r`` makes ``512 + r`` (its vocabulary id). ``to_vocab`` maps byte space to vocabulary ids.
+        byte_decoder = self.byte_decoder
+        to_vocab = list(range(VOCAB_SIZE))
+        to_byte = to_vocab.copy()
+        for index, symbol in enumerate(singles):
+            byte = byte_decoder[symbol]
+            to_vocab[byte], to_vocab[256 + byte] = index, 256 + index
+            to_byte[index], to_byte[256 + index] = byte, 256 + byte
+        self.to_vocab: tuple[int, ...] = tuple(to_vocab)
+        #: ``left << 16 | right`` -> rank, for the pair's ids in byte space (see ``to_vocab``).
         self.pair_ranks: dict[int, int] = {}
         for rank, merge in enumerate(merges):
             left, _, right = merge.partition(" ")
             left_id, right_id = encoder[left], encoder[right]
             if left_id >= 512 + rank or right_id >= 512 + rank:
                 raise ValueError(f"merge {rank} ({merge!r}) uses a token made by a later merge")
-            self.pair_ranks[left_id << 16 | right_id] = rank
+            self.pair_ranks[to_byte[left_id] << 16 | to_byte[right_id]] = rank
 
 
 @functools.cache
@@ -230,7 +247,7 @@ class ClipTokenizer:
         self._openai = mode == "openai"
         self._vocab: Vocabulary | None = None
         self._words: dict[str, tuple[int, ...]] = {}
-        self._pieces: dict[str, tuple[int, ...]] = {}
+        self._pieces = _PieceCache()
         self._fix_text: Callable[[str], str] | None = None
         self._unicode_findall: Callable[[str], list[str]] | None = None
         self._unicode_space: Callable[[str, str], str] | None = None
@@ -259,15 +276,24 @@ class ClipTokenizer:
             >>> ClipTokenizer().encode("1girl, long_hair")
             [272, 1611, 267, 1538, 318, 2225]
         """
-        if text.isascii() and _NEEDS_CLEANING.search(text) is None and (self._openai or "<|" not in text):
-            words: Iterable[str] = text.lower().split()
-        elif self._openai:
-            words = self._clean_openai(text)
-        else:
+        if (
+            text.isascii()
+            and "&" not in text
+            # isprintable() is the quick test; tab, newline and carriage return need the pattern.
+            and (text.isprintable() or _NEEDS_CLEANING.search(text) is None)
+            and (self._openai or "<|" not in text)
+        ):
+            # No pre-token spans whitespace, so the pattern can run over the whole text at once.
+            pieces = self._pieces
+            out: list[int] = []
+            for piece in _ascii_pretokens(text.lower()):
+                out += pieces[piece]
+            return out
+        if not self._openai:
             return self._encode_webui_general(text)
         cache = self._words
-        out: list[int] = []
-        for word in words:
+        out = []
+        for word in self._clean_openai(text):
             ids = cache.get(word)
             if ids is None:
                 ids = self._encode_word(word)
@@ -375,62 +401,98 @@ class ClipTokenizer:
     def _encode_word(self, word: str) -> tuple[int, ...]:
         """Ids of one whitespace-free, lowercased word (cached)."""
         if word.isascii():
-            pieces = _ASCII_PRETOKEN.findall(word)
+            found = _ascii_pretokens(word)
         else:
             if self._unicode_findall is None:
                 regex = _require("regex")
                 self._unicode_findall = regex.compile(_UNICODE_PRETOKEN, regex.IGNORECASE).findall
-            pieces = self._unicode_findall(word)
-        piece_cache = self._pieces
+            found = self._unicode_findall(word)
+        pieces = self._pieces
         ids: list[int] = []
-        for piece in pieces:
-            piece_ids = piece_cache.get(piece)
-            if piece_ids is None:
-                piece_ids = self._bpe(piece)
-                if len(piece_cache) >= _CACHE_LIMIT:
-                    piece_cache.clear()
-                piece_cache[piece] = piece_ids
-            ids += piece_ids
+        for piece in found:
+            ids += pieces[piece]
         result = tuple(ids)
         if len(self._words) >= _CACHE_LIMIT:
             self._words.clear()
         self._words[word] = result
         return result
 
-    def _bpe(self, piece: str) -> tuple[int, ...]:
-        """Byte-level BPE of one pre-token: repeatedly merge the lowest-ranked adjacent pair.
 
-        Works on ids: the pair ``(a, b)`` is the int ``a << 16 | b`` and merge ``r`` makes token
-        ``512 + r``. Occurrences of the best pair are merged leftmost first, one at a time, updating only
-        the ranks of the two neighbouring pairs. That equals merging all occurrences in one left-to-right
-        pass because every merge's parts are made by lower-ranked merges (checked when the vocabulary is
-        built), so a pair containing a fresh merge always ranks after the pair just merged.
-        """
-        special = _SPECIAL_IDS.get(piece)
-        if special is not None:
-            return (special,)
-        vocab = self.vocabulary
-        byte_ids = vocab.byte_ids
-        ids = [byte_ids[byte] for byte in piece.encode("utf-8")]
-        ids[-1] += 256  # the same byte with "</w>"
-        if len(ids) == 1:
-            return (ids[0],)
-        get = vocab.pair_ranks.get
-        never = MERGES_USED
-        pair_ranks = [get(left << 16 | right, never) for left, right in itertools.pairwise(ids)]
-        while True:
-            best = min(pair_ranks)
-            if best == never:
-                break
-            at = pair_ranks.index(best)
-            merged = 512 + best
-            ids[at] = merged
-            del ids[at + 1]
-            del pair_ranks[at]
-            if not pair_ranks:
-                break
-            if at:
-                pair_ranks[at - 1] = get(ids[at - 1] << 16 | merged, never)
-            if at < len(pair_ranks):
-                pair_ranks[at] = get(merged << 16 | ids[at + 1], never)
-        return tuple(ids)
+class _PieceCache(dict[str, tuple[int, ...]]):
+    """Pre-token -> ids; a missing pre-token goes through :func:`_bpe` and is stored.
+
+    The cache is cleared when it reaches ``_CACHE_LIMIT`` entries.
+    """
+
+    __slots__ = ("_vocab",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._vocab: Vocabulary | None = None
+
+    def __missing__(self, piece: str) -> tuple[int, ...]:
+        vocab = self._vocab
+        if vocab is None:
+            vocab = self._vocab = load_vocabulary()
+        # The whole-entry shortcut of _bpe, inlined: most misses of tag lists end here.
+        whole = vocab.encoder.get(piece + "</w>") if piece.isascii() else None
+        ids = (whole,) if whole is not None and whole not in _NOT_OWN_BPE else _bpe(piece, vocab)
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        self[piece] = ids
+        return ids
+
+
+def _bpe(piece: str, vocab: Vocabulary) -> tuple[int, ...]:
+    """Byte-level BPE of one pre-token: repeatedly merge the lowest-ranked adjacent pair.
+
+    Shortcut: if the pre-token's bytes with ``</w>`` are one vocabulary entry, that entry is the result.
+    BPE does not guarantee this in general, but it holds for every ``</w>`` entry of this vocabulary but those
+    in ``_NOT_OWN_BPE`` (an empty set: checked once for all 34,483 entries by ``tests/test_tokens_clip.py``).
+
+    Otherwise the merges run on ids in byte space (see :attr:`Vocabulary.to_vocab`): the pair ``(a, b)`` is
+    the int ``a << 16 | b``. Occurrences of the best pair are merged leftmost first, one at a time, updating
+    only the ranks of the two neighbouring pairs. That equals merging all occurrences in one left-to-right
+    pass because every merge's parts are made by lower-ranked merges (checked when the vocabulary is built),
+    so a pair containing a fresh merge always ranks after the pair just merged.
+
+    Example:
+        >>> vocab = load_vocabulary()
+        >>> _bpe("hatsune", vocab), _bpe("cat", vocab), _bpe("<|endoftext|>", vocab)
+        ((3447, 41096), (2368,), (49407,))
+    """
+    special = _SPECIAL_IDS.get(piece)
+    if special is not None:
+        return (special,)
+    data = piece.encode("utf-8")
+    # Printable ASCII characters are their own byte symbols; an ASCII control character is not a symbol,
+    # so a piece containing one cannot equal an entry.
+    symbols = piece if piece.isascii() else data.decode("latin-1").translate(vocab.byte_table)
+    whole = vocab.encoder.get(symbols + "</w>")
+    if whole is not None and whole not in _NOT_OWN_BPE:
+        return (whole,)
+    ids = list(data)
+    ids[-1] += 256  # the same byte with "</w>"
+    to_vocab = vocab.to_vocab
+    if len(ids) == 1:
+        return (to_vocab[ids[0]],)
+    get = vocab.pair_ranks.get
+    never = MERGES_USED
+    # The rank of each adjacent pair, computed without a Python-level loop.
+    ranks = list(map(get, map(operator.or_, map(operator.lshift, ids, _SIXTEENS), ids[1:]), _NEVERS))
+    while True:
+        best = min(ranks)
+        if best == never:
+            break
+        at = ranks.index(best)
+        merged = 512 + best
+        ids[at] = merged
+        del ids[at + 1]
+        del ranks[at]
+        if not ranks:
+            break
+        if at:
+            ranks[at - 1] = get(ids[at - 1] << 16 | merged, never)
+        if at < len(ranks):
+            ranks[at] = get(merged << 16 | ids[at + 1], never)
+    return tuple([to_vocab[i] for i in ids])

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import subprocess
 import sys
 from importlib import metadata, resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from naiprompt.tokens import registry
 from naiprompt.tokens.api import tokenize
 from naiprompt.tokens.clip import (
+    _NOT_OWN_BPE,
     BOS_ID,
     COMMA_ID,
     EOS_ID,
     ClipTokenizer,
     TokenizerDependencyError,
+    Vocabulary,
+    _bpe,
     byte_symbols,
     load_vocabulary,
 )
@@ -28,7 +34,7 @@ MERGES_SHA256 = "d308b7377a8ceaa9707a21614fe8c831b9196e197b7aeb69833359362907af0
 
 
 def test_vendored_merges_are_the_expected_file() -> None:
-    data = resources.files("naiprompt.tokens").joinpath("data", "clip_bpe_48894.txt.gz").read_bytes()
+    data = resources.files("naiprompt.tokens").joinpath("data").joinpath("clip_bpe_48894.txt.gz").read_bytes()
     assert len(data) < 250_000
     raw = gzip.decompress(data)
     assert hashlib.sha256(raw).hexdigest() == MERGES_SHA256
@@ -37,7 +43,7 @@ def test_vendored_merges_are_the_expected_file() -> None:
 
 
 def test_openai_licence_ships_next_to_the_data() -> None:
-    text = resources.files("naiprompt.tokens").joinpath("data", "LICENSE-OPENAI-CLIP").read_text("utf-8")
+    text = resources.files("naiprompt.tokens").joinpath("data").joinpath("LICENSE-OPENAI-CLIP").read_text("utf-8")
     assert "Copyright (c) 2021 OpenAI" in text
     assert "Permission is hereby granted, free of charge" in text
 
@@ -51,6 +57,71 @@ def test_vocabulary_layout() -> None:
     assert vocab.decoder[BOS_ID] == "<|startoftext|>" and vocab.decoder[EOS_ID] == "<|endoftext|>"
     assert vocab.encoder[",</w>"] == COMMA_ID
     assert vocab.ranks["i n"] == 0
+
+
+def classic_bpe(symbols: list[str], vocab: Vocabulary) -> list[int]:
+    """OpenAI's BPE loop on symbol strings: merge every occurrence of the best pair, left to right."""
+    word = list(symbols)
+    while len(word) > 1:
+        ranked = [(vocab.ranks.get(f"{a} {b}"), a, b) for a, b in itertools.pairwise(word)]
+        candidates = [(rank, a, b) for rank, a, b in ranked if rank is not None]
+        if not candidates:
+            break
+        _rank, first, second = min(candidates)
+        merged: list[str] = []
+        i = 0
+        while i < len(word):
+            if i + 1 < len(word) and word[i] == first and word[i + 1] == second:
+                merged.append(first + second)
+                i += 2
+            else:
+                merged.append(word[i])
+                i += 1
+        word = merged
+    return [vocab.encoder[token] for token in word]
+
+
+def classic_piece_bpe(piece: str, vocab: Vocabulary) -> list[int]:
+    symbols = [vocab.byte_table[byte] for byte in piece.encode("utf-8")]
+    symbols[-1] += "</w>"
+    return classic_bpe(symbols, vocab)
+
+
+def test_word_entries_are_their_own_bpe() -> None:
+    """The proof behind _bpe's whole-entry shortcut: BPE of each ``</w>`` entry's bytes is that entry."""
+    vocab = load_vocabulary()
+    checked = 0
+    not_own: set[int] = set()
+    for token_id, token in enumerate(vocab.decoder):
+        if not token.endswith("</w>"):
+            continue
+        symbols = [*token[:-4]]
+        symbols[-1] += "</w>"
+        checked += 1
+        if classic_bpe(symbols, vocab) != [token_id]:
+            not_own.add(token_id)
+    assert checked == 34_483
+    assert not_own == set(_NOT_OWN_BPE)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(min_size=1, max_size=24))
+def test_bpe_equals_the_classic_loop(piece: str) -> None:
+    # Any string, including spaces and control characters that the pre-tokenizer never passes on; the
+    # special literals are the one deliberate difference (they are their own ids).
+    vocab = load_vocabulary()
+    if piece in ("<|startoftext|>", "<|endoftext|>"):
+        assert _bpe(piece, vocab) == (vocab.encoder[piece],)
+        return
+    assert list(_bpe(piece, vocab)) == classic_piece_bpe(piece, vocab)
+
+
+@pytest.mark.parametrize(
+    "piece", ["a", " ", "\x1c", "\x1c\x1d", "a b", "hatsune", "ab" * 40, "日本語", "\x00\x7f", "é", "</w>"]
+)
+def test_bpe_equals_the_classic_loop_examples(piece: str) -> None:
+    vocab = load_vocabulary()
+    assert list(_bpe(piece, vocab)) == classic_piece_bpe(piece, vocab)
 
 
 def test_byte_symbols_are_a_bijection() -> None:

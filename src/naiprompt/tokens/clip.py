@@ -283,9 +283,19 @@ class ClipTokenizer:
             and (text.isprintable() or _NEEDS_CLEANING.search(text) is None)
             and (self._openai or "<|" not in text)
         ):
-            # No pre-token spans whitespace, so the pattern can run over the whole text at once.
-            pieces = self._pieces
             out: list[int] = []
+            if " " in text:
+                # Words of prompts repeat (within a prompt and between calls): cache them.
+                cache = self._words
+                for word in text.lower().split():
+                    ids = cache.get(word)
+                    if ids is None:
+                        ids = self._encode_word(word)
+                    out += ids
+                return out
+            # One word, usually a tag: no pre-token spans whitespace, so the pattern runs over the whole text
+            # and the ids come straight from the pre-token cache.
+            pieces = self._pieces
             for piece in _ascii_pretokens(text.lower()):
                 out += pieces[piece]
             return out

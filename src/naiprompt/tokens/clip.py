@@ -164,7 +164,6 @@ class Vocabulary:
         "merges",
         "pair_ranks",
         "ranks",
-        "to_vocab",
     )
 
     def __init__(self, merges: Sequence[str]) -> None:
@@ -185,24 +184,14 @@ class Vocabulary:
         encoder = self.encoder
         #: Id of each byte's symbol (add 256 for the symbol with ``</w>``).
         self.byte_ids: tuple[int, ...] = tuple(encoder[symbol] for symbol in self.byte_table)
-        # BPE runs in "byte space": byte ``b`` is ``b``, the same byte with ``</w>`` is ``256 + b`` and merge
-        # ``r`` makes ``512 + r`` (its vocabulary id). ``to_vocab`` maps byte space to vocabulary ids.
-        byte_decoder = self.byte_decoder
-        to_vocab = list(range(VOCAB_SIZE))
-        to_byte = to_vocab.copy()
-        for index, symbol in enumerate(singles):
-            byte = byte_decoder[symbol]
-            to_vocab[byte], to_vocab[256 + byte] = index, 256 + index
-            to_byte[index], to_byte[256 + index] = byte, 256 + byte
-        self.to_vocab: tuple[int, ...] = tuple(to_vocab)
-        #: ``left << 16 | right`` -> rank, for the pair's ids in byte space (see ``to_vocab``).
+        #: ``left_id << 16 | right_id`` -> rank; merge ``r`` creates token ``512 + r``.
         self.pair_ranks: dict[int, int] = {}
         for rank, merge in enumerate(merges):
             left, _, right = merge.partition(" ")
             left_id, right_id = encoder[left], encoder[right]
             if left_id >= 512 + rank or right_id >= 512 + rank:
                 raise ValueError(f"merge {rank} ({merge!r}) uses a token made by a later merge")
-            self.pair_ranks[to_byte[left_id] << 16 | to_byte[right_id]] = rank
+            self.pair_ranks[left_id << 16 | right_id] = rank
 
 
 @functools.cache
@@ -458,8 +447,8 @@ def _bpe(piece: str, vocab: Vocabulary) -> tuple[int, ...]:
     BPE does not guarantee this in general, but it holds for every ``</w>`` entry of this vocabulary but those
     in ``_NOT_OWN_BPE`` (an empty set: checked once for all 34,483 entries by ``tests/test_tokens_clip.py``).
 
-    Otherwise the merges run on ids in byte space (see :attr:`Vocabulary.to_vocab`): the pair ``(a, b)`` is
-    the int ``a << 16 | b``. Occurrences of the best pair are merged leftmost first, one at a time, updating
+    Otherwise the merges run on ids: the pair ``(a, b)`` is the int ``a << 16 | b`` and merge ``r`` makes
+    token ``512 + r``. Occurrences of the best pair are merged leftmost first, one at a time, updating
     only the ranks of the two neighbouring pairs. That equals merging all occurrences in one left-to-right
     pass because every merge's parts are made by lower-ranked merges (checked when the vocabulary is built),
     so a pair containing a fresh merge always ranks after the pair just merged.
@@ -481,11 +470,11 @@ def _bpe(piece: str, vocab: Vocabulary) -> tuple[int, ...]:
     whole = vocab.encoder.get(symbols + "</w>")
     if whole is not None and whole not in _NOT_OWN_BPE:
         return (whole,)
-    ids = list(data)
+    byte_ids = vocab.byte_ids
+    ids = list(map(byte_ids.__getitem__, data))
     ids[-1] += 256  # the same byte with "</w>"
-    to_vocab = vocab.to_vocab
     if len(ids) == 1:
-        return (to_vocab[ids[0]],)
+        return (ids[0],)
     get = vocab.pair_ranks.get
     never = MERGES_USED
     # The rank of each adjacent pair, computed without a Python-level loop.
@@ -503,4 +492,4 @@ def _bpe(piece: str, vocab: Vocabulary) -> tuple[int, ...]:
         if at < len(ranks):
             ranks[at] = get(merged << 16 | ids[at + 1], never)
         best = min(ranks)
-    return tuple(map(to_vocab.__getitem__, ids))
+    return tuple(ids)

@@ -33,7 +33,9 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
-from naiprompt.ast import And, Node, Prompt, SubpromptWeight
+import attrs
+
+from naiprompt.ast import Emphasis, Node, Prompt
 from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
@@ -45,6 +47,8 @@ from naiprompt.transforms._tree import (
     join_items,
     level_notations,
     levels,
+    merge_texts,
+    rebuild,
     split_items,
     with_body,
 )
@@ -194,13 +198,21 @@ def _explicit(nodes: Sequence[Node], *, weight: float, notation: str | None) -> 
     return levels(nodes, 1, weight, notation)
 
 
+def _close(node: Node) -> Node:
+    if isinstance(node, Emphasis) and not node.closed:
+        return attrs.evolve(node, closed=True)
+    return node
+
+
 def _wrapped(wrap: Wrap, nodes: Sequence[Node]) -> Segment:
-    result = wrap(nodes)
+    # Tags and separators were split apart: join their texts again, as the parser would.
+    # An unclosed bracket inside the new ones is closed, or it would take their closer.
+    result = wrap(rebuild(merge_texts(nodes), _close))
     return Segment(list(result) if isinstance(result, tuple) else [result], False)
 
 
 def _wrap_groups(segments: list[Segment], wrap: Wrap) -> list[Segment]:
-    """Wrap everything from the first to the last tag of each AND-subprompt."""
+    """Wrap everything from the first to the last tag of each AND-subprompt and BREAK chunk."""
     out: list[Segment] = []
     pending: list[Segment] = []
 
@@ -216,7 +228,8 @@ def _wrap_groups(segments: list[Segment], wrap: Wrap) -> list[Segment]:
         out.extend(pending[last + 1 :])
 
     for segment in segments:
-        if segment.barrier and _has_and(segment):
+        # WebUI reads a BREAK inside brackets as a word, not a chunk break: wrap each chunk.
+        if segment.barrier:
             flush()
             pending = []
             out.append(segment)
@@ -224,10 +237,6 @@ def _wrap_groups(segments: list[Segment], wrap: Wrap) -> list[Segment]:
             pending.append(segment)
     flush()
     return out
-
-
-def _has_and(segment: Segment) -> bool:
-    return any(isinstance(n, (And, SubpromptWeight)) for n in segment.nodes)
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import attrs
@@ -94,20 +95,46 @@ def _flatten(
     index = 0
     while index < len(runs):
         current, node = runs[index]
-        if current is None or close(current, 1.0):
+        # A product that rounds to 1 (0.9524 * 1.05) gets no brackets either, or a second
+        # flatten would remove them.
+        if current is None or close(current, 1.0) or (ndigits is not None and round(current, ndigits) == 1):
             out.append(node)
             index += 1
             continue
         body: list[Node] = []
         while index < len(runs):
             other, item = runs[index]
-            if other is None or not close(other, current):
+            # Products equal once rounded share one weight (1.1 and 1.10002 at 4 decimals).
+            if other is None or not (close(other, current) or _rounded(other, ndigits) == _rounded(current, ndigits)):
                 break
             body.append(Text(value=item.value) if isinstance(item, Text) else item)
             index += 1
         final = current if ndigits is None else round(current, ndigits) + 0.0
-        out.append(Emphasis(body=merge_texts(body), weight=final, notation=notation))
+        merged = merge_texts(body)
+        if not merged:  # only empty text (a dropped backslash): no brackets around nothing
+            continue
+        spelling = notation if notation != "numeric" or _tag_start(out) else None
+        out.append(Emphasis(body=merged, weight=final, notation=spelling))
     return merge_texts(out)
+
+
+def _rounded(weight: float, ndigits: int | None) -> float:
+    return math.nan if ndigits is None else round(weight, ndigits)  # nan: never equal
+
+
+_TAG_END = re.compile(r",\s*$")
+
+
+def _tag_start(out: Sequence[Node]) -> bool:
+    """Whether NovelAI V4 opens a numeric weight after ``out`` (only at the start of a tag).
+
+    Elsewhere ``1.2::x::`` is plain text, so the printer must choose brackets.
+    """
+    texts = merge_texts(out)
+    if all(isinstance(node, Text) and not node.value.strip() for node in texts):
+        return True
+    last = texts[-1]
+    return isinstance(last, Text) and _TAG_END.search(last.value) is not None
 
 
 def expand(dialect: str | None = None, *, tolerance: float = 1e-9) -> Transform:

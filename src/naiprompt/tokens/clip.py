@@ -13,9 +13,11 @@ This is the text tokenizer of Stable Diffusion 1.x and of NovelAI's 2022 model. 
 Both then cut the text into pre-tokens with CLIP's pattern (letter runs, single digits, punctuation runs,
 English contractions, the special literals) and run byte-level BPE with ``</w>`` marking the end of a word.
 
-Speed comes from two caches (whitespace-free word -> ids, pre-token -> ids) and from a fast path: plain
+Speed comes from two caches (whitespace-free word -> ids, pre-token -> ids), from a fast path: plain
 printable ASCII without ``&`` cannot be changed by ftfy, so neither ftfy nor the ``regex`` module is used for
-it. ``regex`` and ``ftfy`` (the ``naiprompt[tokens]`` extra) are imported only when a text needs them.
+it, and from skipping BPE for a pre-token that is a whole ``</w>`` vocabulary entry (each such entry is its
+own BPE result in this vocabulary, which a test checks). ``regex`` and ``ftfy`` (the ``naiprompt[tokens]``
+extra) are imported only when a text needs them.
 
 The vocabulary file is derived from OpenAI's ``bpe_simple_vocab_16e6.txt.gz`` (MIT licence, Copyright (c) 2021
 OpenAI; see ``data/LICENSE-OPENAI-CLIP``): its first 48,894 merges, from which the 49,408-entry vocabulary is

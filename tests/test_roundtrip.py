@@ -137,3 +137,34 @@ def test_break_and_and_print_with_word_boundaries() -> None:
     tree = Prompt(body=(Text(value="a"), Break(), Text(value="b")))
     assert naiprompt.render(tree) == "a BREAK b"
     assert naiprompt.parse("a BREAK b") == tree
+
+
+# -- printer edge cases found by the transform properties ----------------------------------
+def test_dangling_lone_backslash_never_escapes_a_bracket() -> None:
+    tree = Prompt(body=(Emphasis(body=(Text(value="d", raw="d\\"),), weight=1.1),))
+    assert naiprompt.render(tree) == "(d)"
+    assert naiprompt.attention(naiprompt.render(tree)) == [("d", 1.1)]
+
+
+@pytest.mark.parametrize("text", ["2::{[::", "{a [b} c", "1.5::a, 2::b", "0::::", "x, 2::{a, [b::c"])
+def test_nai4_crossed_and_unclosed_ranges_round_trip(text: str) -> None:
+    round_trip(text, "nai4")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ((Text(value=":"),), [(": ", 0.9)]),
+        ((Text(value="long_hair, 0"),), [("long_hair, 0 ", 0.9)]),
+    ],
+)
+def test_nai4_text_never_fuses_with_the_closer(body: tuple[Node, ...], expected: list[tuple[str, float]]) -> None:
+    tree = Prompt(body=(Emphasis(body=body, weight=0.9),), dialect="webui")
+    printed = naiprompt.render(tree, "nai4")
+    assert naiprompt.attention(printed, "nai4") == expected
+
+
+def test_nai4_literal_double_colon_is_reported() -> None:
+    tree = Prompt(body=(Text(value="1.2::a::"),), dialect="webui")
+    with pytest.raises(naiprompt.ConversionError):
+        naiprompt.render(tree, "nai4", errors="raise")

@@ -292,17 +292,18 @@ def numeric_misplaced(tree: Prompt) -> bool:
     return False
 
 
-@pytest.mark.xfail(strict=True, reason="core nai4 printer: a numeric notation hint is printed where V4 reads text")
 def test_nai4_numeric_weight_glued_to_text() -> None:
-    """Reported to the lead: the nai4 printer keeps ``notation="numeric"`` even where a
-    numeric weight cannot open (not at the start of a tag), printing text that reads back
-    as plain text; with no hint it picks brackets or warns. ``step(-2)`` over
-    ``1.2::long_hair::`` in nai4 hits it."""
+    """A numeric weight cannot open mid-tag in V4: the printer falls back to the nearest
+    braces and reports the loss, instead of printing text that reads as plain text."""
     tree = Prompt(
         body=(Text(value="a"), Emphasis(body=(Text(value="b"),), weight=0.9, notation="numeric")), dialect="nai4"
     )
-    printed = naiprompt.render(tree, errors="raise")  # no loss reported ...
-    assert naiprompt.attention(printed, "nai4") == [("a", 1.0), ("b", 0.9)]  # ... but b is text 'a0.9::b::'
+    with pytest.raises(ConversionError, match="start of a tag"):
+        naiprompt.render(tree, errors="raise")
+    printed = naiprompt.render(tree, errors="ignore")
+    assert printed == "a[[b]]"
+    runs = naiprompt.attention(printed, "nai4")
+    assert runs[0] == ("a", 1.0) and runs[1][0] == "b" and abs(runs[1][1] - 0.9) < 0.01
 
 
 def test_step_zero_in_nai_has_no_bracket_form() -> None:

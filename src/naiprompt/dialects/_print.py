@@ -157,27 +157,29 @@ def mark_omissions(
         >>> [e.omit for e in events]
         [False, False, True]
     """
-    following: object = "end"  # what comes next, closers aside: "end", "content" or an open node
-    following_real: object = "end"  # the same, continuations of other ranges aside
+    # Scanning backwards: what comes next once closers and continuations are skipped
+    # ("end", "content" or an opener), and the continuations met on the way there.
+    ahead: object = "end"
+    continuations: list[Emphasis] = []
     for event in reversed(events):
         node = event.node
         if event.kind == "close":
             assert isinstance(node, Emphasis)
-            if not node.closed:
-                if following == "end":
-                    event.omit = runs_to_end(node)
-                elif isinstance(following, Emphasis) and not following.opened and (
-                    following.weight == node.weight and following.notation == node.notation
-                ):
-                    event.omit = True
-                elif implicit_close is not None and isinstance(following_real, Emphasis):
-                    event.omit = following_real.opened and implicit_close(node, following_real)
-        elif event.kind == "leaf" and isinstance(node, (And, SubpromptWeight)):
-            following = following_real = "end"
+            if node.closed:
+                continue
+            if any(c.weight == node.weight and c.notation == node.notation for c in continuations):
+                event.omit = True
+            elif ahead == "end":
+                event.omit = runs_to_end(node)
+            elif implicit_close is not None and isinstance(ahead, Emphasis):
+                event.omit = implicit_close(node, ahead)
         elif event.kind == "open":
-            following = node
             assert isinstance(node, Emphasis)
             if node.opened:
-                following_real = node
+                ahead, continuations = node, []
+            else:
+                continuations.append(node)
+        elif event.kind == "leaf" and isinstance(node, (And, SubpromptWeight)):
+            ahead, continuations = "end", []
         else:
-            following = following_real = "content"
+            ahead, continuations = "content", []

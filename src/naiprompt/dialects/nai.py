@@ -339,8 +339,10 @@ class NovelAIPrinter(Printer):
         open_counts = {"{": 0, "[": 0}
         pending: dict[str, int] = {}
         numeric_depth = 0
+        blank = True  # nothing but whitespace printed yet: the start of the first tag
         # Schedules and alternations keep one part: [node, part kept, part being printed].
         groups: list[list[object]] = []
+        text_last = False  # the last piece printed is text (which a "::" could fuse with)
         for event in events:
             node = event.node
             if event.kind in ("gopen", "gsep", "gclose"):
@@ -348,12 +350,14 @@ class NovelAIPrinter(Printer):
                 continue
             if any(keep != current for _, keep, current in groups):
                 continue
+            printed = len(out)
             if event.kind == "text":
                 assert isinstance(node, Text)
                 out.append(self._text(node, same, open_counts))
+                blank = blank and not out[-1].strip()
             elif event.kind == "open":
                 assert isinstance(node, Emphasis)
-                opener, closer = self._spelling(node, same, out, numeric_depth)
+                opener, closer = self._spelling(node, same, _at_tag_start(out, blank), numeric_depth)
                 closers[id(node)] = closer
                 if closer == "::":
                     numeric_depth += 1
@@ -365,6 +369,7 @@ class NovelAIPrinter(Printer):
                     if ch in open_counts:
                         open_counts[ch] += 1
                 out.append(opener)
+                blank = blank and not opener.strip()
             elif event.kind == "close":
                 assert isinstance(node, Emphasis)
                 closer = closers.pop(id(node))
@@ -378,9 +383,14 @@ class NovelAIPrinter(Printer):
                         open_counts["{"] -= 1
                     elif ch == "]":
                         open_counts["["] -= 1
+                if closer == "::" and text_last and _glues_to_closer(out):
+                    out.append(" ")  # "a:" + "::" or ", 0" + "::" would read differently
                 out.append(closer)
             else:
                 out.append(self._other(event.kind, node, event.index))
+                blank = blank and not out[-1].strip()
+            if len(out) > printed and out[-1]:
+                text_last = event.kind == "text"
         return "".join(out)
 
     def _text(self, node: Text, same: bool, open_counts: dict[str, int]) -> str:
@@ -390,23 +400,25 @@ class NovelAIPrinter(Printer):
         closes = ("}" in value and open_counts["{"]) or ("]" in value and open_counts["["])
         if closes or "{" in value or "[" in value:
             self.unsupported("literal bracket", f"NovelAI cannot write a literal bracket in {value!r}", node)
+        if self.numeric and "::" in value and not (same and node.raw == value):
+            self.unsupported("literal '::'", f"NovelAI V4 reads '::' in {value!r} as numeric emphasis", node)
         return value
 
-    def _spelling(self, node: Emphasis, same: bool, out: list[str], numeric_depth: int) -> tuple[str, str]:
+    def _spelling(self, node: Emphasis, same: bool, at_tag_start: bool, numeric_depth: int) -> tuple[str, str]:
         weight = node.weight
         if same and node.notation == "brace" and weight == BRACE:
             return "{", "}"
         if same and node.notation == "bracket" and weight == BRACKET:
             return "[", "]"
-        if same and node.notation == "numeric" and self.numeric:
+        numeric_ok = self.numeric and numeric_depth == 0 and at_tag_start and math.isfinite(weight)
+        if same and node.notation == "numeric" and (numeric_ok or not node.opened):
             raw = node.raw_weight
             number = raw if raw is not None and _float_or_none(raw) == weight else format_number(weight)
             return f"{number}::", "::"
         exact = _exact_power(weight)
         if exact is not None:
             return _brackets(exact)
-        at_tag_start = not out or bool(_TAG_END.search("".join(out[-2:]))) or "".join(out).strip() == ""
-        if self.numeric and numeric_depth == 0 and at_tag_start and math.isfinite(weight):
+        if numeric_ok:
             return f"{format_number(weight, self.decimals)}::", "::"
         if not (weight > 0 and math.isfinite(weight)):
             self.unsupported("weight", f"NovelAI brackets cannot express weight {weight!r}", node)
@@ -453,6 +465,24 @@ class NovelAIPrinter(Printer):
             self.unsupported("extra network", f"NovelAI has no extra networks (<{node.name}:...>)", node)
             return ""
         raise TypeError(f"cannot print {type(node).__name__} in {self.dialect}")  # pragma: no cover
+
+
+_NUMBER_END = re.compile(r"(?:^|,)\s*-?(?:\d+\.?\d*|\.\d+)$")
+
+
+def _at_tag_start(out: list[str], blank: bool) -> bool:
+    """Whether a numeric weight printed now opens (start of the prompt, or after a comma)."""
+    return blank or bool(_TAG_END.search("".join(out[-3:])))
+
+
+def _glues_to_closer(out: list[str]) -> bool:
+    """Whether the output so far would fuse with a following ``::``."""
+    tail = "".join(out[-3:])
+    if tail.endswith(":"):
+        return True
+    match = _NUMBER_END.search(tail)
+    # "^" only means the start of the prompt when the tail is the whole output.
+    return match is not None and (match.group().startswith(",") or len(out) <= 3)
 
 
 def _brackets(n: int) -> tuple[str, str]:

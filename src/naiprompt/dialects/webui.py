@@ -502,6 +502,7 @@ class WebUIPrinter(Printer):
             after = out[index + 1][:1] if index + 1 < len(out) else ""
             if after.isalnum() or after == "_":
                 out[index] = "AND "
+        _drop_dangling_backslashes(out)
         return "".join(out)
 
     # -- pieces --------------------------------------------------------------------------
@@ -587,6 +588,22 @@ class WebUIPrinter(Printer):
         match = _SUFFIX.search(tail)
         if match is not None:
             out[start:] = [tail[: match.end(1)] + "\\" + tail[match.end(1) :]]
+
+
+def _drop_dangling_backslashes(out: list[str]) -> None:
+    """A lone backslash ending a piece would escape the bracket that follows it.
+
+    WebUI drops a lone backslash anyway, so dropping it here changes nothing but
+    the spelling. Pieces from the source never need this (there the pair would
+    have been read as an escape); rewritten trees may.
+    """
+    for index in range(len(out) - 1):
+        piece = out[index]
+        if not piece.endswith("\\") or (len(piece) - len(piece.rstrip("\\"))) % 2 == 0:
+            continue
+        following = next((p for p in out[index + 1 :] if p), "")
+        if following[:1] in ("(", ")", "[", "]", "\\"):
+            out[index] = piece[:-1]
 
 
 class WebUI(Dialect):

@@ -29,6 +29,7 @@ from typing import Any
 import lark
 
 import naiprompt
+from naiprompt.dialects._strict import word_splitter
 from naiprompt.grammar import lark_parser
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -210,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows.append(("attention()", median_time(naiprompt.attention, prompts, repeats)))
     rows.append(("schedules(steps=20)", median_time(lambda p: naiprompt.schedules(p, 20), prompts, repeats)))
     rows.append(("parse() lenient", median_time(naiprompt.parse, prompts, repeats)))
-    strict = lark_parser("webui", postlex=naiprompt.dialects.webui._POSTLEX)
+    strict = lark_parser("webui", postlex=word_splitter())
 
     def lark_lalr(prompt: str) -> object:
         try:

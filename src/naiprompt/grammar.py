@@ -20,9 +20,11 @@ import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-import lark
-from lark.lexer import TerminalDef
+if TYPE_CHECKING:  # pragma: no cover
+    from lark import Lark
+    from lark.lark import PostLex
 
 
 class GrammarNotFoundError(FileNotFoundError):
@@ -59,13 +61,17 @@ def grammar_text(name: str) -> str:
 
 
 @functools.cache
-def lark_parser(name: str, *, postlex: lark.lark.PostLex | None = None) -> lark.Lark:
+def lark_parser(name: str, *, postlex: PostLex | None = None) -> Lark:
     """The strict LALR parser (contextual lexer) of a dialect's grammar, built once.
+
+    Lark is imported here, on first use: the fast paths do not need it.
 
     Example:
         >>> lark_parser("webui").options.parser
         'lalr'
     """
+    import lark
+
     return lark.Lark(
         grammar_text(name),
         parser="lalr",
@@ -77,19 +83,45 @@ def lark_parser(name: str, *, postlex: lark.lark.PostLex | None = None) -> lark.
     )
 
 
-@functools.cache
-def _terminals(name: str) -> tuple[TerminalDef, ...]:
-    # Compiling the grammar gives its terminals without building parse tables (a few ms).
-    try:
-        from lark.load_grammar import load_grammar
+class Terminal(NamedTuple):
+    """One terminal of a grammar: its name, regular expression and priority.
 
-        grammar, _ = load_grammar(grammar_text(name), f"<{name}.lark>", [], False)  # type: ignore[no-untyped-call]
-        terminals = list(grammar.compile(["start"], "*")[0])
-    except (ImportError, TypeError, ValueError):  # pragma: no cover - a Lark without that internal API
-        terminals = list(lark.Lark(grammar_text(name), parser="lalr", lexer="basic").terminals)
-    # Lark's own tie-break: priority, then longest possible match, then name.
-    terminals.sort(key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
-    return tuple(terminals)
+    Example:
+        >>> Terminal("LBRACE", "\\\\{", 0).name
+        'LBRACE'
+    """
+
+    name: str
+    regex: str
+    priority: int
+
+
+# A terminal definition line of a .lark file: NAME[.priority]: /regex/ or "literal".
+_TERMINAL_LINE = re.compile(
+    r'^(?P<name>[A-Z_][A-Z0-9_]*)(?:\.(?P<priority>-?\d+))?\s*:\s*'
+    r'(?:/(?P<regex>(?:\\.|[^/\\])*)/|"(?P<literal>(?:\\.|[^"\\])*)")\s*(?://.*)?$'
+)
+
+
+@functools.cache
+def _terminals(name: str) -> tuple[Terminal, ...]:
+    # The fast paths need only the terminals: reading their lines from the .lark file
+    # is instant, where compiling the grammar with Lark costs a noticeable startup.
+    # tests/test_grammar.py checks that this reads exactly what Lark reads.
+    found: list[Terminal] = []
+    for line in grammar_text(name).splitlines():
+        match = _TERMINAL_LINE.match(line.strip())
+        if match is None:
+            continue
+        if match.group("regex") is not None:
+            regex = match.group("regex").replace("\\/", "/")
+        else:
+            regex = re.escape(match.group("literal").encode().decode("unicode_escape"))
+        found.append(Terminal(match.group("name"), regex, int(match.group("priority") or 0)))
+    # Higher priority first; equal priorities never overlap (the grammar tests build each
+    # grammar with Lark's strict collision check), so their order does not matter.
+    found.sort(key=lambda t: -t.priority)
+    return tuple(found)
 
 
 def terminal_names(name: str) -> list[str]:
@@ -111,7 +143,7 @@ def terminal_pattern(name: str, terminal: str) -> str:
     """
     for definition in _terminals(name):
         if definition.name == terminal:
-            return definition.pattern.to_regexp()
+            return definition.regex
     raise KeyError(f"grammar {name!r} has no terminal {terminal!r}")
 
 
@@ -131,7 +163,7 @@ def scanner(name: str, exclude: frozenset[str] = frozenset()) -> re.Pattern[str]
     for terminal in _terminals(name):
         if terminal.name in exclude:
             continue
-        alternatives.append(f"(?P<{terminal.name}>{terminal.pattern.to_regexp()})")
+        alternatives.append(f"(?P<{terminal.name}>{terminal.regex})")
     return re.compile("|".join(alternatives))
 
 

@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from typing import ClassVar
-
-import lark
 
 from naiprompt.ast import (
     And,
@@ -35,8 +32,9 @@ from naiprompt.ast import (
 from naiprompt.dialects import Dialect
 from naiprompt.dialects._build import Range, TreeBuilder
 from naiprompt.dialects._print import Printer, flatten, mark_omissions
+from naiprompt.dialects._strict import check, numeric_everywhere
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
-from naiprompt.grammar import lark_parser, scanner, tokens
+from naiprompt.grammar import scanner, tokens
 from naiprompt.weights import NAI_STEP, format_number, nearest_power, power
 
 BRACE = NAI_STEP
@@ -217,16 +215,12 @@ class NovelAI(Dialect):
         return Prompt(body=body, dialect=self.name, source=text, warnings=notes)
 
     def _strict_check(self, text: str) -> None:
-        try:
-            lark_parser(self.name, postlex=_POSTLEX if self.numeric else None).parse(text)
-        except lark.exceptions.UnexpectedToken as exc:
-            token = exc.token
-            if token.type == "$END":
-                raise PromptSyntaxError("unclosed bracket", text, self._last_unclosed(text)) from None
-            position = token.start_pos if token.start_pos is not None else len(text)
-            raise PromptSyntaxError(f"unexpected {str(token).strip()!r}", text, position) from None
-        except lark.exceptions.UnexpectedInput as exc:  # pragma: no cover - TEXT matches everything
-            raise PromptSyntaxError("unexpected character", text, exc.pos_in_stream or 0) from None
+        check(
+            self.name,
+            text,
+            unclosed=lambda t: ("unclosed bracket", self._last_unclosed(t)),
+            postlex=numeric_everywhere() if self.numeric else None,
+        )
 
     def _last_unclosed(self, text: str) -> int:
         stack: list[int] = []
@@ -253,18 +247,6 @@ class NovelAI(Dialect):
         return NovelAIPrinter(errors=errors, numeric=self.numeric, dialect=self.name, decimals=decimals).print(
             prompt
         )
-
-
-class _NumericEverywhere(lark.lark.PostLex):
-    """Lex ``w::`` in every state, so that one out of place is an error, not text."""
-
-    always_accept = ("WEIGHT_OPEN",)
-
-    def process(self, stream: Iterator[lark.Token]) -> Iterator[lark.Token]:
-        return stream
-
-
-_POSTLEX = _NumericEverywhere()
 
 
 class NovelAIV4(NovelAI):

@@ -19,9 +19,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import ClassVar
 
-import lark
-from lark.lexer import Token as LarkToken
-
 from naiprompt.ast import (
     Alternate,
     And,
@@ -38,9 +35,10 @@ from naiprompt.ast import (
 from naiprompt.dialects import Dialect
 from naiprompt.dialects._build import TreeBuilder
 from naiprompt.dialects._print import Event, Printer, flatten, mark_omissions
+from naiprompt.dialects._strict import WORDS, check, word_splitter
 from naiprompt.editing import Group, analyze, editing_tokens
 from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
-from naiprompt.grammar import lark_parser, scanner, tokens
+from naiprompt.grammar import scanner, tokens
 from naiprompt.weights import format_number
 
 ROUND = 1.1
@@ -52,7 +50,6 @@ Token = tuple[str, str, int]
 # it sees "<lora:x:1>" and "[a:b:5]" as brackets and text.
 _ATTENTION_EXCLUDE = frozenset({"NETWORK", "SCHEDULE_WHEN", "SUBPROMPT_WEIGHT"})
 _BREAK = re.compile(r"\s*\bBREAK\b\s*")
-_WORDS = re.compile(r"\bAND\b|\s*\bBREAK\b\s*")
 _TEXTLIKE = frozenset({"TEXT", "COLON", "PIPE", "LT"})
 
 
@@ -191,7 +188,7 @@ def lex(text: str) -> list[Token]:
             out.append((typ, value, pos))
             continue
         last = 0
-        for match in _WORDS.finditer(value):
+        for match in WORDS.finditer(value):
             if match.start() > last:
                 out.append(("TEXT", value[last : match.start()], pos + last))
             word = "AND" if match.group() == "AND" else "BREAK"
@@ -302,44 +299,8 @@ def _build_subprompt(toks: list[Token], text: str, problems: list[tuple[int, str
     return list(body)
 
 
-class _WordSplitter(lark.lark.PostLex):
-    """Lark post-lexer: cut the words AND and BREAK out of TEXT tokens."""
-
-    # TEXT must be lexable everywhere: the words it hides (AND) are what the parser expects.
-    always_accept = ("TEXT",)
-
-    def process(self, stream: Iterator[LarkToken]) -> Iterator[LarkToken]:
-        for token in stream:
-            if token.type != "TEXT" or ("AND" not in token and "BREAK" not in token):
-                yield token
-                continue
-            last = 0
-            value = str(token)
-            base = token.start_pos or 0
-            for match in _WORDS.finditer(value):
-                if match.start() > last:
-                    yield LarkToken("TEXT", value[last : match.start()], start_pos=base + last)
-                word = "AND" if match.group() == "AND" else "BREAK"
-                yield LarkToken(word, match.group(), start_pos=base + match.start())
-                last = match.end()
-            if last < len(value):
-                yield LarkToken("TEXT", value[last:], start_pos=base + last)
-
-
-_POSTLEX = _WordSplitter()
-
-
 def _strict_check(text: str) -> None:
-    try:
-        lark_parser("webui", postlex=_POSTLEX).parse(text)
-    except lark.exceptions.UnexpectedToken as exc:
-        token = exc.token
-        if token.type == "$END":
-            raise PromptSyntaxError(_unclosed_reason(text), text, _last_unclosed(text)) from None
-        position = token.start_pos if token.start_pos is not None else len(text)
-        raise PromptSyntaxError(f"unexpected {str(token)!r}", text, position) from None
-    except lark.exceptions.UnexpectedInput as exc:  # pragma: no cover - TEXT matches everything
-        raise PromptSyntaxError("unexpected character", text, exc.pos_in_stream or 0) from None
+    check("webui", text, unclosed=lambda t: (_unclosed_reason(t), _last_unclosed(t)), postlex=word_splitter())
 
 
 def _last_unclosed(text: str) -> int:

@@ -132,3 +132,12 @@ def test_import_does_not_load_heavy_modules() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_deeply_nested_prompt_editing_needs_no_recursion() -> None:
+    alternations = "[a|" * 10_000 + "x" + "]" * 10_000
+    assert [text for _, text in naiprompt.schedules(alternations, 3)] == ["a", "x", "a"]
+    edits = "[a:" * 10_000 + "x" + ":5]" * 10_000
+    assert naiprompt.schedules(edits, 10) == [(5, "a"), (10, "x")]
+    for text in (alternations, edits):
+        assert naiprompt.render(naiprompt.parse(text)) == text

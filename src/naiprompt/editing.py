@@ -230,31 +230,43 @@ class _Alt:
     options: list[_Template]
 
 
-def _template(text: str, start: int, end: int, groups: list[Group], gi: int) -> tuple[_Template, int]:
-    """Template of ``text[start:end]``; ``groups[gi:]`` are the groups from ``start`` on."""
-    out: _Template = []
-    pos = start
-    while gi < len(groups) and groups[gi].start < end:
-        group = groups[gi]
-        if group.start > pos:
-            out.append(text[pos : group.start])
-        gi += 1
+def _template(text: str, groups: list[Group]) -> _Template:
+    """The text as literal slices and per-step nodes, built in one pass without recursion."""
+    events: list[tuple[int, int, Group]] = []  # (position, 0 open / 1 separator / 2 close, group)
+    for group in groups:
+        events.append((group.start, 0, group))
+        events.extend((sep, 1, group) for sep in group.seps)
         last = group.when_start if group.kind == "schedule" and group.when_start is not None else group.end
-        bounds = [group.start, *group.seps, last]
-        parts: list[_Template] = []
-        for k in range(len(bounds) - 1):
-            part, gi = _template(text, bounds[k] + 1, bounds[k + 1], groups, gi)
-            parts.append(part)
-        if group.kind == "schedule":
-            assert group.when is not None
-            before = parts[0] if len(parts) == 2 else None
-            out.append(_Sched(before, parts[-1], group.when))
+        events.append((last, 2, group))
+    events.sort(key=lambda event: event[0])
+    root: _Template = []
+    # Open groups: their finished parts and the part being filled.
+    stack: list[tuple[list[_Template], _Template]] = [([], root)]
+    pos = 0
+    for position, kind, group in events:
+        if position > pos:
+            stack[-1][1].append(text[pos:position])
+        if kind == 0:
+            stack.append(([], []))
+            pos = position + 1
+        elif kind == 1:
+            parts, current = stack.pop()
+            parts.append(current)
+            stack.append((parts, []))
+            pos = position + 1
         else:
-            out.append(_Alt(parts))
-        pos = group.end + 1
-    if pos < end:
-        out.append(text[pos:end])
-    return out, gi
+            parts, current = stack.pop()
+            parts.append(current)
+            if group.kind == "schedule":
+                assert group.when is not None
+                before = parts[0] if len(parts) == 2 else None
+                stack[-1][1].append(_Sched(before, parts[-1], group.when))
+            else:
+                stack[-1][1].append(_Alt(parts))
+            pos = group.end + 1
+    if pos < len(text):
+        root.append(text[pos:])
+    return root
 
 
 def _walk(template: _Template) -> list[_Sched | _Alt]:
@@ -327,7 +339,7 @@ def schedules(
     ok, groups = analyze(editing_tokens(text), text)
     if not ok or not groups:
         return [(steps, text)]
-    template, _ = _template(text, 0, len(text), groups, 0)
+    template = _template(text, groups)
     if hires_steps is None or old_scheduling:
         int_offset, flt_offset, total = 0.0, 0.0, steps
     else:

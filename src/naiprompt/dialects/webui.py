@@ -231,6 +231,7 @@ def _build_subprompt(toks: list[Token], text: str, problems: list[tuple[int, str
     # No "[" means no prompt editing: skip reading the editing grammar altogether.
     ok, groups = analyze(editing_tokens(text, toks), text) if "[" in text else (True, [])
     by_start = {g.start: g for g in groups}
+    when_lexemes = {p: v for t, v, p in toks if t == "SCHEDULE_WHEN"} if groups else {}
     active: list[Group] = []
     builder = TreeBuilder({"round": ROUND, "square": SQUARE}, {"round": "paren", "square": "bracket"})
     for typ, value, pos in toks:
@@ -252,9 +253,7 @@ def _build_subprompt(toks: list[Token], text: str, problems: list[tuple[int, str
         elif typ == "LSQB":
             started = by_start.get(pos)
             if started is not None:
-                raw_when = ""
-                if started.when_start is not None:
-                    raw_when = next(v for t, v, p in toks if p == started.when_start)
+                raw_when = when_lexemes.get(started.when_start, "") if started.when_start is not None else ""
                 builder.open_group(pos, _group_factory(started, raw_when))  # type: ignore[arg-type]
                 active.append(started)
             else:

@@ -54,6 +54,12 @@ def register(subparsers: Any) -> None:
         "tokens",
         help="count CLIP tokens as WebUI does; per-chunk view and budget checks",
         description=__doc__.split("\n\nExample:")[0] if __doc__ else None,
+        epilog=(
+            "examples:\n"
+            '  naiprompt tokens "masterpiece, best quality, (1girl:1.2), BREAK, smile"\n'
+            "  naiprompt tokens --limit 75 --json --file prompts.txt  # exit 1 when one is over\n"
+            '  echo "{{smile}}, [blurry]" | naiprompt tokens --dialect nai -'
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("prompts", nargs="*", metavar="PROMPT", help="prompts to count")
@@ -116,7 +122,10 @@ def _read_lines(source: str) -> list[str]:
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
-    prompts: list[str] = list(args.prompts)
+    # A lone "-" argument means stdin, as for the other subcommands.
+    prompts: list[str] = []
+    for prompt in args.prompts:
+        prompts.extend(_read_lines("-") if prompt == "-" else [prompt])
     for source in args.file:
         prompts.extend(_read_lines(source))
     if not args.prompts and not args.file:

@@ -143,11 +143,6 @@ class TreeBuilder:
         """Whether a range of ``kind`` is open."""
         return any(f.range is not None and f.range.kind == kind for f in self.stack)
 
-    def top_kind(self) -> str | None:
-        """The kind of the innermost open range."""
-        rng = self.stack[-1].range
-        return rng.kind if rng is not None else None
-
     def close(
         self,
         kind: str,

@@ -39,10 +39,10 @@ from naiprompt.dialects._strict import WORDS, check, word_splitter
 from naiprompt.editing import Group, analyze, editing_tokens
 from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
 from naiprompt.grammar import scanner, tokens
-from naiprompt.weights import format_number
+from naiprompt.weights import WEBUI_STEP, format_number
 
-ROUND = 1.1
-SQUARE = 1 / 1.1
+ROUND = WEBUI_STEP
+SQUARE = 1 / WEBUI_STEP
 
 Token = tuple[str, str, int]
 

@@ -112,3 +112,11 @@ def test_schedules_semantics() -> None:
     assert naiprompt.schedules("[a:b:5] | x", 20) == [(20, "[a:b:5] | x")]
     assert naiprompt.schedules("[a:b:1.5]", 20, hires_steps=10) == [(5, "a"), (10, "b")]
     assert naiprompt.schedules("[a:b:5.]", 20, old_scheduling=True) == [(5, "a"), (20, "b")]
+
+
+def test_an_edit_next_to_stray_brackets_is_taken() -> None:
+    # WebUI's Earley parse of these is ambiguous (it varies with lark's version and the
+    # hash seed; see docs/syntax.md); naiprompt always reads the well-formed edit.
+    assert naiprompt.schedules("[a:b:5]]", 20) == [(5, "a]"), (20, "b]")]
+    assert naiprompt.schedules("[a:b:3](", 10) == [(3, "a("), (10, "b(")]
+    assert naiprompt.schedules("xx[b:5])", 10) == [(5, "xx)"), (10, "xxb)")]

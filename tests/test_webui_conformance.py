@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import naiprompt
+from webui_reference import reference_attention
 
 
 def load(shared: Path, name: str) -> list[dict[str, Any]]:
@@ -120,3 +123,19 @@ def test_an_edit_next_to_stray_brackets_is_taken() -> None:
     assert naiprompt.schedules("[a:b:5]]", 20) == [(5, "a]"), (20, "b]")]
     assert naiprompt.schedules("[a:b:3](", 10) == [(3, "a("), (10, "b(")]
     assert naiprompt.schedules("xx[b:5])", 10) == [(5, "xx)"), (10, "xxb)")]
+
+
+WEBUI_TEXT = st.lists(
+    st.sampled_from([*list("()[]:\\ ab,.-+1\n"), "BREAK", "AND", "٣", ":1.5)", ": 2 )", "<lora:x:1>", "|", "0"]),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=3000)
+@given(text=st.one_of(WEBUI_TEXT, st.text(max_size=40)))
+def test_attention_equals_a_literal_reading_of_the_spec(text: str) -> None:
+    try:
+        expected = reference_attention(text)
+    except ValueError:  # WebUI fails on this weight; naiprompt warns instead (tested above)
+        return
+    assert naiprompt.attention(text) == expected

@@ -32,6 +32,7 @@ from naiprompt.ast import (
 from naiprompt.dialects import Dialect
 from naiprompt.dialects._build import Range, TreeBuilder
 from naiprompt.dialects._print import Printer, flatten, mark_omissions
+from naiprompt.dialects._runs import float_or_none, merge_equal, multiply_from
 from naiprompt.dialects._strict import check, numeric_everywhere
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.grammar import scanner, tokens
@@ -115,13 +116,12 @@ class NovelAI(Dialect):
             elif kind == "LSQB":
                 brackets.append(len(texts))
             elif kind == "RBRACE" and braces:
-                _multiply(weights, braces.pop(), BRACE)
+                multiply_from(weights, braces.pop(), BRACE)
             elif kind == "RSQB" and brackets:
-                _multiply(weights, brackets.pop(), BRACKET)
+                multiply_from(weights, brackets.pop(), BRACKET)
             elif kind == "WEIGHT_OPEN":
-                numeric = _number_of(value)[1]
+                lead, numeric = _number_of(value)
                 numeric_open = True
-                lead = _number_of(value)[0]
                 if lead:
                     texts.append(lead)
                     weights.append(1.0)
@@ -137,19 +137,14 @@ class NovelAI(Dialect):
             weights.append(1.0)
             numerics.append(numeric)
         for start in braces:
-            _multiply(weights, start, BRACE)
+            multiply_from(weights, start, BRACE)
         for start in brackets:
-            _multiply(weights, start, BRACKET)
+            multiply_from(weights, start, BRACKET)
         if not texts:
             return [("", 1.0)]
-        merged: list[tuple[str, float]] = []
-        for text_run, weight, factor in zip(texts, weights, numerics, strict=False):
-            final = weight * factor if factor != 1.0 else weight
-            if merged and merged[-1][1] == final:
-                merged[-1] = (merged[-1][0] + text_run, final)
-            else:
-                merged.append((text_run, final))
-        return merged
+        # Numeric weights apply last, after the brackets (2::{smile}:: is 1.05 * 2).
+        finals = [w * f if f != 1.0 else w for w, f in zip(weights, numerics, strict=True)]
+        return merge_equal(texts, finals)
 
     # -- parsing ---------------------------------------------------------------------------
     def parse(self, text: str, *, strict: bool = False) -> Prompt:
@@ -260,11 +255,6 @@ class NovelAIV4(NovelAI):
 
     name: ClassVar[str] = "nai4"
     numeric: ClassVar[bool] = True
-
-
-def _multiply(weights: list[float], start: int, factor: float) -> None:
-    for index in range(start, len(weights)):
-        weights[index] *= factor
 
 
 def _exact_power(weight: float) -> int | None:
@@ -395,7 +385,7 @@ class NovelAIPrinter(Printer):
         numeric_ok = self.numeric and numeric_depth == 0 and at_tag_start and math.isfinite(weight)
         if same and node.notation == "numeric" and (numeric_ok or not node.opened):
             raw = node.raw_weight
-            number = raw if raw is not None and _float_or_none(raw) == weight else format_number(weight)
+            number = raw if raw is not None and float_or_none(raw) == weight else format_number(weight)
             return f"{number}::", "::"
         exact = _exact_power(weight)
         if exact is not None:
@@ -471,10 +461,3 @@ def _brackets(n: int) -> tuple[str, str]:
     if n >= 0:
         return "{" * n, "}" * n
     return "[" * -n, "]" * -n
-
-
-def _float_or_none(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None

@@ -35,6 +35,7 @@ from naiprompt.ast import (
 from naiprompt.dialects import Dialect
 from naiprompt.dialects._build import TreeBuilder
 from naiprompt.dialects._print import Event, Printer, flatten, mark_omissions
+from naiprompt.dialects._runs import float_or_none, merge_equal, multiply_from
 from naiprompt.dialects._strict import WORDS, check, word_splitter
 from naiprompt.editing import Group, analyze, editing_tokens
 from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
@@ -114,9 +115,9 @@ def attention(text: str) -> list[tuple[str, float]]:
         elif kind == "LSQB":
             square_stack.append(len(texts))
         elif kind == "RPAR" and round_stack:
-            _multiply(weights, round_stack.pop(), ROUND)
+            multiply_from(weights, round_stack.pop(), ROUND)
         elif kind == "RSQB" and square_stack:
-            _multiply(weights, square_stack.pop(), SQUARE)
+            multiply_from(weights, square_stack.pop(), SQUARE)
         elif kind == "WEIGHT_CLOSE" and round_stack:
             lexeme = match.group()
             number = _weight_number(lexeme)
@@ -124,9 +125,9 @@ def attention(text: str) -> list[tuple[str, float]]:
                 _warn_weight(text, match.start(), lexeme)
                 texts.append(lexeme[:-1])
                 weights.append(1.0)
-                _multiply(weights, round_stack.pop(), ROUND)
+                multiply_from(weights, round_stack.pop(), ROUND)
             else:
-                _multiply(weights, round_stack.pop(), number)
+                multiply_from(weights, round_stack.pop(), number)
         else:  # a closer with nothing to close, or a weight outside brackets: text
             texts.append(match.group())
             weights.append(1.0)
@@ -134,36 +135,17 @@ def attention(text: str) -> list[tuple[str, float]]:
         texts.append("".join(pending))
         weights.append(1.0)
     for start in round_stack:
-        _multiply(weights, start, ROUND)
+        multiply_from(weights, start, ROUND)
     for start in square_stack:
-        _multiply(weights, start, SQUARE)
+        multiply_from(weights, start, SQUARE)
     if not texts:
         return [("", 1.0)]
-    return _merge(texts, weights)
-
-
-def _multiply(weights: list[float], start: int, factor: float) -> None:
-    for index in range(start, len(weights)):
-        weights[index] *= factor
-
-
-def _merge(texts: list[str], weights: list[float]) -> list[tuple[str, float]]:
-    out_texts = [texts[0]]
-    out_weights = [weights[0]]
-    for text, weight in zip(texts[1:], weights[1:], strict=False):
-        if weight == out_weights[-1]:
-            out_texts[-1] += text
-        else:
-            out_texts.append(text)
-            out_weights.append(weight)
-    return list(zip(out_texts, out_weights, strict=False))
+    return merge_equal(texts, weights)
 
 
 def _weight_number(lexeme: str) -> float | None:
-    try:
-        return float(lexeme[1:-1].strip())
-    except ValueError:
-        return None
+    """The weight of a ``:w)`` lexeme, or None where WebUI's ``float()`` fails."""
+    return float_or_none(lexeme[1:-1].strip())  # str.strip knows more whitespace than float()
 
 
 def _warn_weight(text: str, position: int, lexeme: str) -> None:

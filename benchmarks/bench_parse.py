@@ -17,7 +17,6 @@ import argparse
 import csv
 import json
 import random
-import re
 import statistics
 import sys
 import time
@@ -35,56 +34,11 @@ from naiprompt.grammar import lark_parser
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 # -- yardstick 1: a WebUI-style emphasis scanner -------------------------------------------
-_SCANNER = re.compile(
-    r"\\\(|\\\)|\\\[|\\]|\\\\|\\|\(|\[|:\s*([+-]?[.\d]+)\s*\)|\)|]|[^\\()\[\]:]+|:",
-)
-_BREAK = re.compile(r"\s*\bBREAK\b\s*", re.S)
-
-
-def scanner_attention(text: str) -> list[list[Any]]:
-    res: list[list[Any]] = []
-    round_brackets: list[int] = []
-    square_brackets: list[int] = []
-
-    def multiply_range(start: int, multiplier: float) -> None:
-        for p in range(start, len(res)):
-            res[p][1] *= multiplier
-
-    for m in _SCANNER.finditer(text):
-        token = m.group(0)
-        weight = m.group(1)
-        if token.startswith("\\"):
-            res.append([token[1:], 1.0])
-        elif token == "(":
-            round_brackets.append(len(res))
-        elif token == "[":
-            square_brackets.append(len(res))
-        elif weight is not None and round_brackets:
-            multiply_range(round_brackets.pop(), float(weight))
-        elif token == ")" and round_brackets:
-            multiply_range(round_brackets.pop(), 1.1)
-        elif token == "]" and square_brackets:
-            multiply_range(square_brackets.pop(), 1 / 1.1)
-        else:
-            for i, part in enumerate(_BREAK.split(token)):
-                if i > 0:
-                    res.append(["BREAK", -1])
-                res.append([part, 1.0])
-    for pos in round_brackets:
-        multiply_range(pos, 1.1)
-    for pos in square_brackets:
-        multiply_range(pos, 1 / 1.1)
-    if not res:
-        res = [["", 1.0]]
-    i = 1
-    while i < len(res):
-        if res[i][1] == res[i - 1][1]:
-            res[i - 1][0] += res[i][0]
-            res.pop(i)
-        else:
-            i += 1
-    return res
-
+# The literal reading of the spec that the test suite compares attention() with: one regex of
+# WebUI's lexemes, two bracket stacks, a BREAK split per text run, multiply to the end on every
+# closer, the merge of equal neighbours.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from webui_reference import reference_attention as scanner_attention  # noqa: E402
 
 # -- yardstick 2: the prompt-editing grammar with Lark's Earley parser -----------------------
 _EARLEY_GRAMMAR = r"""
@@ -205,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"median of {repeats} runs; Python {sys.version.split()[0]}")
     # Correctness first: the fast path must equal the yardstick on every prompt.
     for prompt in prompts:
-        assert [list(r) for r in naiprompt.attention(prompt)] == scanner_attention(prompt), prompt
+        assert naiprompt.attention(prompt) == scanner_attention(prompt), prompt
     base = median_time(scanner_attention, prompts, repeats)
     rows = [("scanner (yardstick)", base)]
     rows.append(("attention()", median_time(naiprompt.attention, prompts, repeats)))

@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 
@@ -81,11 +82,15 @@ def convert(
     tree = source.parse(text)
     if target is source:
         return target.render(tree, errors=ErrorLevel(errors))
-    parameters = inspect.signature(target.render).parameters
-    takes_decimals = "decimals" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    if takes_decimals:  # plugin dialects may not round weights
+    if _takes_decimals(type(target)):  # plugin dialects may not round weights
         return target.render(tree, errors=ErrorLevel(errors), decimals=decimals)  # type: ignore[call-arg]
     return target.render(tree, errors=ErrorLevel(errors))
+
+
+@functools.cache
+def _takes_decimals(dialect_class: type) -> bool:
+    parameters = inspect.signature(dialect_class.render).parameters
+    return "decimals" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def attention(text_or_prompt: str | Prompt, dialect: str | Dialect | None = None) -> list[tuple[str, float]]:

@@ -8,7 +8,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
 import inspect
 import re
 
@@ -87,10 +86,16 @@ def convert(
     return target.render(tree, errors=ErrorLevel(errors))
 
 
-@functools.cache
+_TAKES_DECIMALS: dict[type, bool] = {}
+
+
 def _takes_decimals(dialect_class: type) -> bool:
-    parameters = inspect.signature(dialect_class.render).parameters
-    return "decimals" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    known = _TAKES_DECIMALS.get(dialect_class)
+    if known is None:
+        parameters = inspect.signature(dialect_class.render).parameters
+        known = "decimals" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        _TAKES_DECIMALS[dialect_class] = known
+    return known
 
 
 def attention(text_or_prompt: str | Prompt, dialect: str | Dialect | None = None) -> list[tuple[str, float]]:

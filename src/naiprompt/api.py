@@ -86,10 +86,10 @@ def convert(
     return target.render(tree, errors=ErrorLevel(errors))
 
 
-_TAKES_DECIMALS: dict[type, bool] = {}
+_TAKES_DECIMALS: dict[type[Dialect], bool] = {}
 
 
-def _takes_decimals(dialect_class: type) -> bool:
+def _takes_decimals(dialect_class: type[Dialect]) -> bool:
     known = _TAKES_DECIMALS.get(dialect_class)
     if known is None:
         parameters = inspect.signature(dialect_class.render).parameters

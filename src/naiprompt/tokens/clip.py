@@ -44,7 +44,7 @@ import itertools
 import operator
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
 from typing import Any, Final, Literal
 
@@ -312,16 +312,10 @@ class ClipTokenizer:
             and (text.isprintable() or _NEEDS_CLEANING.search(text) is None)
             and (self._openai or "<|" not in text)
         ):
-            out: list[int] = []
             if " " in text:
                 # Words of prompts repeat (within a prompt and between calls): cache them.
-                cache = self._words
-                for word in text.lower().split():
-                    ids = cache.get(word)
-                    if ids is None:
-                        ids = self._encode_word(word)
-                    out += ids
-                return out
+                return self._encode_words(text.lower().split())
+            out: list[int] = []
             # One word, usually a tag: no pre-token spans whitespace, so the pattern runs over the whole text
             # and the ids come straight from the pre-token cache.
             pieces = self._pieces
@@ -330,14 +324,7 @@ class ClipTokenizer:
             return out
         if not self._openai:
             return self._encode_webui_general(text)
-        cache = self._words
-        out = []
-        for word in self._clean_openai(text):
-            ids = cache.get(word)
-            if ids is None:
-                ids = self._encode_word(word)
-            out += ids
-        return out
+        return self._encode_words(self._clean_openai(text))
 
     __call__ = encode
 
@@ -423,19 +410,25 @@ class ClipTokenizer:
         # transformers splits the literal special tokens off first (case-sensitive) and cleans each piece
         # on its own, so ftfy's "no HTML unescaping when the text contains '<'" rule applies per piece.
         out: list[int] = []
-        cache = self._words
         for index, piece in enumerate(_SPECIAL_SPLIT.split(text)):
             if index % 2:
                 out.append(_SPECIAL_IDS[piece])
-                continue
-            for word in self._clean_webui_piece(piece):
-                ids = cache.get(word)
-                if ids is None:
-                    ids = self._encode_word(word)
-                out += ids
+            else:
+                out += self._encode_words(self._clean_webui_piece(piece))
         return out
 
     # -- pre-tokens and BPE -----------------------------------------------------------------------------
+
+    def _encode_words(self, words: Iterable[str]) -> list[int]:
+        """Ids of whitespace-free, lowercased words, through the word cache."""
+        cache = self._words
+        out: list[int] = []
+        for word in words:
+            ids = cache.get(word)
+            if ids is None:
+                ids = self._encode_word(word)
+            out += ids
+        return out
 
     def _encode_word(self, word: str) -> tuple[int, ...]:
         """Ids of one whitespace-free, lowercased word (cached)."""
@@ -503,6 +496,16 @@ def _merger(vocab: Vocabulary, *, compiled: bool = COMPILED) -> Callable[[str], 
     return merge
 
 
+def _pair_keys(ids: list[int]) -> Iterator[int]:
+    """The key ``left << 16 | right`` of each adjacent pair of ``ids``, computed without a Python loop.
+
+    Example:
+        >>> list(_pair_keys([1, 2, 3]))
+        [65538, 131075]
+    """
+    return map(operator.or_, map(operator.lshift, ids, _SIXTEENS), ids[1:])
+
+
 def _bpe(piece: str, vocab: Vocabulary) -> tuple[int, ...]:
     """Byte-level BPE of one pre-token: repeatedly merge the lowest-ranked adjacent pair.
 
@@ -543,7 +546,7 @@ def _bpe(piece: str, vocab: Vocabulary) -> tuple[int, ...]:
     get = vocab.pair_ranks.get
     never = MERGES_USED
     # The rank of each adjacent pair, computed without a Python-level loop.
-    ranks = list(map(get, map(operator.or_, map(operator.lshift, ids, _SIXTEENS), ids[1:]), _NEVERS))
+    ranks = list(map(get, _pair_keys(ids), _NEVERS))
     best = min(ranks)
     while best != never:
         at = ranks.index(best)
@@ -582,7 +585,7 @@ def _bpe_heap(ids: list[int], vocab: Vocabulary) -> tuple[int, ...]:
     before = list(range(-1, count - 1))
     heap = [
         (rank, at)
-        for at, rank in enumerate(map(get, map(operator.or_, map(operator.lshift, ids, _SIXTEENS), ids[1:])))
+        for at, rank in enumerate(map(get, _pair_keys(ids)))
         if rank is not None
     ]
     heapq.heapify(heap)

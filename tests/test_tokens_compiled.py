@@ -8,15 +8,19 @@ and the fallback test still runs.
 
 from __future__ import annotations
 
-import csv
+import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+try:
+    import tokens_reference as ref
+except ImportError:  # pragma: no cover - run as a package
+    from tests import tokens_reference as ref  # type: ignore[no-redef]
 
 from naiprompt.tokens import clip
 from naiprompt.tokens.clip import ClipTokenizer, _bpe, _merger, load_vocabulary
@@ -72,17 +76,16 @@ def test_edge_pieces(piece: str) -> None:
 
 
 @needs_extension
-def test_every_tag_piece(shared: Path) -> None:
+def test_every_tag_piece() -> None:
     # All pre-tokens of the danbooru and e621 tags, written with underscores and with spaces.
     from naiprompt.tokens.clip import _ascii_pretokens
 
     pieces: set[str] = set()
     for name in ("danbooru.csv", "e621.csv"):
-        with (shared / "data" / name).open(encoding="utf-8", newline="") as handle:
-            for row in csv.reader(handle):
-                if row and row[0].isascii():
-                    pieces.update(_ascii_pretokens(row[0].lower().replace("_", " ")))
-                    pieces.update(_ascii_pretokens(row[0].lower()))
+        for tag in ref.tag_list(name):
+            if tag.isascii():
+                pieces.update(_ascii_pretokens(tag.lower().replace("_", " ")))
+                pieces.update(_ascii_pretokens(tag.lower()))
     assert len(pieces) > 100_000
     assert [p for p in pieces if merge_compiled(p) != merge_python(p)] == []
 
@@ -114,8 +117,6 @@ def test_pure_python_fallback_in_a_fresh_interpreter() -> None:
         "import json, sys; from naiprompt.tokens import clip; assert not clip.COMPILED; "
         "tok = clip.ClipTokenizer(); print(json.dumps([tok.encode(t) for t in json.loads(sys.argv[1])]))"
     )
-    import json
-
     env = dict(os.environ, NAIPROMPT_PURE_PYTHON="1")
     done = subprocess.run(
         [sys.executable, "-c", code, json.dumps(texts)], capture_output=True, text=True, env=env, check=True

@@ -7,8 +7,7 @@ and on every tag of ../shared/data/danbooru.csv and e621.csv, with underscores a
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -158,17 +157,7 @@ def test_openai_mode_hypothesis(openai_ref: Encode, text: str) -> None:
     assert ClipTokenizer("openai").encode(text) == openai_ref(text)
 
 
-def _tags(name: str) -> Iterator[str]:
-    path = ref.shared_path("data", name)
-    if path is None:
-        pytest.skip(f"../shared/data/{name} is not available")
-    with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.reader(handle):
-            if row:
-                yield row[0]
-
-
-def _sweep(encode: Encode, reference: Encode, texts: Iterator[str]) -> tuple[int, list[str]]:
+def _sweep(encode: Encode, reference: Encode, texts: Iterable[str]) -> tuple[int, list[str]]:
     seen = 0
     bad: list[str] = []
     for text in texts:
@@ -182,7 +171,7 @@ def _sweep(encode: Encode, reference: Encode, texts: Iterator[str]) -> tuple[int
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["danbooru.csv", "e621.csv"])
 def test_every_tag_webui(webui_ref: Encode, name: str) -> None:
-    seen, bad = _sweep(ClipTokenizer("webui").encode, webui_ref, _tags(name))
+    seen, bad = _sweep(ClipTokenizer("webui").encode, webui_ref, ref.tag_list(name))
     assert seen > 100_000
     assert bad == []
 
@@ -190,6 +179,6 @@ def test_every_tag_webui(webui_ref: Encode, name: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["danbooru.csv", "e621.csv"])
 def test_every_tag_openai(openai_ref: Encode, name: str) -> None:
-    seen, bad = _sweep(ClipTokenizer("openai").encode, openai_ref, _tags(name))
+    seen, bad = _sweep(ClipTokenizer("openai").encode, openai_ref, ref.tag_list(name))
     assert seen > 100_000
     assert bad == []

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import csv
 import html
 import importlib.util
 import json
@@ -32,6 +33,17 @@ def shared_path(*parts: str) -> Path | None:
     """The path under ../shared, or None when the folder (or file) is absent."""
     path = SHARED.joinpath(*parts)
     return path if path.exists() else None
+
+
+def tag_list(name: str) -> list[str]:
+    """The tags (first column) of ``../shared/data/<name>``; skips the calling test when it is absent."""
+    path = shared_path("data", name)
+    if path is None:
+        import pytest
+
+        pytest.skip(f"../shared/data/{name} is not available")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [row[0] for row in csv.reader(handle) if row]
 
 
 def write_vocab_files(directory: Path) -> tuple[Path, Path]:

@@ -11,6 +11,10 @@ from hypothesis import HealthCheck, settings
 #: ../shared beside the repository: specs, WebUI's own outputs, real prompts.
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
+#: Reference outputs and samples vendored into the repository (see fixtures/README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CONFORMANCE = FIXTURES / "conformance"
+
 settings.register_profile(
     "default", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "core",
     "tokens",
+    "info",
+    "batch",
 )
 
 

@@ -120,3 +120,16 @@ class ErrorLevel(str, enum.Enum):
     IGNORE = "ignore"
     WARN = "warn"
     RAISE = "raise"
+
+
+class MetadataError(PromptError, ValueError):
+    """An image whose generation metadata cannot be read: not an image, truncated or hostile.
+
+    Raised by :mod:`naiprompt.metadata` (``read``, ``write``) with a message that names
+    what is wrong (a chunk length past the end of the file, a text that decompresses
+    past the size cap, ...).
+
+    Example:
+        >>> issubclass(MetadataError, ValueError), issubclass(MetadataError, PromptError)
+        (True, True)
+    """

@@ -1,0 +1,268 @@
+"""ComfyUI's graphs: the API graph ("prompt") and the UI graph ("workflow"), walked back to the prompts.
+
+Both graphs are first brought to the API shape, ``{node_id: {"class_type": ...,
+"inputs": {name: literal or [source_id, output_index]}}}``. The sampler that
+feeds the saved image is found by walking back from the save nodes; its
+``positive`` and ``negative`` inputs are followed through conditioning nodes
+(combine, concat, set area, ControlNet, unCLIP...) to the text encoders, whose
+text inputs may themselves be links to primitive or string nodes. Every walk is
+iterative and visits each node at most once.
+
+Example:
+    >>> graph = {
+    ...     "1": {"class_type": "CLIPTextEncode", "inputs": {"text": "a cat", "clip": ["4", 1]}},
+    ...     "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 1]}},
+    ...     "3": {"class_type": "KSampler", "inputs": {"seed": 5, "steps": 20, "cfg": 7.0,
+    ...           "positive": ["1", 0], "negative": ["2", 0], "latent_image": ["5", 0]}},
+    ...     "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 768}},
+    ... }
+    >>> found = walk(graph)
+    >>> found.prompt, found.negative, found.parameters["steps"], found.parameters["width"]
+    ('a cat', 'blurry', 20, 512)
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import attrs
+
+__all__ = ["GraphPrompts", "api_from_workflow", "walk"]
+
+Graph = dict[str, dict[str, Any]]
+
+#: Widget names of common nodes in a UI graph, in ``widgets_values`` order.
+_WIDGETS: dict[str, tuple[str, ...]] = {
+    "CLIPTextEncode": ("text",),
+    "CLIPTextEncodeSDXL": ("width", "height", "crop_w", "crop_h", "target_width", "target_height", "text_g", "text_l"),
+    "CLIPTextEncodeSDXLRefiner": ("ascore", "width", "height", "text"),
+    "KSampler": ("seed", "control_after_generate", "steps", "cfg", "sampler_name", "scheduler", "denoise"),
+    "KSamplerAdvanced": (
+        "add_noise", "noise_seed", "control_after_generate", "steps", "cfg", "sampler_name", "scheduler",
+        "start_at_step", "end_at_step", "return_with_leftover_noise",
+    ),
+    "EmptyLatentImage": ("width", "height", "batch_size"),
+    "EmptySD3LatentImage": ("width", "height", "batch_size"),
+    "CheckpointLoaderSimple": ("ckpt_name",),
+    "CLIPSetLastLayer": ("stop_at_clip_layer",),
+    "PrimitiveNode": ("value",),
+    "PrimitiveString": ("value",),
+    "PrimitiveStringMultiline": ("value",),
+}
+_TEXT_INPUTS = ("text", "text_g", "text_l", "prompt", "positive_prompt", "string", "value", "text_positive")
+_NOT_CONDITIONING = frozenset({
+    "model", "clip", "vae", "image", "images", "pixels", "latent", "latent_image", "samples", "mask",
+    "control_net", "clip_vision", "clip_vision_output", "style_model", "upscale_model", "noise", "sigmas",
+    "sampler", "guider", "vae_optional",
+})
+_SAVE_HINTS = ("SaveImage", "Save Image", "Image Save", "SaveAnimated", "PreviewImage", "ImageSave", "Saver")
+_SAMPLER_PARAMS = ("seed", "noise_seed", "steps", "cfg", "sampler_name", "scheduler", "denoise")
+
+
+@attrs.frozen
+class GraphPrompts:
+    """What :func:`walk` found: the texts, the sampler's settings and a note on the choice made.
+
+    Example:
+        >>> walk({}).prompt is None
+        True
+    """
+
+    prompt: str | None
+    negative: str | None
+    parameters: dict[str, Any]
+    notes: tuple[str, ...] = ()
+
+
+def _is_link(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], (str, int))
+        and isinstance(value[1], int)
+        and not isinstance(value[1], bool)
+    )
+
+
+def api_from_workflow(workflow: dict[str, Any]) -> Graph:
+    """The UI graph brought to the API graph's shape (muted nodes left out; bypassed ones kept).
+
+    Example:
+        >>> wf = {"nodes": [{"id": 1, "type": "CLIPTextEncode", "inputs": [], "widgets_values": ["a cat"]}],
+        ...       "links": []}
+        >>> api_from_workflow(wf)
+        {'1': {'class_type': 'CLIPTextEncode', 'inputs': {'text': 'a cat'}}}
+    """
+    links: dict[Any, tuple[str, int]] = {}
+    for link in workflow.get("links") or []:
+        if isinstance(link, list) and len(link) >= 5:
+            links[link[0]] = (str(link[1]), link[2] if isinstance(link[2], int) else 0)
+        elif isinstance(link, dict) and "id" in link:  # newer serialisation
+            links[link["id"]] = (str(link.get("origin_id")), int(link.get("origin_slot") or 0))
+    graph: Graph = {}
+    for node in workflow.get("nodes") or []:
+        if not isinstance(node, dict) or node.get("mode") == 2:  # 2: muted
+            continue
+        kind = str(node.get("type", ""))
+        inputs: dict[str, Any] = {}
+        widgets = node.get("widgets_values")
+        if isinstance(widgets, dict):
+            inputs.update(widgets)
+        elif isinstance(widgets, list):
+            names = _WIDGETS.get(kind)
+            for index, value in enumerate(widgets):
+                name = names[index] if names and index < len(names) else f"widget_{index}"
+                inputs[name] = value
+        for slot in node.get("inputs") or []:
+            if not isinstance(slot, dict):
+                continue
+            link = slot.get("link")
+            if link is not None and link in links:
+                source, index = links[link]
+                inputs[str(slot.get("name"))] = [source, index]
+        graph[str(node.get("id"))] = {"class_type": kind, "inputs": inputs}
+    return graph
+
+
+def _is_sampler(node: dict[str, Any]) -> bool:
+    inputs = node.get("inputs") or {}
+    kind = str(node.get("class_type", ""))
+    return "positive" in inputs and ("Sampler" in kind or "sampler" in kind or "negative" in inputs)
+
+
+def _upstream(graph: Graph, start: str) -> list[str]:
+    """Node ids reachable backwards from ``start``, nearest first (breadth first)."""
+    seen = {start}
+    order: list[str] = []
+    queue = deque([start])
+    while queue:
+        node_id = queue.popleft()
+        order.append(node_id)
+        for value in (graph.get(node_id, {}).get("inputs") or {}).values():
+            if _is_link(value) and str(value[0]) in graph and str(value[0]) not in seen:
+                seen.add(str(value[0]))
+                queue.append(str(value[0]))
+    return order
+
+
+def _choose_sampler(graph: Graph) -> tuple[str | None, list[str]]:
+    samplers = [node_id for node_id, node in graph.items() if _is_sampler(node)]
+    if not samplers:
+        return None, []
+    notes: list[str] = []
+    saves = [node_id for node_id, node in graph.items() if any(h in str(node.get("class_type")) for h in _SAVE_HINTS)]
+    best: tuple[int, str] | None = None
+    for save in saves:
+        upstream = _upstream(graph, save)
+        found = [node_id for node_id in upstream if node_id in samplers]
+        # The save fed by the longest chain of samplers is the final output (e.g. the hires pass).
+        if found and (best is None or len(found) > best[0]):
+            best = (len(found), found[0])
+    chosen = best[1] if best is not None else samplers[-1]
+    if len(samplers) > 1:
+        kind = graph[chosen].get("class_type")
+        notes.append(f"{len(samplers)} samplers in the graph; read node {chosen} ({kind})")
+    return chosen, notes
+
+
+def _string(graph: Graph, value: Any, seen: set[str]) -> str | None:
+    """A text input: a literal, or a link followed to primitive/string nodes (iteratively)."""
+    stack: list[Any] = [value]
+    parts: list[str] = []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            parts.append(current)
+            continue
+        if not _is_link(current) or str(current[0]) in seen or str(current[0]) not in graph:
+            continue
+        node_id = str(current[0])
+        seen.add(node_id)
+        inputs = graph[node_id].get("inputs") or {}
+        texts = [v for k, v in inputs.items() if k in _TEXT_INPUTS or k.startswith(("text", "string"))]
+        if not texts:
+            texts = [v for k, v in inputs.items() if isinstance(v, str) and k not in ("delimiter", "separator")]
+        stack.extend(reversed(texts))
+    return "".join(parts) if parts else None
+
+
+def _texts(graph: Graph, start: Any) -> list[str]:
+    """The texts of the encoders that feed a conditioning input, in graph order."""
+    texts: list[str] = []
+    seen: set[str] = set()
+    stack: list[Any] = [start]
+    while stack:
+        link = stack.pop()
+        if not _is_link(link):
+            continue
+        node_id, slot = str(link[0]), link[1]
+        if node_id in seen or node_id not in graph:
+            continue
+        seen.add(node_id)
+        inputs = graph[node_id].get("inputs") or {}
+        text_keys = [k for k in ("text", "text_g", "text_l", "prompt") if k in inputs]
+        if text_keys and "positive" not in inputs:
+            values = []
+            for key in text_keys:
+                text = _string(graph, inputs[key], set(seen))
+                if text is not None and text not in values and (text or not values):
+                    values.append(text)
+            texts.append("\n".join(v for v in values if v) if len(values) > 1 else (values[0] if values else ""))
+            continue
+        if "positive" in inputs and "negative" in inputs:  # ControlNet-style nodes carry both
+            stack.append(inputs["negative" if slot == 1 else "positive"])
+            continue
+        follow = [v for k, v in inputs.items() if _is_link(v) and k not in _NOT_CONDITIONING]
+        stack.extend(reversed(follow))
+    return texts
+
+
+def _size(graph: Graph, sampler: dict[str, Any]) -> dict[str, Any]:
+    latent = (sampler.get("inputs") or {}).get("latent_image")
+    for node_id in _upstream(graph, str(latent[0])) if _is_link(latent) else []:
+        inputs = graph[node_id].get("inputs") or {}
+        if isinstance(inputs.get("width"), int) and isinstance(inputs.get("height"), int):
+            return {"width": inputs["width"], "height": inputs["height"]}
+    return {}
+
+
+def walk(graph: Graph) -> GraphPrompts:
+    """Prompt, negative and sampler settings of an API-shaped graph.
+
+    ``parameters`` holds the chosen sampler's own inputs (seed, steps, cfg,
+    sampler_name, scheduler, denoise), the latent's width and height, and the
+    checkpoint name when found.
+
+    Example:
+        >>> walk({"1": {"class_type": "LoadImage", "inputs": {}}}).parameters
+        {}
+    """
+    graph = {str(k): v for k, v in graph.items() if isinstance(v, dict)}
+    sampler_id, notes = _choose_sampler(graph)
+    if sampler_id is None:
+        return GraphPrompts(None, None, {}, tuple(notes))
+    sampler = graph[sampler_id]
+    inputs = sampler.get("inputs") or {}
+    parameters: dict[str, Any] = {"sampler_node": sampler.get("class_type")}
+    for key in _SAMPLER_PARAMS:
+        if key in inputs and not _is_link(inputs[key]):
+            parameters[key] = inputs[key]
+    parameters.update(_size(graph, sampler))
+    for node_id in _upstream(graph, sampler_id):
+        node_inputs = graph[node_id].get("inputs") or {}
+        if isinstance(node_inputs.get("ckpt_name"), str):
+            parameters["ckpt_name"] = node_inputs["ckpt_name"]
+            break
+    for node in graph.values():
+        layer = (node.get("inputs") or {}).get("stop_at_clip_layer")
+        if node.get("class_type") == "CLIPSetLastLayer" and isinstance(layer, int):
+            parameters["stop_at_clip_layer"] = layer
+    positive = _texts(graph, inputs.get("positive"))
+    negative = _texts(graph, inputs.get("negative"))
+    return GraphPrompts(
+        prompt="\n".join(positive) if positive else None,
+        negative="\n".join(negative) if negative else None,
+        parameters=parameters,
+        notes=tuple(notes),
+    )

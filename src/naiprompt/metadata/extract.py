@@ -1,0 +1,364 @@
+"""From the metadata texts of one image (keyed by carrier) to a :class:`GenerationInfo`.
+
+The order of the checks is the order in which the formats can be told apart:
+NovelAI's chunks, then an infotext or a JSON document in "parameters"
+(A1111 and its forks, Fooocus, SwarmUI), InvokeAI's chunks, ComfyUI's graphs,
+then EXIF texts, comments and stealth data.
+
+Example:
+    >>> raw = {"png:parameters": "a cat\\nNegative prompt: dog\\nSteps: 20, Sampler: Euler, Size: 512x768"}
+    >>> info = interpret(raw, size=None)
+    >>> info.generator, info.prompt, info.negative, info.width
+    ('a1111', 'a cat', 'dog', 512)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from naiprompt.metadata import comfyui, novelai
+from naiprompt.metadata._json import as_float, as_int, load_object, raw_value
+from naiprompt.metadata.infotext import infotext_items, parse_infotext, split_infotext
+from naiprompt.metadata.model import GenerationInfo
+
+__all__ = ["from_infotext", "interpret"]
+
+_SIZE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
+_PAIR = re.compile(r"^\s*\(?\s*(\d+)\s*[,x×*]\s*(\d+)\s*\)?\s*$")
+_INVOKE_NEGATIVE = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _wh(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        width, height = as_int(value[0]), as_int(value[1])
+        return (width, height) if width is not None and height is not None else None
+    match = _PAIR.match(value) if isinstance(value, str) and len(value) < 50 else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def from_infotext(
+    text: str,
+    *,
+    raw: dict[str, str],
+    size: tuple[int, int] | None,
+    software: str | None = None,
+    generator: str = "a1111",
+    notes: tuple[str, ...] = (),
+) -> GenerationInfo:
+    """A :class:`GenerationInfo` from a WebUI infotext: prompt and negative as WebUI parses them.
+
+    ``parameters`` holds the parameters line's items, unquoted, ``WxH`` values whole.
+
+    Example:
+        >>> info = from_infotext("cat\\nSteps: 20, CFG scale: 7.5, Seed: 1, Size: 640x480", raw={}, size=None)
+        >>> info.cfg_scale, info.seed, info.size, info.parameters["Size"]
+        (7.5, 1, (640, 480), '640x480')
+    """
+    parsed = parse_infotext(text)
+    _, _, line = split_infotext(text)
+    items = infotext_items(line)
+    dims = _wh(items.get("Size", "")) or size
+    return GenerationInfo(
+        generator=generator,
+        software=software if software is not None else items.get("Version"),
+        prompt=parsed["Prompt"],
+        negative=parsed["Negative prompt"],
+        dialect="webui",
+        parameters=items,
+        raw=raw,
+        steps=as_int(items.get("Steps")),
+        sampler=items.get("Sampler"),
+        cfg_scale=as_float(items.get("CFG scale")),
+        seed=as_int(items.get("Seed")),
+        width=dims[0] if dims else None,
+        height=dims[1] if dims else None,
+        notes=notes,
+    )
+
+
+def _first(obj: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if obj.get(key) is not None:
+            return obj[key]
+    return None
+
+
+def _from_json(
+    obj: Mapping[str, Any],
+    *,
+    generator: str,
+    raw: dict[str, str],
+    size: tuple[int, int] | None,
+    software: str | None,
+    dialect: str = "webui",
+    prompt_keys: tuple[str, ...],
+    negative_keys: tuple[str, ...],
+) -> GenerationInfo:
+    prompt = _first(obj, *prompt_keys)
+    negative = _first(obj, *negative_keys)
+    dims = _wh(_first(obj, "resolution", "Resolution", "size")) or (
+        (as_int(_first(obj, "width", "Width")), as_int(_first(obj, "height", "Height")))
+    )
+    width, height = dims
+    if (width is None or height is None) and size is not None:
+        width, height = size
+    sampler = _first(obj, "sampler", "sampler_name", "Sampler", "scheduler")
+    return GenerationInfo(
+        generator=generator,
+        software=software,
+        prompt=prompt if isinstance(prompt, str) else "",
+        negative=negative if isinstance(negative, str) else "",
+        dialect=dialect,
+        parameters={key: raw_value(value) for key, value in obj.items()},
+        raw=raw,
+        steps=as_int(_first(obj, "steps", "Steps")),
+        sampler=sampler if isinstance(sampler, str) else None,
+        cfg_scale=as_float(_first(obj, "guidance_scale", "cfg_scale", "cfgscale", "cfg", "CFG scale", "scale")),
+        seed=as_int(_first(obj, "seed", "Seed")),
+        width=width,
+        height=height,
+    )
+
+
+def _swarm(obj: Mapping[str, Any], raw: dict[str, str], size: tuple[int, int] | None) -> GenerationInfo:
+    params = obj.get("sui_image_params")
+    params = params if isinstance(params, dict) else {}
+    version = params.get("swarm_version")
+    return _from_json(
+        params,
+        generator="swarmui",
+        raw=raw,
+        size=size,
+        software=f"SwarmUI {version}" if isinstance(version, str) else "SwarmUI",
+        prompt_keys=("prompt",),
+        negative_keys=("negativeprompt", "negative_prompt"),
+    )
+
+
+def _fooocus(obj: Mapping[str, Any], raw: dict[str, str], size: tuple[int, int] | None) -> GenerationInfo:
+    version = _first(obj, "version", "software", "Version")
+    return _from_json(
+        obj,
+        generator="fooocus",
+        raw=raw,
+        size=size,
+        software=str(version) if version is not None else "Fooocus",
+        prompt_keys=("prompt", "Prompt"),
+        negative_keys=("negative_prompt", "Negative", "negative"),
+    )
+
+
+def _split_invoke_prompt(text: str) -> tuple[str, str]:
+    # InvokeAI 2.x writes the negative prompt in square brackets inside the prompt.
+    negatives = [part.strip() for part in _INVOKE_NEGATIVE.findall(text)]
+    positive = _INVOKE_NEGATIVE.sub("", text)
+    return " ".join(positive.split()) if negatives else text, ", ".join(n for n in negatives if n)
+
+
+def _dream(text: str, raw: dict[str, str], size: tuple[int, int] | None) -> GenerationInfo:
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = text.split()
+    prompt_text = words[0] if words else ""
+    options: dict[str, str] = {}
+    for flag, value in zip(words[1:], words[2:]):
+        if flag.startswith("-") and not value.startswith("-"):
+            options.setdefault(flag, value)
+    prompt, negative = _split_invoke_prompt(prompt_text)
+    width, height = as_int(options.get("-W")), as_int(options.get("-H"))
+    if (width is None or height is None) and size is not None:
+        width, height = size
+    return GenerationInfo(
+        generator="invokeai",
+        software="InvokeAI",
+        prompt=prompt,
+        negative=negative,
+        dialect="compel",
+        parameters=options,
+        raw=raw,
+        steps=as_int(options.get("-s")),
+        sampler=options.get("-A"),
+        cfg_scale=as_float(options.get("-C")),
+        seed=as_int(options.get("-S")),
+        width=width,
+        height=height,
+    )
+
+
+def _invokeai(png: Mapping[str, str], raw: dict[str, str], size: tuple[int, int] | None) -> GenerationInfo | None:
+    meta = load_object(png.get("invokeai_metadata"))
+    if meta is not None:
+        version = meta.get("app_version")
+        return _from_json(
+            meta,
+            generator="invokeai",
+            raw=raw,
+            size=size,
+            software=f"InvokeAI {version}" if isinstance(version, str) else "InvokeAI",
+            dialect="compel",
+            prompt_keys=("positive_prompt",),
+            negative_keys=("negative_prompt",),
+        )
+    legacy = load_object(png.get("sd-metadata"))
+    if legacy is not None:
+        image = legacy.get("image")
+        image = image if isinstance(image, dict) else {}
+        prompt = image.get("prompt")
+        if isinstance(prompt, list):
+            prompt = " ".join(str(p.get("prompt", "")) for p in prompt if isinstance(p, dict))
+        positive, negative = _split_invoke_prompt(prompt if isinstance(prompt, str) else "")
+        base = _from_json(
+            image,
+            generator="invokeai",
+            raw=raw,
+            size=size,
+            software=str(legacy.get("app_version") or "InvokeAI"),
+            dialect="compel",
+            prompt_keys=(),
+            negative_keys=(),
+        )
+        return _evolve(base, prompt=positive, negative=negative)
+    if "Dream" in png:
+        return _dream(png["Dream"], raw, size)
+    return None
+
+
+def _evolve(info: GenerationInfo, **changes: Any) -> GenerationInfo:
+    import attrs
+
+    return attrs.evolve(info, **changes)
+
+
+def _graph_of(text: str | None) -> tuple[str, dict[str, Any]] | None:
+    """("prompt", API graph) or ("workflow", UI graph) from a text with or without a ``prompt:`` prefix."""
+    if not text:
+        return None
+    stripped = text.strip().strip("\0")
+    head, sep, rest = stripped.partition(":")
+    if sep and head.lower() in ("prompt", "workflow") and not stripped.startswith("{"):
+        stripped = rest
+    obj = load_object(stripped)
+    if obj is None:
+        return None
+    if isinstance(obj.get("nodes"), list):
+        return "workflow", obj
+    if obj and all(isinstance(v, dict) and "class_type" in v for v in obj.values()):
+        return "prompt", obj
+    return None
+
+
+def _comfy_graphs(raw: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    graphs: dict[str, dict[str, Any]] = {}
+    candidates = [raw.get("png:prompt"), raw.get("png:workflow")]
+    candidates += [raw.get(f"exif:{tag}") for tag in ("Model", "Make", "ImageDescription", "UserComment")]
+    container = load_object(raw.get("exif:UserComment")) or {}
+    for key in ("prompt", "workflow"):
+        value = container.get(key)
+        candidates.append(json.dumps(value) if isinstance(value, dict) else value if isinstance(value, str) else None)
+    for text in candidates:
+        found = _graph_of(text)
+        if found is not None:
+            graphs.setdefault(found[0], found[1])
+    return graphs
+
+
+def _comfy(graphs: dict[str, dict[str, Any]], raw: dict[str, str], size: tuple[int, int] | None) -> GenerationInfo:
+    found = comfyui.walk(graphs["prompt"]) if "prompt" in graphs else None
+    if (found is None or found.prompt is None) and "workflow" in graphs:
+        from_ui = comfyui.walk(comfyui.api_from_workflow(graphs["workflow"]))
+        if found is None or from_ui.prompt is not None:
+            found = from_ui
+    assert found is not None
+    params = found.parameters
+    width, height = as_int(params.get("width")), as_int(params.get("height"))
+    if (width is None or height is None) and size is not None:
+        width, height = size
+    sampler = params.get("sampler_name")
+    return GenerationInfo(
+        generator="comfyui",
+        software="ComfyUI",
+        prompt=found.prompt or "",
+        negative=found.negative or "",
+        dialect="comfy",
+        parameters={key: raw_value(value) for key, value in params.items()},
+        raw=raw,
+        steps=as_int(params.get("steps")),
+        sampler=sampler if isinstance(sampler, str) else None,
+        cfg_scale=as_float(params.get("cfg")),
+        seed=as_int(params.get("seed", params.get("noise_seed"))),
+        width=width,
+        height=height,
+        notes=found.notes,
+    )
+
+
+def _has_parameters_line(text: str) -> bool:
+    return bool(split_infotext(text)[2])
+
+
+def _from_text(
+    text: str, raw: dict[str, str], size: tuple[int, int] | None, software: str | None, *, loose: bool
+) -> GenerationInfo | None:
+    """A text that may be an infotext or a JSON document of a known UI."""
+    obj = load_object(text)
+    if obj is not None:
+        if "sui_image_params" in obj:
+            return _swarm(obj, raw, size)
+        if novelai.is_novelai(obj) or ("Comment" in obj and "Description" in obj):
+            return novelai.from_fields(obj, raw=raw, size=size)
+        if ("prompt" in obj or "Prompt" in obj) and not _graph_of(text):
+            return _fooocus(obj, raw, size)
+        return None
+    if loose or _has_parameters_line(text):
+        return from_infotext(text, raw=raw, size=size, software=software)
+    return None
+
+
+def interpret(raw: dict[str, str], *, size: tuple[int, int] | None) -> GenerationInfo | None:
+    """The generation info of an image from its metadata texts, or None when none of them is one.
+
+    Example:
+        >>> interpret({"png:date:create": "2024-01-01"}, size=(1, 1)) is None
+        True
+    """
+    png = {key[4:]: value for key, value in raw.items() if key.startswith("png:")}
+    software = png.get("Software") or raw.get("exif:Software")
+    if novelai.is_novelai(png):
+        return novelai.from_fields(png, raw=raw, size=size)
+    if "parameters" in png:
+        text = png["parameters"]
+        obj = load_object(text)
+        if obj is None and "fooocus_scheme" in png:
+            return from_infotext(text, raw=raw, size=size, software=software, generator="fooocus")
+        if obj is not None and "fooocus_scheme" in png:
+            return _fooocus(obj, raw, size)
+        found = _from_text(text, raw, size, software, loose=True)
+        if found is not None:
+            return found
+    invoke = _invokeai(png, raw, size)
+    if invoke is not None:
+        return invoke
+    graphs = _comfy_graphs(raw)
+    if graphs:
+        return _comfy(graphs, raw, size)
+    comment = raw.get("exif:UserComment")
+    if comment and comment.strip():
+        found = _from_text(comment, raw, size, software, loose=True)
+        if found is not None:
+            return found
+    description = raw.get("exif:ImageDescription")
+    if description and raw.get("exif:Software", "").strip() == "NovelAI":
+        fields = {"Description": description, "Software": "NovelAI"}
+        return novelai.from_fields(fields, raw=raw, size=size)
+    for key in ("stealth", "jpeg:comment", "gif:comment", "png:Comment", "png:Description", "exif:XPComment"):
+        text = raw.get(key)
+        if text and text.strip():
+            found = _from_text(text, raw, size, software, loose=key == "stealth")
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,48 @@
+"""Caps that keep hostile files cheap, and the one bounded decompressor every reader uses.
+
+Example:
+    >>> import zlib
+    >>> inflate(zlib.compress(b"hello"), what="zTXt 'x'")
+    b'hello'
+"""
+
+from __future__ import annotations
+
+import zlib
+
+from naiprompt.errors import MetadataError
+
+__all__ = ["MAX_PIXELS_FOR_STEALTH", "MAX_TEXT_BYTES", "inflate"]
+
+#: Largest decompressed size of one metadata text (real ComfyUI workflows stay under a few MB).
+MAX_TEXT_BYTES = 32 * 1024 * 1024
+#: Images larger than this are not decoded to look for stealth data.
+MAX_PIXELS_FOR_STEALTH = 64 * 1024 * 1024
+
+
+def inflate(data: bytes, *, wbits: int = zlib.MAX_WBITS, what: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """Decompress zlib (or gzip with ``wbits=31``) data, refusing to produce more than ``limit`` bytes.
+
+    A decompression bomb costs at most ``limit`` bytes of memory and the time to
+    produce them before :class:`~naiprompt.errors.MetadataError` is raised.
+
+    Example:
+        >>> import zlib
+        >>> try:
+        ...     inflate(zlib.compress(bytes(1000)), what="zTXt 'x'", limit=100)
+        ... except ValueError as exc:
+        ...     print(exc)
+        zTXt 'x' decompresses to more than 100 bytes
+    """
+    decompressor = zlib.decompressobj(wbits)
+    try:
+        out = decompressor.decompress(data, limit)
+        if decompressor.unconsumed_tail:
+            # Output stopped at the cap with input left: a probe of one more byte tells a bomb from an exact fit.
+            if decompressor.decompress(decompressor.unconsumed_tail, 1):
+                raise MetadataError(f"{what} decompresses to more than {limit} bytes")
+        elif not decompressor.eof and decompressor.flush(1):
+            raise MetadataError(f"{what} decompresses to more than {limit} bytes")
+    except zlib.error as exc:
+        raise MetadataError(f"{what} is not valid compressed data: {exc}") from None
+    return out

@@ -203,7 +203,7 @@ def _texts(graph: Graph, start: Any) -> list[str]:
         inputs = graph[node_id].get("inputs") or {}
         text_keys = [k for k in ("text", "text_g", "text_l", "prompt") if k in inputs]
         if text_keys and "positive" not in inputs:
-            values = []
+            values: list[str] = []
             for key in text_keys:
                 text = _string(graph, inputs[key], set(seen))
                 if text is not None and text not in values and (text or not values):
@@ -219,8 +219,10 @@ def _texts(graph: Graph, start: Any) -> list[str]:
 
 
 def _size(graph: Graph, sampler: dict[str, Any]) -> dict[str, Any]:
-    latent = (sampler.get("inputs") or {}).get("latent_image")
-    for node_id in _upstream(graph, str(latent[0])) if _is_link(latent) else []:
+    latent: Any = (sampler.get("inputs") or {}).get("latent_image")
+    if not _is_link(latent):
+        return {}
+    for node_id in _upstream(graph, str(latent[0])):
         inputs = graph[node_id].get("inputs") or {}
         if isinstance(inputs.get("width"), int) and isinstance(inputs.get("height"), int):
             return {"width": inputs["width"], "height": inputs["height"]}

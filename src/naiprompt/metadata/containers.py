@@ -61,6 +61,8 @@ def _text(data: bytes) -> str:
 
 # --- JPEG --------------------------------------------------------------------------------------------
 
+_START_OF_FRAME = frozenset((0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF))
+
 
 def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
     """``(marker, start of segment, end of segment)`` for every segment before the scan data."""
@@ -101,10 +103,9 @@ def read_jpeg(data: bytes) -> Container:
             found.exif = body[6:]
         elif marker == 0xFE:
             found.comments.append(_text(body))
-        elif marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            if len(body) >= 5:
-                height, width = struct.unpack(">HH", body[1:5])
-                found.size = (width, height)
+        elif marker in _START_OF_FRAME and len(body) >= 5:
+            height, width = struct.unpack(">HH", body[1:5])
+            found.size = (width, height)
     return found
 
 

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
@@ -166,7 +167,7 @@ def _dream(text: str, raw: dict[str, str], size: tuple[int, int] | None) -> Gene
         words = text.split()
     prompt_text = words[0] if words else ""
     options: dict[str, str] = {}
-    for flag, value in zip(words[1:], words[2:]):
+    for flag, value in itertools.pairwise(words[1:]):
         if flag.startswith("-") and not value.startswith("-"):
             options.setdefault(flag, value)
     prompt, negative = _split_invoke_prompt(prompt_text)
@@ -327,7 +328,7 @@ def interpret(raw: dict[str, str], *, size: tuple[int, int] | None) -> Generatio
         True
     """
     png = {key[4:]: value for key, value in raw.items() if key.startswith("png:")}
-    software = png.get("Software") or raw.get("exif:Software")
+    software: str | None = png.get("Software") or raw.get("exif:Software")
     if novelai.is_novelai(png):
         return novelai.from_fields(png, raw=raw, size=size)
     if "parameters" in png:
@@ -356,9 +357,9 @@ def interpret(raw: dict[str, str], *, size: tuple[int, int] | None) -> Generatio
         fields = {"Description": description, "Software": "NovelAI"}
         return novelai.from_fields(fields, raw=raw, size=size)
     for key in ("stealth", "jpeg:comment", "gif:comment", "png:Comment", "png:Description", "exif:XPComment"):
-        text = raw.get(key)
-        if text and text.strip():
-            found = _from_text(text, raw, size, software, loose=key == "stealth")
+        candidate = raw.get(key)
+        if candidate and candidate.strip():
+            found = _from_text(candidate, raw, size, software, loose=key == "stealth")
             if found is not None:
                 return found
     return None

@@ -6,11 +6,11 @@ types included; :func:`format_infotext` is how ``create_infotext`` joins and
 quotes. Both are plain text functions: no Pillow needed.
 
 Example:
-    >>> text = format_infotext("a cat", "blurry", {"Steps": 20, "Size": "512x768"})
+    >>> text = format_infotext("a cat", "blurry", {"Steps": 20, "Seed": 1, "Size": "512x768"})
     >>> print(text)
     a cat
     Negative prompt: blurry
-    Steps: 20, Size: 512x768
+    Steps: 20, Seed: 1, Size: 512x768
     >>> parsed = parse_infotext(text)
     >>> parsed["Prompt"], parsed["Size-1"], parsed["Clip skip"]
     ('a cat', '512', '1')

@@ -20,7 +20,7 @@ from typing import Any
 from naiprompt.metadata._json import as_float, as_int, load_object, raw_value
 from naiprompt.metadata.model import Character, GenerationInfo
 
-__all__ = ["from_fields", "is_novelai", "SAMPLERS_TO_WEBUI", "SCHEDULES_TO_WEBUI"]
+__all__ = ["SAMPLERS_TO_WEBUI", "SCHEDULES_TO_WEBUI", "characters_of", "from_fields", "is_novelai"]
 
 #: NovelAI sampler names -> WebUI sampler names (WebUI's own import maps unknown ones to "Euler a").
 SAMPLERS_TO_WEBUI: dict[str, str] = {

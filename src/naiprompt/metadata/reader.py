@@ -154,11 +154,11 @@ def read(source: Source, *, stealth: bool | None = None) -> GenerationInfo | Non
     notes: list[str] = []
     if image is not None:
         raw = _pillow_texts(image)
-        size: tuple[int, int] | None = tuple(image.size)  # type: ignore[assignment]
+        size: tuple[int, int] | None = (int(image.size[0]), int(image.size[1]))
         pixels = True
     else:
         assert data is not None
-        raw, kind, size, has_alpha = read_texts(data)
+        raw, kind, size, _ = read_texts(data)
         if kind is None:
             raw, size = _other_format(data)
         pixels = kind != "jpeg"
@@ -186,6 +186,6 @@ def _other_format(data: bytes) -> tuple[dict[str, str], tuple[int, int] | None]:
             raw = _pillow_texts(image)
             if exif:
                 _exif_texts(exif, raw)
-            return raw, tuple(image.size)  # type: ignore[return-value]
+            return raw, (int(image.size[0]), int(image.size[1]))
     except Exception:
         raise MetadataError("not a readable image (unknown format)") from None

@@ -12,8 +12,8 @@ The functions work on raw channel bytes so that they need no imaging library;
 :func:`read_stealth` takes a Pillow image.
 
 Example:
-    >>> alpha = embed_alpha("hello", width=16, height=16)
-    >>> decode_alpha(alpha, 16, 16)
+    >>> alpha = embed_alpha("hello", width=32, height=32)
+    >>> decode_alpha(alpha, 32, 32)
     ('stealth_pngcomp', 'hello')
 """
 
@@ -109,8 +109,8 @@ def embed_alpha(text: str, width: int, height: int, *, compressed: bool = True) 
     """An alpha plane (row-major) carrying ``text`` as NovelAI writes it; unused pixels stay 255.
 
     Example:
-        >>> len(embed_alpha("x", 16, 16))
-        256
+        >>> len(embed_alpha("x", 32, 32))
+        1024
     """
     payload = text.encode("utf-8")
     if compressed:
@@ -134,8 +134,8 @@ def read_stealth(image: Image) -> tuple[str, str] | None:
 
     Example:
         >>> from PIL import Image
-        >>> image = Image.new("RGBA", (16, 16))
-        >>> image.putalpha(Image.frombytes("L", (16, 16), embed_alpha("hi", 16, 16)))
+        >>> image = Image.new("RGBA", (32, 32))
+        >>> image.putalpha(Image.frombytes("L", (32, 32), embed_alpha("hi", 32, 32)))
         >>> read_stealth(image)
         ('stealth_pngcomp', 'hi')
     """

@@ -17,7 +17,7 @@ from naiprompt.metadata import Character, read  # noqa: E402
 
 INFOTEXT = (
     "masterpiece, (猫耳:1.2), 1girl\nNegative prompt: lowres, bad hands\n"
-    'Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 123456789, Size: 832x1216, '
+    "Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6.5, Seed: 123456789, Size: 832x1216, "
     'Lora hashes: "ink: 1a2b3c", Version: v1.10.1'
 )
 
@@ -145,7 +145,8 @@ def comfy_api_graph() -> dict[str, Any]:
         "6": {"class_type": "CLIPTextEncodeSDXL",
               "inputs": {"text_g": ["11", 0], "text_l": ["11", 0], "width": 1024, "height": 1024, "clip": ["4", 1]}},
         "12": {"class_type": "CLIPTextEncode", "inputs": {"text": "forest", "clip": ["4", 1]}},
-        "13": {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": ["6", 0], "conditioning_2": ["12", 0]}},
+        "13": {"class_type": "ConditioningCombine",
+               "inputs": {"conditioning_1": ["6", 0], "conditioning_2": ["12", 0]}},
         "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry, lowres", "clip": ["4", 1]}},
         "20": {"class_type": "ControlNetApplyAdvanced",
                "inputs": {"positive": ["13", 0], "negative": ["7", 0], "control_net": ["21", 0], "image": ["22", 0],
@@ -182,7 +183,8 @@ def comfy_ui_workflow() -> dict[str, Any]:
          "widgets_values": [777, "randomize", 25, 7.5, "euler_ancestral", "normal", 1.0]},
         {"id": 8, "type": "VAEDecode", "mode": 0, "inputs": [{"name": "samples", "link": 6}]},
         {"id": 9, "type": "SaveImage", "mode": 0, "inputs": [{"name": "images", "link": 7}], "widgets_values": ["x"]},
-        {"id": 30, "type": "KSampler", "mode": 2, "inputs": [], "widgets_values": [1, "fixed", 5, 1, "euler", "normal", 1]},
+        {"id": 30, "type": "KSampler", "mode": 2, "inputs": [],  # muted: never read
+         "widgets_values": [1, "fixed", 5, 1, "euler", "normal", 1]},
     ]  # fmt: skip
     return {"last_node_id": 30, "last_link_id": 8, "nodes": nodes, "links": links, "version": 0.4}
 

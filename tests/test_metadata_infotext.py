@@ -45,7 +45,12 @@ def test_the_fixture_is_the_full_set() -> None:
         # an empty negative line, CRLF and trailing spaces
         ("a cat  \r\nNegative prompt: \r\nSteps: 1, Seed: 2, Size: 1x1", "a cat", "", "Steps: 1, Seed: 2, Size: 1x1"),
         # "Negative prompt:" not at the start of a line stays prompt text
-        ("x Negative prompt: y\nSteps: 1, Seed: 2, Size: 1x1", "x Negative prompt: y", "", "Steps: 1, Seed: 2, Size: 1x1"),
+        (
+            "x Negative prompt: y\nSteps: 1, Seed: 2, Size: 1x1",
+            "x Negative prompt: y",
+            "",
+            "Steps: 1, Seed: 2, Size: 1x1",
+        ),
         # lines after the negative prompt's first line belong to it; leading empty lines vanish
         ("\n\na\n\nb\nNegative prompt:\n\nc\nd\nAb: 1, Bc: 2, Cd: 3", "a\n\nb", "c\nd", "Ab: 1, Bc: 2, Cd: 3"),
     ],

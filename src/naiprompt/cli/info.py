@@ -243,10 +243,7 @@ def _report(args: argparse.Namespace) -> int:
 
     files = list(collect_images(args.images))
     show_progress = args.progress == "always" or (
-        args.progress == "auto"
-        and len(files) >= PROGRESS_THRESHOLD
-        and sys.stderr.isatty()
-        and not sys.stdout.isatty()
+        args.progress == "auto" and len(files) >= PROGRESS_THRESHOLD and sys.stderr.isatty() and not sys.stdout.isatty()
     )
     stealth = {"auto": None, "always": True, "never": False}[args.stealth]
     convert = not args.no_convert

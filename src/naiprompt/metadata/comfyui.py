@@ -39,8 +39,16 @@ _WIDGETS: dict[str, tuple[str, ...]] = {
     "CLIPTextEncodeSDXLRefiner": ("ascore", "width", "height", "text"),
     "KSampler": ("seed", "control_after_generate", "steps", "cfg", "sampler_name", "scheduler", "denoise"),
     "KSamplerAdvanced": (
-        "add_noise", "noise_seed", "control_after_generate", "steps", "cfg", "sampler_name", "scheduler",
-        "start_at_step", "end_at_step", "return_with_leftover_noise",
+        "add_noise",
+        "noise_seed",
+        "control_after_generate",
+        "steps",
+        "cfg",
+        "sampler_name",
+        "scheduler",
+        "start_at_step",
+        "end_at_step",
+        "return_with_leftover_noise",
     ),
     "EmptyLatentImage": ("width", "height", "batch_size"),
     "EmptySD3LatentImage": ("width", "height", "batch_size"),
@@ -51,11 +59,30 @@ _WIDGETS: dict[str, tuple[str, ...]] = {
     "PrimitiveStringMultiline": ("value",),
 }
 _TEXT_INPUTS = ("text", "text_g", "text_l", "prompt", "positive_prompt", "string", "value", "text_positive")
-_NOT_CONDITIONING = frozenset({
-    "model", "clip", "vae", "image", "images", "pixels", "latent", "latent_image", "samples", "mask",
-    "control_net", "clip_vision", "clip_vision_output", "style_model", "upscale_model", "noise", "sigmas",
-    "sampler", "guider", "vae_optional",
-})
+_NOT_CONDITIONING = frozenset(
+    {
+        "model",
+        "clip",
+        "vae",
+        "image",
+        "images",
+        "pixels",
+        "latent",
+        "latent_image",
+        "samples",
+        "mask",
+        "control_net",
+        "clip_vision",
+        "clip_vision_output",
+        "style_model",
+        "upscale_model",
+        "noise",
+        "sigmas",
+        "sampler",
+        "guider",
+        "vae_optional",
+    }
+)
 _SAVE_HINTS = ("SaveImage", "Save Image", "Image Save", "SaveAnimated", "PreviewImage", "ImageSave", "Saver")
 _SAMPLER_PARAMS = ("seed", "noise_seed", "steps", "cfg", "sampler_name", "scheduler", "denoise")
 

@@ -201,7 +201,7 @@ def replace_webp_exif(data: bytes, exif: bytes) -> bytes:
         if info.size is None:
             raise MetadataError("WebP without a size")
         width, height = info.size
-        flags = 0x10 if info.has_alpha else 0
+        flags = 0x08 | (0x10 if info.has_alpha else 0)  # EXIF present (+ alpha)
         body = bytes([flags, 0, 0, 0]) + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
         parts.append(b"VP8X" + struct.pack("<I", 10) + body)
     for fourcc, start, stop in chunks:

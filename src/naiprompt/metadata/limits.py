@@ -35,14 +35,21 @@ def inflate(data: bytes, *, wbits: int = zlib.MAX_WBITS, what: str, limit: int =
         zTXt 'x' decompresses to more than 100 bytes
     """
     decompressor = zlib.decompressobj(wbits)
+    out = bytearray()
+    step = 1 << 20
     try:
-        out = decompressor.decompress(data, limit)
-        if decompressor.unconsumed_tail:
-            # Output stopped at the cap with input left: a probe of one more byte tells a bomb from an exact fit.
-            if decompressor.decompress(decompressor.unconsumed_tail, 1):
+        # Small steps: a bomb is stopped one step past the cap instead of after a cap-sized buffer and its copy.
+        while True:
+            out += decompressor.decompress(data, step)
+            if len(out) > limit:
                 raise MetadataError(f"{what} decompresses to more than {limit} bytes")
-        elif not decompressor.eof and decompressor.flush(1):
-            raise MetadataError(f"{what} decompresses to more than {limit} bytes")
+            data = decompressor.unconsumed_tail
+            if not data or decompressor.eof:
+                break
+        if not decompressor.eof:
+            out += decompressor.flush()
+            if len(out) > limit:
+                raise MetadataError(f"{what} decompresses to more than {limit} bytes")
     except zlib.error as exc:
         raise MetadataError(f"{what} is not valid compressed data: {exc}") from None
-    return out
+    return bytes(out)

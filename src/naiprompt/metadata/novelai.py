@@ -107,9 +107,7 @@ def characters_of(comment: Mapping[str, Any]) -> tuple[Character, ...]:
     return tuple(out)
 
 
-def from_fields(
-    fields: Mapping[str, Any], *, raw: dict[str, str], size: tuple[int, int] | None
-) -> GenerationInfo:
+def from_fields(fields: Mapping[str, Any], *, raw: dict[str, str], size: tuple[int, int] | None) -> GenerationInfo:
     """A :class:`GenerationInfo` from NovelAI's text chunks (values as strings, Comment as JSON text).
 
     Example:

@@ -92,9 +92,7 @@ def read_chunks(data: bytes) -> PngChunks:
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         start = pos + 8
         if length > end - start:
-            raise MetadataError(
-                f"PNG chunk {kind!r} at byte {pos} declares {length} bytes, only {end - start} remain"
-            )
+            raise MetadataError(f"PNG chunk {kind!r} at byte {pos} declares {length} bytes, only {end - start} remain")
         body = data[start : start + length]
         pos = start + length + 4  # skip the CRC
         if kind == b"IHDR" and length >= 13:

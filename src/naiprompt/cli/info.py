@@ -154,11 +154,12 @@ def _record(path: str, info: GenerationInfo | None) -> dict[str, Any]:
     if info is None:
         return {"file": path, "generator": None}
     record: dict[str, Any] = {"file": path}
-    record.update(attrs.asdict(info, recurse=True, retain_collection_types=False))
+    record.update(attrs.asdict(info, recurse=False))
     record["characters"] = [
         {"prompt": c.prompt, "negative": c.negative, "center": list(c.center) if c.center else None}
         for c in info.characters
     ]
+    record["notes"] = list(info.notes)
     return record
 
 
@@ -235,6 +236,10 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `naiprompt info ... | head`: stop quietly, and let the exit flush go nowhere
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -422,3 +422,68 @@ def test_sources_path_file_and_pillow(tmp_path: Any) -> None:
     from_bytes = read(data)
     assert read(path) == from_bytes == read(str(path)) == read(io.BytesIO(data))
     assert read(Image.open(path)) == from_bytes
+
+
+def test_comfy_flux_custom_sampler_with_guider() -> None:
+    graph = {
+        "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "flux1-dev.safetensors"}},
+        "2": {"class_type": "CLIPTextEncodeFlux",
+              "inputs": {"clip_l": "a fox", "t5xxl": "a red fox in the snow", "guidance": 3.5, "clip": ["9", 0]}},
+        "3": {"class_type": "BasicGuider", "inputs": {"model": ["1", 0], "conditioning": ["2", 0]}},
+        "4": {"class_type": "RandomNoise", "inputs": {"noise_seed": ["10", 0]}},
+        "10": {"class_type": "Seed (rgthree)", "inputs": {"seed": 99}},
+        "5": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
+        "6": {"class_type": "BasicScheduler", "inputs": {"scheduler": "simple", "steps": 24, "denoise": 1.0,
+                                                        "model": ["1", 0]}},
+        "7": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 896, "height": 1152, "batch_size": 1}},
+        "8": {"class_type": "SamplerCustomAdvanced",
+              "inputs": {"noise": ["4", 0], "guider": ["3", 0], "sampler": ["5", 0], "sigmas": ["6", 0],
+                         "latent_image": ["7", 0]}},
+        "11": {"class_type": "VAEDecode", "inputs": {"samples": ["8", 0], "vae": ["12", 0]}},
+        "13": {"class_type": "SaveImage", "inputs": {"images": ["11", 0], "filename_prefix": "flux"}},
+    }  # fmt: skip
+    info = read(png_bytes([("prompt", json.dumps(graph), "tEXt")]))
+    assert info is not None and info.generator == "comfyui"
+    assert (info.prompt, info.negative) == ("a fox\na red fox in the snow", "")
+    assert (info.steps, info.sampler, info.seed, info.size) == (24, "euler", 99, (896, 1152))
+    assert info.parameters["guidance"] == "3.5" and info.parameters["ckpt_name"] == "flux1-dev.safetensors"
+
+
+def test_comfy_string_nodes_loaders_and_wildcards() -> None:
+    graph = {
+        "1": {"class_type": "Text Concatenate",
+              "inputs": {"text_a": ["2", 0], "text_b": "smile", "delimiter": ", ", "clean_whitespace": "true"}},
+        "2": {"class_type": "ImpactWildcardProcessor",
+              "inputs": {"wildcard_text": "__hair__ girl", "populated_text": "red hair girl", "mode": "populate"}},
+        "3": {"class_type": "Efficient Loader",
+              "inputs": {"ckpt_name": "anime.safetensors", "positive": ["1", 0], "negative": "lowres, bad hands"}},
+        "4": {"class_type": "KSampler (Efficient)",
+              "inputs": {"positive": ["3", 1], "negative": ["3", 2], "seed": 5, "steps": 20, "cfg": 7,
+                         "sampler_name": "euler", "scheduler": "normal", "latent_image": ["3", 3]}},
+        "5": {"class_type": "SaveImage", "inputs": {"images": ["4", 5]}},
+    }  # fmt: skip
+    info = read(png_bytes([("prompt", json.dumps(graph), "tEXt")]))
+    assert info is not None
+    assert (info.prompt, info.negative) == ("red hair girl, smile", "lowres, bad hands")
+
+
+def test_comfy_cyclic_graph_terminates() -> None:
+    graph = {
+        "1": {"class_type": "StringConcat", "inputs": {"string_a": ["2", 0], "string_b": "x"}},
+        "2": {"class_type": "StringConcat", "inputs": {"string_a": ["1", 0], "string_b": "y"}},
+        "3": {"class_type": "CLIPTextEncode", "inputs": {"text": ["1", 0]}},
+        "4": {"class_type": "ConditioningCombine", "inputs": {"conditioning_1": ["4", 0], "conditioning_2": ["3", 0]}},
+        "5": {"class_type": "KSampler", "inputs": {"positive": ["4", 0], "negative": ["3", 0]}},
+    }  # fmt: skip
+    info = read(png_bytes([("prompt", json.dumps(graph), "tEXt")]))
+    assert info is not None and info.generator == "comfyui"
+    assert "x" in info.prompt
+
+
+@pytest.mark.parametrize("order", ["be", "le"])
+def test_user_comment_without_any_ascii(order: str) -> None:
+    # No zero bytes to tell the order by: the order that gives text-like characters wins.
+    text = "猫耳少女、夕焼け"
+    exif = exif_bytes(exif={piexif.ExifIFD.UserComment: user_comment(text, order)})
+    info = read(saved(Image.new("RGB", (8, 8)), "JPEG", exif=exif))
+    assert info is not None and info.prompt == text

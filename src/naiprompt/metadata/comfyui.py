@@ -59,6 +59,10 @@ _WIDGETS: dict[str, tuple[str, ...]] = {
     "PrimitiveStringMultiline": ("value",),
 }
 _TEXT_INPUTS = ("text", "text_g", "text_l", "prompt", "positive_prompt", "string", "value", "text_positive")
+#: Text inputs of text-encoder nodes (CLIPTextEncode, SDXL, SD3, Flux and look-alikes).
+_ENCODER_TEXTS = ("text", "text_g", "text_l", "clip_l", "clip_g", "t5xxl", "prompt")
+#: String inputs that are settings, not text.
+_NOT_TEXT = frozenset({"delimiter", "separator", "mode", "clean_whitespace", "seed", "control_after_generate"})
 _NOT_CONDITIONING = frozenset(
     {
         "model",
@@ -155,7 +159,23 @@ def api_from_workflow(workflow: dict[str, Any]) -> Graph:
 def _is_sampler(node: dict[str, Any]) -> bool:
     inputs = node.get("inputs") or {}
     kind = str(node.get("class_type", ""))
-    return "positive" in inputs and ("Sampler" in kind or "sampler" in kind or "negative" in inputs)
+    sampler_like = "Sampler" in kind or "sampler" in kind
+    # KSampler & co. take positive/negative; SamplerCustomAdvanced takes a guider that holds them.
+    return ("positive" in inputs and (sampler_like or "negative" in inputs)) or (
+        sampler_like and _is_link(inputs.get("guider"))
+    )
+
+
+def _conditioning(graph: Graph, sampler: dict[str, Any]) -> tuple[Any, Any]:
+    """The links a sampler's positive and negative conditioning come from."""
+    inputs = sampler.get("inputs") or {}
+    if "positive" in inputs:
+        return inputs.get("positive"), inputs.get("negative")
+    guider: Any = inputs.get("guider")
+    guider_inputs = (graph.get(str(guider[0]), {}).get("inputs") or {}) if _is_link(guider) else {}
+    if "positive" in guider_inputs:  # CFGGuider, DualCFGGuider
+        return guider_inputs.get("positive"), guider_inputs.get("negative")
+    return guider_inputs.get("conditioning"), None  # BasicGuider (Flux): no negative
 
 
 def _upstream(graph: Graph, start: str) -> list[str]:
@@ -193,25 +213,70 @@ def _choose_sampler(graph: Graph) -> tuple[str | None, list[str]]:
     return chosen, notes
 
 
-def _string(graph: Graph, value: Any, seen: set[str]) -> str | None:
-    """A text input: a literal, or a link followed to primitive/string nodes (iteratively)."""
-    stack: list[Any] = [value]
-    parts: list[str] = []
+def _text_parts(inputs: dict[str, Any]) -> tuple[list[Any], str]:
+    """The inputs of a string-producing node that make its text, and the delimiter that joins them."""
+    populated = inputs.get("populated_text")  # wildcard nodes: the text after expansion
+    if isinstance(populated, str) and populated:
+        return [populated], ""
+    keys = [k for k in inputs if k in _TEXT_INPUTS or k.startswith(("text", "string"))]
+    if not keys:
+        keys = [k for k, v in inputs.items() if isinstance(v, str) and k not in _NOT_TEXT]
+    delimiter = inputs.get("delimiter", inputs.get("separator", ""))
+    return [inputs[k] for k in keys], delimiter if isinstance(delimiter, str) else ""
+
+
+def _string(graph: Graph, value: Any) -> str | None:
+    """A text input: a literal, or links followed to primitive, string and concatenation nodes.
+
+    Evaluated bottom-up with an explicit stack and a memo: each node once; an edge closing a cycle is dropped.
+    """
+    if isinstance(value, str):
+        return value
+    if not _is_link(value):
+        return None
+    memo: dict[str, str | None] = {}
+    active: set[str] = set()
+    stack: list[tuple[str, bool]] = [(str(value[0]), False)]
     while stack:
-        current = stack.pop()
-        if isinstance(current, str):
-            parts.append(current)
+        node_id, ready = stack.pop()
+        if node_id in memo:
             continue
-        if not _is_link(current) or str(current[0]) in seen or str(current[0]) not in graph:
+        if node_id not in graph:
+            memo[node_id] = None
             continue
-        node_id = str(current[0])
-        seen.add(node_id)
-        inputs = graph[node_id].get("inputs") or {}
-        texts = [v for k, v in inputs.items() if k in _TEXT_INPUTS or k.startswith(("text", "string"))]
-        if not texts:
-            texts = [v for k, v in inputs.items() if isinstance(v, str) and k not in ("delimiter", "separator")]
-        stack.extend(reversed(texts))
-    return "".join(parts) if parts else None
+        parts, delimiter = _text_parts(graph[node_id].get("inputs") or {})
+        if not ready:
+            if node_id in active:  # a cycle: this edge stays unresolved
+                continue
+            active.add(node_id)
+            stack.append((node_id, True))
+            stack.extend((str(part[0]), False) for part in parts if _is_link(part) and str(part[0]) not in memo)
+            continue
+        texts = [
+            text
+            for text in (part if isinstance(part, str) else memo.get(str(part[0])) if _is_link(part) else None
+                         for part in parts)
+            if text is not None
+        ]  # fmt: skip
+        memo[node_id] = delimiter.join(texts) if texts else None
+    return memo.get(str(value[0]))
+
+
+def _encoder_text(graph: Graph, inputs: dict[str, Any]) -> str | None:
+    """The text of a text-encoder node, or None when the node is not one."""
+    if "populated_text" in inputs:
+        keys: tuple[str, ...] = ("populated_text",)
+    else:
+        keys = tuple(k for k in _ENCODER_TEXTS if k in inputs)
+    if not keys:
+        return None
+    values: list[str] = []
+    for key in keys:
+        text = _string(graph, inputs[key])
+        if text is not None and text not in values:
+            values.append(text)
+    non_empty = [v for v in values if v]
+    return "\n".join(non_empty) if non_empty else ""
 
 
 def _texts(graph: Graph, start: Any) -> list[str]:
@@ -221,6 +286,9 @@ def _texts(graph: Graph, start: Any) -> list[str]:
     stack: list[Any] = [start]
     while stack:
         link = stack.pop()
+        if isinstance(link, str):  # a loader node's own prompt text
+            texts.append(link)
+            continue
         if not _is_link(link):
             continue
         node_id, slot = str(link[0]), link[1]
@@ -228,21 +296,51 @@ def _texts(graph: Graph, start: Any) -> list[str]:
             continue
         seen.add(node_id)
         inputs = graph[node_id].get("inputs") or {}
-        text_keys = [k for k in ("text", "text_g", "text_l", "prompt") if k in inputs]
-        if text_keys and "positive" not in inputs:
-            values: list[str] = []
-            for key in text_keys:
-                text = _string(graph, inputs[key], set(seen))
-                if text is not None and text not in values and (text or not values):
-                    values.append(text)
-            texts.append("\n".join(v for v in values if v) if len(values) > 1 else (values[0] if values else ""))
+        if "positive" in inputs and "negative" in inputs:
+            positive, negative = inputs["positive"], inputs["negative"]
+            if isinstance(positive, str) or isinstance(negative, str):
+                # loader nodes (Efficient Loader & co.) encode their own texts: outputs 1 (+) and 2 (-)
+                stack.append(_string(graph, negative if slot == 2 else positive) or "")
+            else:  # ControlNet-style nodes pass both through: outputs 0 (+) and 1 (-)
+                stack.append(negative if slot == 1 else positive)
             continue
-        if "positive" in inputs and "negative" in inputs:  # ControlNet-style nodes carry both
-            stack.append(inputs["negative" if slot == 1 else "positive"])
+        text = _encoder_text(graph, inputs)
+        if text is not None:
+            texts.append(text)
             continue
         follow = [v for k, v in inputs.items() if _is_link(v) and k not in _NOT_CONDITIONING]
         stack.extend(reversed(follow))
     return texts
+
+
+def _literal(graph: Graph, value: Any, key: str) -> Any:
+    """A sampler setting: a literal, or a link to a primitive/seed node's value (a few hops at most)."""
+    for _ in range(8):
+        if not _is_link(value):
+            return value
+        inputs = graph.get(str(value[0]), {}).get("inputs") or {}
+        for name in (key, "value", "seed", "noise_seed", "int", "float", "number", "string"):
+            if name in inputs:
+                value = inputs[name]
+                break
+        else:
+            return None
+    return None if _is_link(value) else value
+
+
+def _settings(graph: Graph, sampler_id: str) -> dict[str, Any]:
+    """The sampler's settings: its own inputs first, then the nearest upstream nodes' (guider, sigmas...)."""
+    found: dict[str, Any] = {}
+    for node_id in _upstream(graph, sampler_id):
+        inputs = graph[node_id].get("inputs") or {}
+        for key in _SAMPLER_PARAMS:
+            if key in inputs and key not in found:
+                value = _literal(graph, inputs[key], key)
+                if isinstance(value, (int, float, str)):
+                    found[key] = value
+        if "guidance" in inputs and "guidance" not in found and isinstance(inputs["guidance"], (int, float)):
+            found["guidance"] = inputs["guidance"]  # Flux
+    return {key: found[key] for key in (*_SAMPLER_PARAMS, "guidance") if key in found}
 
 
 def _size(graph: Graph, sampler: dict[str, Any]) -> dict[str, Any]:
@@ -272,23 +370,22 @@ def walk(graph: Graph) -> GraphPrompts:
     if sampler_id is None:
         return GraphPrompts(None, None, {}, tuple(notes))
     sampler = graph[sampler_id]
-    inputs = sampler.get("inputs") or {}
     parameters: dict[str, Any] = {"sampler_node": sampler.get("class_type")}
-    for key in _SAMPLER_PARAMS:
-        if key in inputs and not _is_link(inputs[key]):
-            parameters[key] = inputs[key]
+    parameters.update(_settings(graph, sampler_id))
     parameters.update(_size(graph, sampler))
     for node_id in _upstream(graph, sampler_id):
         node_inputs = graph[node_id].get("inputs") or {}
-        if isinstance(node_inputs.get("ckpt_name"), str):
-            parameters["ckpt_name"] = node_inputs["ckpt_name"]
+        model = node_inputs.get("ckpt_name", node_inputs.get("unet_name"))
+        if isinstance(model, str):
+            parameters["ckpt_name"] = model
             break
     for node in graph.values():
         layer = (node.get("inputs") or {}).get("stop_at_clip_layer")
         if node.get("class_type") == "CLIPSetLastLayer" and isinstance(layer, int):
             parameters["stop_at_clip_layer"] = layer
-    positive = _texts(graph, inputs.get("positive"))
-    negative = _texts(graph, inputs.get("negative"))
+    positive_link, negative_link = _conditioning(graph, sampler)
+    positive = _texts(graph, positive_link)
+    negative = _texts(graph, negative_link)
     return GraphPrompts(
         prompt="\n".join(positive) if positive else None,
         negative="\n".join(negative) if negative else None,

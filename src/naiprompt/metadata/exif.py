@@ -31,16 +31,29 @@ _EXIF_IFD = 0x8769
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
 
 
+def _plausibility(text: str) -> int:
+    # Characters prompts are made of: ASCII, Latin, kana, CJK, Hangul. The wrong byte order gives mostly others.
+    return sum(
+        1
+        for ch in text
+        if ch < "\u0250" or "\u3000" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af"
+    )
+
+
 def _utf16(data: bytes) -> str:
     # Tell the byte order by where the zero bytes of ASCII-range characters fall.
     if data[:2] in (b"\xfe\xff", b"\xff\xfe"):
         return data.decode("utf-16", errors="replace")
-    even = data[0::2].count(0)
-    odd = data[1::2].count(0)
-    order = "utf-16-le" if odd > even else "utf-16-be"
     if len(data) % 2:
         data = data[:-1]
-    return data.decode(order, errors="replace")
+    even = data[0::2].count(0)
+    odd = data[1::2].count(0)
+    if even != odd:
+        return data.decode("utf-16-le" if odd > even else "utf-16-be", errors="replace")
+    # No ASCII at all (an all-CJK prompt): keep the order whose characters look like text.
+    big = data.decode("utf-16-be", errors="replace")
+    little = data.decode("utf-16-le", errors="replace")
+    return little if _plausibility(little) > _plausibility(big) else big
 
 
 def decode_user_comment(value: bytes) -> str:

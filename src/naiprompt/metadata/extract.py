@@ -356,7 +356,10 @@ def interpret(raw: dict[str, str], *, size: tuple[int, int] | None) -> Generatio
     if description and raw.get("exif:Software", "").strip() == "NovelAI":
         fields = {"Description": description, "Software": "NovelAI"}
         return novelai.from_fields(fields, raw=raw, size=size)
-    for key in ("stealth", "jpeg:comment", "gif:comment", "png:Comment", "png:Description", "exif:XPComment"):
+    for key in (
+        "stealth", "jpeg:comment", "gif:comment", "webp:comment", "png:Comment", "png:Description",
+        "exif:ImageDescription", "exif:XPComment",
+    ):  # fmt: skip
         candidate = raw.get(key)
         if candidate and candidate.strip():
             found = _from_text(candidate, raw, size, software, loose=key == "stealth")

@@ -487,3 +487,11 @@ def test_user_comment_without_any_ascii(order: str) -> None:
     exif = exif_bytes(exif={piexif.ExifIFD.UserComment: user_comment(text, order)})
     info = read(saved(Image.new("RGB", (8, 8)), "JPEG", exif=exif))
     assert info is not None and info.prompt == text
+
+
+def test_unrecognised_generation_carrier_is_unknown() -> None:
+    info = read(png_bytes([("prompt", "just a prompt, no graph", "tEXt"), ("Comment", '{"x": 1}', "tEXt")]))
+    assert info is not None and info.generator == "unknown"
+    assert info.prompt == "just a prompt, no graph"
+    assert "png:prompt" in info.notes[0] and "png:Comment" in info.notes[0]
+    assert read(png_bytes([("Title", "holiday", "tEXt"), ("Software", "GIMP", "tEXt")])) is None

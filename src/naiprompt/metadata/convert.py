@@ -80,6 +80,13 @@ def _convert(text: str, source: str, target: str, errors: ErrorLevel | str) -> s
     return convert(text, source, target, errors=errors)
 
 
+#: Keys whose raw values to_infotext copies, per generator.
+_RAW_KEYS: dict[str, dict[str, str]] = {
+    "novelai": {"Steps": "steps", "CFG scale": "scale", "Seed": "seed"},
+    "comfyui": {"Steps": "steps", "CFG scale": "cfg", "Seed": "seed"},
+}
+
+
 def _lossy(detail: str, errors: ErrorLevel | str) -> None:
     level = ErrorLevel(errors)
     if level is ErrorLevel.RAISE:
@@ -143,12 +150,15 @@ def to_infotext(info: GenerationInfo, *, convert: bool = True, errors: ErrorLeve
             errors,
         )
     sampler, schedule = _webui_sampler(info, convert)
+    # The UI's own spelling of the numbers where it has one ("scale": 5 stays "5", as in WebUI's own import).
+    own = _RAW_KEYS.get(info.generator, {})
+    raw = {name: info.parameters.get(key) for name, key in own.items()}
     params: dict[str, Any] = {
-        "Steps": info.steps,
+        "Steps": raw.get("Steps") or info.steps,
         "Sampler": sampler,
         "Schedule type": schedule,
-        "CFG scale": _number(info.cfg_scale),
-        "Seed": info.seed,
+        "CFG scale": raw.get("CFG scale") or _number(info.cfg_scale),
+        "Seed": raw.get("Seed") or info.seed,
         "Size": f"{info.width}x{info.height}" if info.size else None,
     }
     if info.generator == "comfyui":

@@ -31,6 +31,11 @@ __all__ = ["from_infotext", "interpret"]
 _SIZE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 _PAIR = re.compile(r"^\s*\(?\s*(\d+)\s*[,x×*]\s*(\d+)\s*\)?\s*$")
 _INVOKE_NEGATIVE = re.compile(r"\[([^\[\]]*)\]")
+#: Carriers UIs use for generation data: text found there that no reader understands gives "unknown".
+_GENERATION_CARRIERS = frozenset({
+    "png:parameters", "png:prompt", "png:workflow", "png:Comment", "png:invokeai_metadata", "png:sd-metadata",
+    "png:Dream", "exif:UserComment", "stealth",
+})
 
 
 def _wh(value: Any) -> tuple[int, int] | None:
@@ -365,4 +370,16 @@ def interpret(raw: dict[str, str], *, size: tuple[int, int] | None) -> Generatio
             found = _from_text(candidate, raw, size, software, loose=key == "stealth")
             if found is not None:
                 return found
+    unread = [key for key in raw if key in _GENERATION_CARRIERS and raw[key].strip()]
+    if unread:  # a carrier UIs use for generation data, in a shape naiprompt does not know
+        prompt = next((t for t in (png.get("prompt"), png.get("Description")) if t and load_object(t) is None), "")
+        return GenerationInfo(
+            generator="unknown",
+            software=software,
+            prompt=prompt,
+            raw=raw,
+            width=size[0] if size else None,
+            height=size[1] if size else None,
+            notes=(f"unrecognised generation metadata in {', '.join(unread)}",),
+        )
     return None

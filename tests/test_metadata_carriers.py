@@ -410,9 +410,17 @@ def test_jpeg_comment_needs_parameters() -> None:
     assert info is not None and info.seed == 123456789
 
 
-def test_fooocus_a1111_scheme() -> None:
-    info = read(png_bytes([("parameters", INFOTEXT, "iTXt"), ("fooocus_scheme", "a1111", "tEXt")]))
-    assert info is not None and info.generator == "fooocus" and info.prompt == "masterpiece, (猫耳:1.2), 1girl"
+def test_fooocus_a1111_scheme_is_an_infotext_writer() -> None:
+    text = INFOTEXT.replace("Version: v1.10.1", "Version: Fooocus v2.5.0")
+    info = read(png_bytes([("parameters", text, "iTXt"), ("fooocus_scheme", "a1111", "tEXt")]))
+    assert info is not None and info.generator == "a1111" and info.software == "Fooocus v2.5.0"
+    assert info.prompt == "masterpiece, (猫耳:1.2), 1girl"
+
+
+def test_sdnext_names_itself() -> None:
+    text = INFOTEXT.replace("Version: v1.10.1", "App: SD.Next, Version: 8c0dd7b")
+    info = read(png_bytes([("parameters", text, "iTXt")]))
+    assert info is not None and info.generator == "a1111" and info.software == "SD.Next 8c0dd7b"
 
 
 def test_sources_path_file_and_pillow(tmp_path: Any) -> None:

@@ -70,7 +70,7 @@ def from_infotext(
     dims = _wh(items.get("Size", "")) or size
     return GenerationInfo(
         generator=generator,
-        software=software if software is not None else items.get("Version"),
+        software=software if software is not None else _infotext_software(items),
         prompt=parsed["Prompt"],
         negative=parsed["Negative prompt"],
         dialect="webui",
@@ -84,6 +84,14 @@ def from_infotext(
         height=dims[1] if dims else None,
         notes=notes,
     )
+
+
+def _infotext_software(items: Mapping[str, str]) -> str | None:
+    # SD.Next names itself in "App"; WebUI and Forge give their version ("v1.10.1", "f2.0.1v1.10.1-...").
+    app, version = items.get("App"), items.get("Version")
+    if app and version:
+        return f"{app} {version}"
+    return app or version
 
 
 def _first(obj: Mapping[str, Any], *keys: str) -> Any:
@@ -339,8 +347,6 @@ def interpret(raw: dict[str, str], *, size: tuple[int, int] | None) -> Generatio
     if "parameters" in png:
         text = png["parameters"]
         obj = load_object(text)
-        if obj is None and "fooocus_scheme" in png:
-            return from_infotext(text, raw=raw, size=size, software=software, generator="fooocus")
         if obj is not None and "fooocus_scheme" in png:
             return _fooocus(obj, raw, size)
         found = _from_text(text, raw, size, software, loose=True)

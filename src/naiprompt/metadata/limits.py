@@ -17,7 +17,7 @@ __all__ = ["MAX_PIXELS_FOR_STEALTH", "MAX_TEXT_BYTES", "inflate"]
 #: Largest decompressed size of one metadata text (real ComfyUI workflows stay under a few MB).
 MAX_TEXT_BYTES = 32 * 1024 * 1024
 #: Images larger than this are not decoded to look for stealth data.
-MAX_PIXELS_FOR_STEALTH = 64 * 1024 * 1024
+MAX_PIXELS_FOR_STEALTH = 20_000_000  # an 8K-wide upscale; 80 MB of RGBA at most
 
 
 def inflate(data: bytes, *, wbits: int = zlib.MAX_WBITS, what: str, limit: int = MAX_TEXT_BYTES) -> bytes:

@@ -129,3 +129,26 @@ def test_closed_pipe_is_quiet(folder: Path) -> None:
     stderr = process.stderr.read().decode()
     process.wait(timeout=60)
     assert "Traceback" not in stderr
+
+
+def test_progress_bar_and_ctrl_c(folder: Path) -> None:
+    import signal
+
+    command = [*COMMAND, "info", "--json", "--progress", "always", str(folder / "a1111.png")]
+    small = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert "1/1 images" in small.stderr  # the bar, on stderr only
+    assert json.loads(small.stdout)["generator"] == "a1111"
+    listing = folder / "many"
+    listing.mkdir()
+    for index in range(300):
+        (listing / f"{index:03}.png").write_bytes((folder / "plain.png").read_bytes())
+    process = subprocess.Popen(
+        [*COMMAND, "info", "--progress", "always", "--stealth", "always", *[str(listing)] * 50],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    assert process.stderr.read(1) == b"\r"  # running: the first progress update is out
+    process.send_signal(signal.SIGINT)
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 130
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr

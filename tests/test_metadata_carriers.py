@@ -503,3 +503,12 @@ def test_unrecognised_generation_carrier_is_unknown() -> None:
     assert info.prompt == "just a prompt, no graph"
     assert "png:prompt" in info.notes[0] and "png:Comment" in info.notes[0]
     assert read(png_bytes([("Title", "holiday", "tEXt"), ("Software", "GIMP", "tEXt")])) is None
+
+
+def test_novelai_comment_without_the_other_chunks() -> None:
+    comment = json.loads(novelai_v4_fields()["Comment"])
+    info = read(png_bytes([("Comment", json.dumps(comment), "tEXt")]))
+    assert info is not None and info.generator == "novelai" and info.characters == V4_CHARACTERS
+    fooocus_like = {"prompt": "a", "negative_prompt": "b", "steps": 30, "sampler": "dpmpp_2m"}
+    other = read(png_bytes([("parameters", json.dumps(fooocus_like), "tEXt")]))
+    assert other is not None and other.generator == "fooocus"

@@ -325,6 +325,8 @@ def _from_text(
             return _swarm(obj, raw, size)
         if novelai.is_novelai(obj) or ("Comment" in obj and "Description" in obj):
             return novelai.from_fields(obj, raw=raw, size=size)
+        if novelai.is_comment(obj):  # a bare Comment JSON (the other chunks stripped)
+            return novelai.from_fields({"Comment": obj}, raw=raw, size=size)
         if ("prompt" in obj or "Prompt" in obj) and not _graph_of(text):
             return _fooocus(obj, raw, size)
         return None

@@ -20,7 +20,7 @@ from typing import Any
 from naiprompt.metadata._json import as_float, as_int, load_object, raw_value
 from naiprompt.metadata.model import Character, GenerationInfo
 
-__all__ = ["SAMPLERS_TO_WEBUI", "SCHEDULES_TO_WEBUI", "characters_of", "from_fields", "is_novelai"]
+__all__ = ["SAMPLERS_TO_WEBUI", "SCHEDULES_TO_WEBUI", "characters_of", "from_fields", "is_comment", "is_novelai"]
 
 #: NovelAI sampler names -> WebUI sampler names (WebUI's own import maps unknown ones to "Euler a").
 SAMPLERS_TO_WEBUI: dict[str, str] = {
@@ -56,8 +56,18 @@ def _comment(fields: Mapping[str, Any]) -> dict[str, Any] | None:
     return load_object(comment) if isinstance(comment, str) else None
 
 
+def is_comment(obj: Mapping[str, Any]) -> bool:
+    """Whether a JSON object looks like NovelAI's Comment (``uc`` or ``v4_prompt``, and more of its keys).
+
+    Example:
+        >>> is_comment({"prompt": "x", "uc": "y", "steps": 28}), is_comment({"prompt": "x", "steps": 28})
+        (True, False)
+    """
+    return ("uc" in obj or "v4_prompt" in obj) and len(_COMMENT_KEYS & obj.keys()) >= 2
+
+
 def is_novelai(fields: Mapping[str, Any]) -> bool:
-    """Whether a set of text chunks was written by NovelAI.
+    """Whether a set of text chunks was written by NovelAI (its Software tag, or its Comment's shape).
 
     Example:
         >>> is_novelai({"Software": "NovelAI"}), is_novelai({"Comment": "{}"})
@@ -66,7 +76,7 @@ def is_novelai(fields: Mapping[str, Any]) -> bool:
     if str(fields.get("Software", "")).strip() == "NovelAI":
         return True
     comment = _comment(fields)
-    return comment is not None and len(_COMMENT_KEYS & comment.keys()) >= 2 and "Description" in fields
+    return comment is not None and is_comment(comment)
 
 
 def _captions(block: Any) -> tuple[str | None, list[tuple[str, tuple[float, float] | None]]]:

@@ -123,3 +123,32 @@ def test_parse_gives_back_what_format_wrote(prompt: str, negative: str, paramete
 def test_parse_never_raises(text: str) -> None:
     parsed = parse_infotext(text)
     assert isinstance(parsed["Prompt"], str)
+
+
+# --- the parameter scanner: WebUI's regex, in linear time ------------------------------------------
+
+_WEBUI_RE_PARAM = r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)'
+
+
+@given(st.text(st.sampled_from(list('ab1_ -/:,"\\\n\té猫x')), max_size=60))
+def test_scanner_equals_webui_regex(line: str) -> None:
+    import re
+
+    from naiprompt.metadata.infotext import _params
+
+    assert _params(line) == re.findall(_WEBUI_RE_PARAM, line)
+
+
+def test_long_lines_without_colons_are_linear() -> None:
+    import time
+
+    def cost(n: int) -> float:
+        text = "prompt\n" + "a b-c/" * n  # one long run of key characters with no colon: WebUI's regex is O(n^2)
+        start = time.process_time()
+        for _ in range(3):
+            parse_infotext(text)
+        return time.process_time() - start
+
+    cost(1000)  # warm up
+    small, large = cost(50_000), cost(400_000)
+    assert large / max(small, 1e-3) < 20  # 8x the input; quadratic would be 64x

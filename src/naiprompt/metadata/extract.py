@@ -28,7 +28,6 @@ from naiprompt.metadata.model import GenerationInfo
 
 __all__ = ["from_infotext", "interpret"]
 
-_SIZE = re.compile(r"^\s*(\d+)\s*x\s*(\d+)\s*$")
 _PAIR = re.compile(r"^\s*\(?\s*(\d+)\s*[,x×*]\s*(\d+)\s*\)?\s*$")
 _INVOKE_NEGATIVE = re.compile(r"\[([^\[\]]*)\]")
 #: Carriers UIs use for generation data: text found there that no reader understands gives "unknown".

@@ -26,11 +26,42 @@ from typing import Any
 
 __all__ = ["format_infotext", "infotext_items", "parse_infotext", "split_infotext"]
 
-# WebUI's `re_param`: a key of two or more word/space/-/ characters starting with a word character, a
-# colon, then a JSON-ish quoted string or anything up to the next comma.
-_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+# WebUI's `re_param` is r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)': a key of two or more
+# word/space/-/ characters starting with a word character, a colon, then a JSON-ish quoted string or anything
+# up to the next comma. `_params` finds the same matches in linear time (see there); the value part is
+# WebUI's own sub-pattern, anchored after the colon.
+_SPACES = re.compile(r"\s*")
+_KEY_RUN = re.compile(r"[\w \-/]*")
+_WORD = re.compile(r"\w")
+_VALUE = re.compile(r'\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 _IMAGE_SIZE = re.compile(r"^(\d+)x(\d+)$")
 _NEGATIVE = "Negative prompt:"
+
+
+def _params(line: str) -> list[tuple[str, str]]:
+    """``re_param.findall(line)``, without the regex's quadratic backtracking on long colon-less runs.
+
+    A match at a position needs: spaces, then a word character starting a run of key characters
+    that is at least two long and ends exactly at a ':' (':' is not a key character, so the key is
+    the whole run). When that fails, every later start inside the same spaces and run fails the
+    same way, so the scan jumps past them; the value pattern after the colon always matches.
+    """
+    found: list[tuple[str, str]] = []
+    pos, end = 0, len(line)
+    while pos < end:
+        key_start = _SPACES.match(line, pos).end()  # type: ignore[union-attr]
+        if key_start >= end or not _WORD.match(line, key_start):
+            pos = key_start + 1
+            continue
+        key_end = _KEY_RUN.match(line, key_start + 1).end()  # type: ignore[union-attr]
+        if key_end - key_start < 2 or key_end >= end or line[key_end] != ":":
+            pos = key_end
+            continue
+        value = _VALUE.match(line, key_end + 1)
+        assert value is not None  # `[^,]*` then `,` or the end always matches
+        found.append((line[key_start:key_end], value.group(1)))
+        pos = value.end()
+    return found
 
 
 def _unquote(text: str) -> Any:
@@ -56,7 +87,7 @@ def split_infotext(text: str) -> tuple[str, str, str]:
         ('a cat\\nSteps: 20', '', '')
     """
     *lines, last = text.strip().split("\n")
-    if len(_PARAM.findall(last)) < 3:
+    if len(_params(last)) < 3:
         lines.append(last)
         last = ""
     prompt: list[str] = []
@@ -84,7 +115,7 @@ def infotext_items(line: str) -> dict[str, str]:
         {'Steps': '20', 'Size': '512x768', 'Lora hashes': 'a: 1, b: 2'}
     """
     items: dict[str, str] = {}
-    for key, value in _PARAM.findall(line):
+    for key, value in _params(line):
         if not value:
             continue  # WebUI drops an item with an empty value
         items[key] = str(_unquote(value))
@@ -105,7 +136,7 @@ def parse_infotext(text: str) -> dict[str, Any]:
     """
     prompt, negative, last = split_infotext(text)
     res: dict[str, Any] = {}
-    for key, value in _PARAM.findall(last):
+    for key, value in _params(last):
         if not value:
             continue  # WebUI: IndexError on v[0], printed and skipped
         decoded = _unquote(value) if value[0] == '"' and value[-1] == '"' else value

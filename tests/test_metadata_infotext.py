@@ -139,16 +139,34 @@ def test_scanner_equals_webui_regex(line: str) -> None:
     assert _params(line) == re.findall(_WEBUI_RE_PARAM, line)
 
 
-def test_long_lines_without_colons_are_linear() -> None:
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "a b-c/",  # one long run of key characters and no colon: WebUI's regex backtracks quadratically
+        "[a:b:",  # unclosed brackets over many runs: WebUI's emphasis check is quadratic
+        "((a:1)",
+    ],
+)
+def test_hostile_texts_parse_in_linear_time(unit: str) -> None:
     import time
 
     def cost(n: int) -> float:
-        text = "prompt\n" + "a b-c/" * n  # one long run of key characters with no colon: WebUI's regex is O(n^2)
+        text = "prompt\n" + unit * n
         start = time.process_time()
         for _ in range(3):
             parse_infotext(text)
         return time.process_time() - start
 
     cost(1000)  # warm up
-    small, large = cost(50_000), cost(400_000)
+    small, large = cost(20_000), cost(160_000)
     assert large / max(small, 1e-3) < 20  # 8x the input; quadratic would be 64x
+
+
+def test_emphasis_check_is_exact_on_real_prompts() -> None:
+    from naiprompt.metadata.infotext import EMPHASIS_BUDGET, _bracket_work
+
+    cases = json.loads((Path(__file__).parent / "fixtures" / "conformance" / "webui_attention.json").read_text())
+    texts = [case.get("text") or case.get("prompt") or "" for case in cases]
+    # every real prompt is far below the budget, so WebUI's own computation decides
+    assert max(_bracket_work(text) for text in texts) < EMPHASIS_BUDGET // 1000
+    assert parse_infotext("[a:b:" * 3000)["Emphasis"] == "Original"

@@ -191,10 +191,55 @@ def parse_infotext(text: str) -> dict[str, Any]:
     return res
 
 
-def _uses_emphasis(prompt: str, negative: str) -> bool:
-    from naiprompt.api import attention
+#: Most bracket work (runs times the brackets over them) spent on WebUI's exact emphasis check.
+EMPHASIS_BUDGET = 2_000_000
+_BRACKET_SEGMENTS = re.compile(r"\\.|[()\[\]]|:\s*[+-]?[.\d]+\s*\)|[^\\()\[\]]+|\\")
 
-    runs = attention(prompt, "webui") + attention(negative, "webui")
+
+def _bracket_work(text: str) -> int:
+    """About how many multiplications WebUI's ``parse_prompt_attention`` does on ``text``.
+
+    Every closed bracket multiplies the runs appended since it opened, every unclosed one the runs
+    up to the end: deep or unclosed nesting over many runs makes it quadratic.
+    """
+    runs = 0
+    work = 0
+    round_open: list[int] = []
+    square_open: list[int] = []
+    for token in _BRACKET_SEGMENTS.findall(text):
+        if token == "(":
+            round_open.append(runs)
+        elif token == "[":
+            square_open.append(runs)
+        elif token.endswith(")") and round_open:
+            work += runs - round_open.pop()
+        elif token == "]" and square_open:
+            work += runs - square_open.pop()
+        else:
+            runs += 1 + 2 * token.count("BREAK")
+    return work + sum(runs - start for start in (*round_open, *square_open))
+
+
+def _uses_emphasis(prompt: str, negative: str) -> bool:
+    """WebUI's ``prompt_uses_emphasis``: a run of the prompt or negative weighs other than 1.
+
+    Weights come only from brackets, so text without any has none. WebUI's own computation is
+    quadratic on deep or unclosed nesting; past :data:`EMPHASIS_BUDGET` multiplications (hostile
+    text, never a real prompt) the answer is taken as yes instead of spending minutes on it.
+    """
+    import warnings
+
+    from naiprompt.api import attention
+    from naiprompt.errors import PromptWarning
+
+    texts = [text for text in (prompt, negative) if "(" in text or "[" in text]
+    if not texts:
+        return False
+    if sum(_bracket_work(text) for text in texts) > EMPHASIS_BUDGET:
+        return True
+    with warnings.catch_warnings():  # a weight WebUI cannot read is WebUI's error, not this parser's
+        warnings.simplefilter("ignore", PromptWarning)
+        runs = [run for text in texts for run in attention(text, "webui")]
     return any(weight != 1.0 and text != "BREAK" for text, weight in runs)
 
 

@@ -152,3 +152,15 @@ def test_progress_bar_and_ctrl_c(folder: Path) -> None:
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 130
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+
+
+def test_import_does_not_load_pillow() -> None:
+    code = (
+        "import sys, naiprompt, naiprompt.metadata, naiprompt.cli.info\n"
+        "from naiprompt.metadata import read\n"
+        f"read({str(IMAGES / 'parsers/AUTOMATIC1111/automatic1111_cropped.png')!r})\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'piexif')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"  # PNG, JPEG, WebP and GIF metadata are read from the bytes

@@ -260,7 +260,8 @@ def _graph_of(text: str | None) -> tuple[str, dict[str, Any]] | None:
         return None
     if isinstance(obj.get("nodes"), list):
         return "workflow", obj
-    if obj and all(isinstance(v, dict) and "class_type" in v for v in obj.values()):
+    nodes = sum(1 for v in obj.values() if isinstance(v, dict) and "class_type" in v)
+    if nodes and 2 * nodes >= len(obj):  # an API graph (a stray non-node entry is tolerated)
         return "prompt", obj
     return None
 

@@ -175,3 +175,18 @@ def test_novelai_comfy_graph_has_clip_skip_2() -> None:
     assert graph["10"]["inputs"]["stop_at_clip_layer"] == -2
     assert graph["6"]["inputs"]["text"] == "(cat:1.05)"
     assert graph["3"]["inputs"]["sampler_name"] == "euler"
+
+
+def test_other_uis_to_infotext_samples() -> None:
+    images = Path(__file__).parent / "fixtures" / "images" / "parsers"
+    expected = {
+        "InvokeAI/invokeai_imeta1.png": "Steps: 35, Sampler: Euler, CFG scale: 8.0, Seed: 3293022630, "
+        "Size: 1024x1024, Model: juggernautXL",
+        "InvokeAI/invokeai_dream1.png": "Steps: 50, Sampler: LMS, CFG scale: 5.0, Seed: 2980747362, Size: 512x768",
+        "Fooocus/fooocus1_cropped.png": "Steps: 30, Sampler: DPM++ 2M SDE, Schedule type: Karras, CFG scale: 4.0, "
+        "Seed: 6952411511246973023, Size: 768x1280, Model: juggernautXL_v8Rundiffusion, Clip skip: 2",
+    }
+    for name, line in expected.items():
+        info = read(images / name)
+        assert info is not None
+        assert to_infotext(info).rsplit("\n", 1)[-1] == line, name

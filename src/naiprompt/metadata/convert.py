@@ -61,6 +61,22 @@ COMFY_SCHEDULERS_TO_WEBUI: dict[str, str] = {
     "kl_optimal": "KL Optimal",
     "polyexponential": "Polyexponential",
 }
+#: InvokeAI scheduler names (without the "_k" Karras suffix) -> WebUI sampler names.
+INVOKE_SCHEDULERS_TO_WEBUI: dict[str, str] = {
+    "euler": "Euler",
+    "euler_a": "Euler a",
+    "heun": "Heun",
+    "lms": "LMS",
+    "ddim": "DDIM",
+    "dpmpp_2m": "DPM++ 2M",
+    "dpmpp_2m_sde": "DPM++ 2M SDE",
+    "dpmpp_sde": "DPM++ SDE",
+    "dpmpp_2s": "DPM++ 2S a",
+    "kdpm_2": "DPM2",
+    "kdpm_2_a": "DPM2 a",
+    "unipc": "UniPC",
+    "lcm": "LCM",
+}
 _WEBUI_TO_COMFY = {webui: comfy for comfy, webui in COMFY_SAMPLERS_TO_WEBUI.items()}
 _WEBUI_SCHEDULE_TO_COMFY = {webui: comfy for comfy, webui in COMFY_SCHEDULERS_TO_WEBUI.items()}
 _WEBUI_TO_NAI = {webui: nai for nai, webui in SAMPLERS_TO_WEBUI.items() if nai != "ddim"}
@@ -116,9 +132,14 @@ def _webui_sampler(info: GenerationInfo, convert: bool) -> tuple[str | None, str
     if info.generator == "novelai":
         schedule = SCHEDULES_TO_WEBUI.get(params.get("noise_schedule", ""))
         return SAMPLERS_TO_WEBUI.get(sampler, sampler), schedule
-    if info.generator == "comfyui":
+    if info.generator in ("comfyui", "fooocus", "swarmui"):  # ComfyUI's sampler names (Fooocus, SwarmUI run on it)
         name = sampler[:-4] if sampler.endswith("_gpu") else sampler
         return COMFY_SAMPLERS_TO_WEBUI.get(name, sampler), COMFY_SCHEDULERS_TO_WEBUI.get(params.get("scheduler", ""))
+    if info.generator == "invokeai" and sampler in SAMPLERS_TO_WEBUI:  # InvokeAI 2 used k-diffusion's names
+        return SAMPLERS_TO_WEBUI[sampler], None
+    if info.generator == "invokeai":  # diffusers schedulers; "_k" means Karras sigmas
+        base, karras = (sampler[:-2], "Karras") if sampler.endswith("_k") else (sampler, None)
+        return INVOKE_SCHEDULERS_TO_WEBUI.get(base, sampler), karras if base in INVOKE_SCHEDULERS_TO_WEBUI else None
     return sampler, None
 
 
@@ -161,17 +182,37 @@ def to_infotext(info: GenerationInfo, *, convert: bool = True, errors: ErrorLeve
         "Seed": raw.get("Seed") or info.seed,
         "Size": f"{info.width}x{info.height}" if info.size else None,
     }
+    model = _model_name(info)
+    params["Model"] = model.rsplit(".", 1)[0] if model and model.endswith((".safetensors", ".ckpt")) else model
     if info.generator == "comfyui":
-        ckpt = info.parameters.get("ckpt_name")
-        params["Model"] = ckpt.rsplit(".", 1)[0] if ckpt else None
         denoise = as_float(info.parameters.get("denoise"))
         params["Denoising strength"] = _number(denoise) if denoise is not None and denoise < 1 else None
         layer = as_int(info.parameters.get("stop_at_clip_layer"))
         params["Clip skip"] = -layer if layer is not None and layer < -1 else None
+    clip_skip = as_int(info.parameters.get("clip_skip"))  # Fooocus
+    if clip_skip is not None and clip_skip > 1:
+        params["Clip skip"] = clip_skip
     if info.generator == "novelai":
         params["Clip skip"] = 2
         params["ENSD"] = 31337
     return format_infotext(prompt, negative, params)
+
+
+def _model_name(info: GenerationInfo) -> str | None:
+    params = info.parameters
+    for key in ("ckpt_name", "base_model", "model", "Model"):
+        value = params.get(key)
+        if value and not value.startswith("{"):
+            return value
+    model = params.get("model")
+    if model:  # InvokeAI: {"model_name": ...} or {"name": ...}
+        try:
+            parsed = json.loads(model)
+        except ValueError:
+            return None
+        name = parsed.get("model_name") or parsed.get("name") if isinstance(parsed, dict) else None
+        return name if isinstance(name, str) else None
+    return None
 
 
 def _infotext_clip_skip(info: GenerationInfo) -> int:

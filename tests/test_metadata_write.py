@@ -56,7 +56,7 @@ def test_write_then_read_gives_the_same_info(fmt: str) -> None:
     written = write(source, INFOTEXT)
     info = read(written)
     assert info is not None and info.generator == "a1111"
-    assert format(info.prompt) == "masterpiece, (猫耳:1.2), 1girl"
+    assert info.prompt == "masterpiece, (猫耳:1.2), 1girl"
     assert info.raw == {"png:parameters" if fmt == "PNG" else "exif:UserComment": INFOTEXT}
     assert to_infotext(info) == INFOTEXT  # an A1111 info writes back as itself
     assert _pixels(written) == _pixels(source)  # pixels untouched (not re-encoded)

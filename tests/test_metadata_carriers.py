@@ -512,3 +512,13 @@ def test_novelai_comment_without_the_other_chunks() -> None:
     fooocus_like = {"prompt": "a", "negative_prompt": "b", "steps": 30, "sampler": "dpmpp_2m"}
     other = read(png_bytes([("parameters", json.dumps(fooocus_like), "tEXt")]))
     assert other is not None and other.generator == "fooocus"
+
+
+def test_avif_exif_through_pillow() -> None:
+    from PIL import features
+
+    if not features.check("avif"):
+        pytest.skip("this Pillow has no AVIF support")
+    exif = exif_bytes(exif={piexif.ExifIFD.UserComment: user_comment(INFOTEXT)})
+    info = read(saved(Image.new("RGB", (8, 8)), "AVIF", exif=exif))
+    assert info is not None and info.generator == "a1111" and info.raw == {"exif:UserComment": INFOTEXT}

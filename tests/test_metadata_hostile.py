@@ -133,7 +133,17 @@ def test_deeply_nested_json_is_harmless() -> None:
         read(_with_chunk(chunk))  # returns something or None; never RecursionError
 
 
-_SAMPLES = sorted(p.read_bytes() for p in IMAGES.rglob("*") if p.suffix in (".png", ".jpg"))
+def _built_samples() -> list[bytes]:
+    from naiprompt.metadata.containers import replace_jpeg_exif, replace_webp_exif
+    from naiprompt.metadata.exif import user_comment_exif
+
+    exif = user_comment_exif("a cat\nSteps: 20, Seed: 1, Size: 1x1")
+    webp = b"RIFF" + (22).to_bytes(4, "little") + b"WEBPVP8L" + (10).to_bytes(4, "little") + bytes(10)
+    gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00" + bytes(6) + b"!\xfe\x05hello\x00,\0\0\0\0\1\0\1\0\0\2\2D\1\0;"
+    return [replace_webp_exif(webp, exif), replace_jpeg_exif(b"\xff\xd8\xff\xd9", exif), gif]
+
+
+_SAMPLES = sorted(p.read_bytes() for p in IMAGES.rglob("*") if p.suffix in (".png", ".jpg")) + _built_samples()
 
 
 @settings(max_examples=150)

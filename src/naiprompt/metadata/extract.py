@@ -21,6 +21,8 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from naiprompt.metadata import comfyui, novelai
 from naiprompt.metadata._json import as_float, as_int, load_object, raw_value
 from naiprompt.metadata.infotext import infotext_items, parse_infotext, split_infotext
@@ -235,16 +237,10 @@ def _invokeai(png: Mapping[str, str], raw: dict[str, str], size: tuple[int, int]
             prompt_keys=(),
             negative_keys=(),
         )
-        return _evolve(base, prompt=positive, negative=negative)
+        return attrs.evolve(base, prompt=positive, negative=negative)
     if "Dream" in png:
         return _dream(png["Dream"], raw, size)
     return None
-
-
-def _evolve(info: GenerationInfo, **changes: Any) -> GenerationInfo:
-    import attrs
-
-    return attrs.evolve(info, **changes)
 
 
 def _graph_of(text: str | None) -> tuple[str, dict[str, Any]] | None:

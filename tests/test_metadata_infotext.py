@@ -134,9 +134,9 @@ _WEBUI_RE_PARAM = r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)'
 def test_scanner_equals_webui_regex(line: str) -> None:
     import re
 
-    from naiprompt.metadata.infotext import _params
+    from naiprompt.metadata.infotext import _scan
 
-    assert _params(line) == re.findall(_WEBUI_RE_PARAM, line)
+    assert _scan(line) == re.findall(_WEBUI_RE_PARAM, line)
 
 
 @pytest.mark.parametrize(
@@ -170,3 +170,11 @@ def test_emphasis_check_is_exact_on_real_prompts() -> None:
     # every real prompt is far below the budget, so WebUI's own computation decides
     assert max(_bracket_work(text) for text in texts) < EMPHASIS_BUDGET // 1000
     assert parse_infotext("[a:b:" * 3000)["Emphasis"] == "Original"
+
+
+def test_conformance_through_the_linear_scanner(monkeypatch: pytest.MonkeyPatch) -> None:
+    import naiprompt.metadata.infotext as infotext
+
+    monkeypatch.setattr(infotext, "_SHORT_LINE", -1)  # every line through _scan, not the regex
+    for case in CASES["parse"]:
+        assert _typed(parse_infotext(case["text"])) == _typed(case["expected"]), case["text"]

@@ -28,8 +28,11 @@ __all__ = ["format_infotext", "infotext_items", "parse_infotext", "split_infotex
 
 # WebUI's `re_param` is r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)': a key of two or more
 # word/space/-/ characters starting with a word character, a colon, then a JSON-ish quoted string or anything
-# up to the next comma. `_params` finds the same matches in linear time (see there); the value part is
+# up to the next comma. `_scan` finds the same matches in linear time (see there); the value part is
 # WebUI's own sub-pattern, anchored after the colon.
+_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+#: Lines up to this long go to WebUI's regex itself (its worst case there is a millisecond or so).
+_SHORT_LINE = 1024
 _SPACES = re.compile(r"\s*")
 _KEY_RUN = re.compile(r"[\w \-/]*")
 _WORD = re.compile(r"\w")
@@ -39,6 +42,13 @@ _NEGATIVE = "Negative prompt:"
 
 
 def _params(line: str) -> list[tuple[str, str]]:
+    """``re_param.findall(line)``: the regex itself on short lines, :func:`_scan` on long ones."""
+    if len(line) <= _SHORT_LINE:
+        return _PARAM.findall(line)
+    return _scan(line)
+
+
+def _scan(line: str) -> list[tuple[str, str]]:
     """``re_param.findall(line)``, without the regex's quadratic backtracking on long colon-less runs.
 
     A match at a position needs: spaces, then a word character starting a run of key characters
@@ -86,10 +96,17 @@ def split_infotext(text: str) -> tuple[str, str, str]:
         >>> split_infotext("a cat\\nSteps: 20")
         ('a cat\\nSteps: 20', '', '')
     """
+    prompt, negative, last, _ = _split(text)
+    return prompt, negative, last
+
+
+def _split(text: str) -> tuple[str, str, str, list[tuple[str, str]]]:
     *lines, last = text.strip().split("\n")
-    if len(_params(last)) < 3:
+    params = _params(last)
+    if len(params) < 3:
         lines.append(last)
         last = ""
+        params = []
     prompt: list[str] = []
     negative: list[str] = []
     in_negative = False
@@ -101,7 +118,7 @@ def split_infotext(text: str) -> tuple[str, str, str]:
         target = negative if in_negative else prompt
         if target or line:  # WebUI adds a "\n" only after a non-empty start: leading empty lines vanish
             target.append(line)
-    return "\n".join(prompt), "\n".join(negative), last
+    return "\n".join(prompt), "\n".join(negative), last, params
 
 
 def infotext_items(line: str) -> dict[str, str]:
@@ -134,9 +151,9 @@ def parse_infotext(text: str) -> dict[str, Any]:
         >>> res["Steps"], res["Sampler"], res["Emphasis"], res["RNG"]
         ('20', 'Euler a', 'Original', 'GPU')
     """
-    prompt, negative, last = split_infotext(text)
+    prompt, negative, _, params = _split(text)
     res: dict[str, Any] = {}
-    for key, value in _params(last):
+    for key, value in params:
         if not value:
             continue  # WebUI: IndexError on v[0], printed and skipped
         decoded = _unquote(value) if value[0] == '"' and value[-1] == '"' else value
@@ -235,7 +252,9 @@ def _uses_emphasis(prompt: str, negative: str) -> bool:
     texts = [text for text in (prompt, negative) if "(" in text or "[" in text]
     if not texts:
         return False
-    if sum(_bracket_work(text) for text in texts) > EMPHASIS_BUDGET:
+    # Cheap bound first (brackets times runs, and a run takes at least a character); count only when it is high.
+    bound = sum((text.count("(") + text.count("[")) * (len(text) + 1) for text in texts)
+    if bound > EMPHASIS_BUDGET and sum(_bracket_work(text) for text in texts) > EMPHASIS_BUDGET:
         return True
     with warnings.catch_warnings():  # a weight WebUI cannot read is WebUI's error, not this parser's
         warnings.simplefilter("ignore", PromptWarning)

@@ -9,8 +9,8 @@ ComfyUI's weighting (``comfy/sd1_clip.py``):
   :meth:`Comfy.embeddings` lists them);
 * a stray ``)`` turns the rest of the prompt into text; empty groups vanish.
 
-One deliberate difference: ComfyUI reads ``(a:inf)`` and ``(a:nan)`` as weights
-(Python's ``float`` accepts them); naiprompt keeps them as text at x1.1.
+Like ComfyUI, ``(a:inf)``, ``(a:nan)``, ``(a:1e2)`` and ``(a:1_0)`` are weights:
+whatever Python's ``float()`` accepts after the last colon.
 
 This module uses only the public plugin API (:class:`~naiprompt.dialects.Dialect`,
 the AST, the errors) and is registered through the ``naiprompt.dialects``
@@ -32,16 +32,13 @@ Example:
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import warnings
 from collections.abc import Sequence
-from importlib import resources
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
-import lark
 
 from naiprompt.ast import (
     Alternate,
@@ -56,9 +53,16 @@ from naiprompt.ast import (
     SubpromptWeight,
     Text,
 )
+from naiprompt.contrib._comfy_scan import Group, escape_important, unescape_important
+from naiprompt.contrib._comfy_scan import scan as _scan
+from naiprompt.contrib._comfy_scan import segments as _segments
 from naiprompt.dialects import Dialect
 from naiprompt.errors import ConversionError, ErrorLevel, PromptSyntaxError, PromptWarning
 from naiprompt.weights import format_number
+
+if TYPE_CHECKING:
+    from naiprompt.tokens.chunking import Layout
+    from naiprompt.tokens.registry import Tokenizer
 
 __all__ = ["Comfy"]
 
@@ -67,181 +71,113 @@ PAREN = 1.1
 _EMBEDDING = re.compile(r"embedding:([^\s,():]+)")
 
 
-@functools.cache
-def _lexer() -> lark.Lark:
-    grammar = resources.files("naiprompt.contrib").joinpath("comfy.lark").read_text(encoding="utf-8")
-    return lark.Lark(grammar, parser="lalr", lexer="basic")
-
-
-@attrs.frozen
-class _Unit:
-    kind: str  # "open", "close", "text"
-    value: str
-    raw: str
-    start: int
-    end: int
-
-
 @attrs.frozen
 class _Hoist:
-    """An explicit weight inside a group of weight 0: it must move out of it."""
+    """An explicit weight that its enclosing group cannot hold as a factor: it moves out.
+
+    Under a group of weight 0, inf or nan, or where ``weight / parent`` over- or
+    underflows, the tree's factor would not multiply back to ComfyUI's weight.
+    """
 
     weight: float
     node: Emphasis
 
 
-def _units(text: str) -> list[_Unit]:
-    units: list[_Unit] = []
-    for token in _lexer().lex(text):
-        start = token.start_pos or 0
-        end = start + len(token.value)
-        if token.type == "OPEN":
-            units.append(_Unit("open", "(", "(", start, end))
-        elif token.type == "CLOSE":
-            units.append(_Unit("close", ")", ")", start, end))
-        elif token.type == "ESCAPED":
-            units.append(_Unit("text", token.value[1], token.value, start, end))
-        else:
-            units.append(_Unit("text", token.value, token.value, start, end))
-    return units
+def _degenerate(parent: float, weight: float) -> bool:
+    """Whether an explicit ``weight`` cannot be stored as a factor of ``parent``."""
+    if parent == 0:
+        return weight != 0
+    if not math.isfinite(parent):
+        return True
+    if not math.isfinite(weight):
+        return False  # inf or nan under a normal parent: the factor says so honestly
+    factor = weight / parent
+    return not math.isfinite(factor) or (factor == 0 and weight != 0)
 
 
-def _split(units: Sequence[_Unit]) -> list[list[_Unit]]:
-    """ComfyUI's top-level split: balanced groups and the text between them.
+@attrs.define
+class _Frame:
+    """A group being built: its absolute weight and the pieces it splits into."""
 
-    The nesting counter goes negative after a stray ``)``; then nothing is a
-    group until a ``(`` has brought it back to zero.
-    """
-    items: list[list[_Unit]] = []
-    current: list[_Unit] = []
-    level = 0
-    for unit in units:
-        if unit.kind == "open":
-            if level == 0:
-                if current:
-                    items.append(current)
-                current = [unit]
+    absolute: float
+    factor: float
+    hoisted: bool
+    template: Emphasis
+    body: list[Node] = attrs.field(factory=list)
+    items: list[Node | _Hoist] = attrs.field(factory=list)
+
+    def take(self, results: list[Node | _Hoist]) -> None:
+        for item in results:
+            if not isinstance(item, _Hoist):
+                self.body.append(item)
+            elif not _degenerate(self.absolute, item.weight):
+                self.body.append(attrs.evolve(item.node, weight=item.weight / self.absolute))
+            else:  # split this group around the hoisted part
+                if self.body:
+                    self.items.append(attrs.evolve(self.template, body=self.body, closed=False))
+                    self.body = []
+                self.items.append(item)
+
+    def finish(self) -> list[Node | _Hoist]:
+        if self.body or not self.items:
+            self.items.append(attrs.evolve(self.template, body=self.body))
+        if not self.hoisted:
+            return self.items
+        return [
+            _Hoist(self.absolute, attrs.evolve(item, weight=self.absolute)) if isinstance(item, Emphasis) else item
+            for item in self.items
+        ]
+
+
+def _build(text: str) -> list[Node]:
+    """The tree of ``text`` as ComfyUI reads it, built without recursion."""
+    result = _scan(text)
+    esc = escape_important(text)
+    bounds: list[tuple[int, int, Group | None]] = [(g.open, 1, g) for g in result.groups]
+    bounds += [(g.close, 0, g) for g in result.groups]
+    if result.literal is not None:
+        bounds.append((result.literal[0], 2, None))
+    bounds.sort(key=lambda b: b[0])
+    top = _Frame(1.0, 1.0, False, Emphasis(body=(), weight=1.0))
+    frames = [top]
+    stops = [len(esc)]  # where the text of each open group's body ends (before ":w")
+    cursor = 0
+
+    def text_until(stop: int) -> None:
+        limit = min(stop, stops[-1])
+        if limit > cursor:
+            raw = text[cursor:limit]
+            value = unescape_important(esc[cursor:limit])
+            keep = raw != value or "(" in raw or ")" in raw  # stray parentheses stay as spelled
+            frames[-1].body.append(Text(value=value, raw=raw if keep else None, span=Span(cursor, limit)))
+
+    for position, kind, group in bounds:
+        text_until(position)
+        if kind == 1:
+            assert group is not None
+            parent = frames[-1].absolute
+            span = Span(group.open, group.close + 1)
+            if group.explicit is None:
+                absolute, factor, hoisted = parent * PAREN, PAREN, False
+                template = Emphasis(body=(), weight=PAREN, notation="paren", span=span)
             else:
-                current.append(unit)
-            level += 1
-        elif unit.kind == "close":
-            level -= 1
-            if level == 0:
-                items.append([*current, unit])
-                current = []
-            else:
-                current.append(unit)
+                absolute = group.explicit
+                hoisted = _degenerate(parent, absolute)
+                factor = absolute if hoisted else (absolute / parent if parent else 1.0)
+                raw_weight = esc[group.end : group.close]
+                template = Emphasis(body=(), weight=factor, notation="explicit", raw_weight=raw_weight, span=span)
+            frames.append(_Frame(absolute, factor, hoisted, template))
+            stops.append(group.end)
+            cursor = position + 1
+        elif kind == 0:
+            stops.pop()
+            done = frames.pop()
+            frames[-1].take(done.finish())
+            cursor = position + 1
         else:
-            current.append(unit)
-    if current:
-        items.append(current)
-    return items
-
-
-def _explicit(inner: Sequence[_Unit]) -> tuple[list[_Unit], float, str] | None:
-    """Split ``body:weight`` at the last colon, as ComfyUI does; None if no weight."""
-    for index in range(len(inner) - 1, -1, -1):
-        unit = inner[index]
-        if unit.kind != "text" or unit.raw != unit.value:
-            continue  # a parenthesis or an escape: no colon in it
-        colon = unit.value.rfind(":")
-        if colon < 0:
-            continue
-        if index == 0 and colon == 0:
-            return None  # ComfyUI needs text before the colon
-        tail_units = inner[index + 1 :]
-        if any(u.kind != "text" or u.raw != u.value for u in tail_units):
-            return None  # parentheses or escapes after the colon: not a number
-        tail = unit.value[colon + 1 :] + "".join(u.value for u in tail_units)
-        try:
-            weight = float(tail)
-        except ValueError:
-            return None
-        if not math.isfinite(weight):
-            return None
-        body = list(inner[:index])
-        if colon:
-            head = unit.value[:colon]
-            body.append(_Unit("text", head, head, unit.start, unit.start + colon))
-        return body, weight, ":" + tail
-    return None
-
-
-def _texts(units: Sequence[_Unit]) -> list[Node]:
-    if not units:
-        return []
-    value = "".join(u.value for u in units)
-    raw = "".join(u.raw for u in units)
-    # Stray parentheses are text too: the raw spelling says where they were unescaped.
-    keep = raw != value or "(" in raw or ")" in raw
-    return [Text(value=value, raw=raw if keep else None, span=Span(units[0].start, units[-1].end))]
-
-
-def _build(units: Sequence[_Unit], weight: float) -> list[Node | _Hoist]:
-    """Nodes for ``units`` read at absolute weight ``weight`` (ComfyUI's ``token_weights``)."""
-    out: list[Node | _Hoist] = []
-    for item in _split(units):
-        if len(item) < 2 or item[0].kind != "open" or item[-1].kind != "close":
-            out.extend(_texts(item))
-            continue
-        inner = item[1:-1]
-        explicit = _explicit(inner)
-        span = Span(item[0].start, item[-1].end)
-        if explicit is None:
-            absolute, body_units, notation, raw_weight = weight * PAREN, inner, "paren", None
-        else:
-            body_units, absolute, raw_weight = explicit
-            notation = "explicit"
-        children = _build(body_units, absolute)
-        if weight == 0 and notation == "explicit" and absolute != 0:
-            out.extend(_settle(children, absolute, notation, raw_weight, span, hoist=True))
-            continue
-        factor = PAREN if notation == "paren" else (absolute / weight if weight else 1.0)
-        out.extend(_settle(children, factor, notation, raw_weight, span, hoist=False, absolute=absolute))
-    return out
-
-
-def _settle(
-    children: list[Node | _Hoist],
-    factor: float,
-    notation: str,
-    raw_weight: str | None,
-    span: Span,
-    *,
-    hoist: bool,
-    absolute: float | None = None,
-) -> list[Node | _Hoist]:
-    """Wrap ``children`` in one emphasis; explicit weights under a zero weight move out."""
-    if hoist:
-        node = Emphasis(body=(), weight=factor, notation=notation, raw_weight=raw_weight, span=span)
-        return [_Hoist(factor, _fill(node, children, factor))]
-    node = Emphasis(body=(), weight=factor, notation=notation, raw_weight=raw_weight, span=span)
-    if absolute == 0 and any(isinstance(c, _Hoist) for c in children):
-        # Split this zero-weight group around the hoisted parts.
-        out: list[Node | _Hoist] = []
-        run: list[Node] = []
-        for child in children:
-            if isinstance(child, _Hoist):
-                if run:
-                    out.append(attrs.evolve(node, body=run, closed=False))
-                    run = []
-                out.append(child)
-            else:
-                run.append(child)
-        if run:
-            out.append(attrs.evolve(node, body=run))
-        return out
-    return [_fill(node, children, absolute if absolute is not None else factor)]
-
-
-def _fill(node: Emphasis, children: list[Node | _Hoist], absolute: float) -> Emphasis:
-    body: list[Node] = []
-    for child in children:
-        if isinstance(child, _Hoist):
-            body.append(attrs.evolve(child.node, weight=child.weight / absolute))
-        else:
-            body.append(child)
-    return attrs.evolve(node, body=body)
+            cursor = position
+    text_until(len(esc))
+    return top.body
 
 
 def _escape(value: str) -> str:
@@ -253,15 +189,15 @@ def _unescape(raw: str) -> str:
 
 
 def _reads_as_weight(inner: str) -> bool:
-    """Would ComfyUI read ``(inner)`` as ``(body:weight)``?"""
+    """Would ComfyUI read ``(inner)`` as ``(body:weight)`` (``inf`` and ``nan`` included)?"""
     colon = inner.rfind(":")
     if colon <= 0:
         return False
     try:
-        weight = float(inner[colon + 1 :])
+        float(inner[colon + 1 :])
     except ValueError:
         return False
-    return math.isfinite(weight)
+    return True
 
 
 class _Printer:
@@ -280,21 +216,48 @@ class _Printer:
         warnings.warn(detail, PromptWarning, stacklevel=5)
 
     def seq(self, nodes: Sequence[Node], weight: float) -> str:
-        return "".join(self.node(node, weight) for node in nodes)
+        """Print ``nodes`` at absolute ``weight``; iterative, so any depth prints."""
+        # Work items: a node to print at a weight, or a finisher that wraps the pieces
+        # printed since its mark into one group.
+        out: list[str] = []
+        work: list[tuple[Node, float] | _Wrap] = [(node, weight) for node in reversed(nodes)]
+        while work:
+            item = work.pop()
+            if isinstance(item, _Wrap):
+                body = "".join(out[item.mark :])
+                del out[item.mark :]
+                out.append(self.wrap(item, body))
+                continue
+            node, at = item
+            if not isinstance(node, Emphasis):
+                out.append(self.node(node))
+                continue
+            explicit = False
+            inner = at * node.weight
+            # An explicit weight around one group is overridden by the group's own explicit
+            # weight: write that alone (NovelAI's {{x}} is (x:1.1025), not ((x:1.1025):1.05)).
+            while not self.plain(node, explicit) and len(node.body) == 1 and isinstance(node.body[0], Emphasis):
+                node, explicit = node.body[0], True
+                inner = inner * node.weight
+            work.append(_Wrap(len(out), node, inner, explicit))
+            work.extend((child, inner) for child in reversed(node.body))
+        return "".join(out)
 
-    def node(self, node: Node, weight: float) -> str:
+    @staticmethod
+    def plain(node: Emphasis, explicit: bool) -> bool:
+        return not explicit and node.notation != "explicit" and math.isclose(node.weight, PAREN, rel_tol=1e-12)
+
+    def node(self, node: Node) -> str:
         if isinstance(node, Text):
             if self.same and node.raw is not None and _unescape(node.raw) == node.value:
                 return node.raw
             return _escape(node.value)
-        if isinstance(node, Emphasis):
-            return self.emphasis(node, weight)
         if isinstance(node, Schedule):
             self.unsupported("prompt editing", "ComfyUI has no prompt editing; keeping one branch", node)
-            return self.seq(node.before if node.before else node.after, weight)
+            return self.seq(node.before if node.before else node.after, 1.0)
         if isinstance(node, Alternate):
             self.unsupported("alternation", "ComfyUI has no alternation; keeping the first option", node)
-            return self.seq(node.options[0] if node.options else (), weight)
+            return self.seq(node.options[0] if node.options else (), 1.0)
         if isinstance(node, Break):
             self.unsupported("BREAK", "ComfyUI has no BREAK (use a concat node); it is dropped", node)
             return ", "
@@ -309,31 +272,33 @@ class _Printer:
             return ""
         raise TypeError(f"cannot print {type(node).__name__} in comfy")
 
-    def emphasis(self, node: Emphasis, weight: float, *, explicit: bool = False) -> str:
-        inner_weight = weight * node.weight
-        if not math.isfinite(inner_weight):
-            self.unsupported("weight", f"weight {inner_weight!r} is not a finite number", node)
-            return self.seq(node.body, weight)
-        plain = (
-            not explicit and node.notation != "explicit" and math.isclose(node.weight, PAREN, rel_tol=1e-12)
-        )
-        if not plain and len(node.body) == 1 and isinstance(node.body[0], Emphasis):
-            # An explicit weight around one group is overridden by the group's own explicit
-            # weight: write that alone (NovelAI's {{x}} is (x:1.1025), not ((x:1.1025):1.05)).
-            return self.emphasis(node.body[0], inner_weight, explicit=True)
-        body = self.seq(node.body, inner_weight)
-        if plain and not _reads_as_weight(body):
+    def wrap(self, item: _Wrap, body: str) -> str:
+        node, inner = item.node, item.weight
+        if self.plain(node, item.explicit) and not _reads_as_weight(body):
             return f"({body})"
         if not body:
             return ""  # "(:w)" would be text; an empty group has no effect anyway
         raw = node.raw_weight
         if self.same and raw is not None and raw.startswith(":"):
             try:
-                if math.isclose(float(raw[1:]), inner_weight, rel_tol=1e-9, abs_tol=1e-12):
-                    return f"({body}{raw})"
+                number = float(raw[1:])
             except ValueError:
-                pass
-        return f"({body}:{format_number(inner_weight, self.decimals)})"
+                number = None
+            if number is not None and (
+                math.isclose(number, inner, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(number) and math.isnan(inner))
+            ):
+                return f"({body}{raw})"
+        if not math.isfinite(inner):
+            return f"({body}:{inner!r})"  # ComfyUI's float() reads inf, -inf and nan
+        return f"({body}:{format_number(inner, self.decimals)})"
+
+
+@attrs.frozen
+class _Wrap:
+    mark: int
+    node: Emphasis
+    weight: float
+    explicit: bool
 
 
 class Comfy(Dialect):
@@ -373,12 +338,9 @@ class Comfy(Dialect):
         """
         if not isinstance(text, str):
             raise TypeError(f"a prompt is text, not {type(text).__name__}")
-        units = _units(text)
         if strict:
-            _strict_check(text, units)
-        nodes = _build(units, 1.0)
-        body = [n.node if isinstance(n, _Hoist) else n for n in nodes]  # weight 1 at the top: no hoists
-        return Prompt(body=tuple(body), dialect=self.name, source=text)
+            _strict_check(text)
+        return Prompt(body=tuple(_build(text)), dialect=self.name, source=text)
 
     def render(
         self, prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN, decimals: int | None = None
@@ -400,11 +362,8 @@ class Comfy(Dialect):
             >>> Comfy().attention("(a:1.2)(b)")
             [('a', 1.2), ('b', 1.1)]
         """
-        text = prompt if isinstance(prompt, str) else self.render(prompt, errors=ErrorLevel.IGNORE)
-        runs: list[tuple[str, float]] = []
-        _runs(self.parse(text).body, 1.0, runs)
         merged: list[tuple[str, float]] = []
-        for value, weight in runs:
+        for value, weight in self.segments(prompt):
             if not value:
                 continue
             if merged and merged[-1][1] == weight:
@@ -412,6 +371,30 @@ class Comfy(Dialect):
             else:
                 merged.append((value, weight))
         return merged
+
+    def segments(self, prompt: str | Prompt) -> list[tuple[str, float]]:
+        """ComfyUI's ``token_weights`` output: the pieces it tokenizes one by one, unmerged.
+
+        Example:
+            >>> Comfy().segments("(a)(b), c")
+            [('a', 1.1), ('b', 1.1), (', c', 1.0)]
+        """
+        text = prompt if isinstance(prompt, str) else self.render(prompt, errors=ErrorLevel.IGNORE)
+        return [(segment.text, segment.weight) for segment in _segments(text)]
+
+    def chunk_segments(self, segments: Sequence[tuple[str, float]], tokenizer: str | Tokenizer = "webui") -> Layout:
+        """ComfyUI's 77-token chunks of :meth:`segments` (its own rule: no comma backtrack).
+
+        :func:`naiprompt.tokens.chunks` uses this for ``dialect="comfy"``.
+
+        Example:
+            >>> layout = Comfy().chunk_segments(Comfy().segments("(a)(b)"))
+            >>> layout.chunks[0].tokens[:4]
+            (49406, 320, 321, 49407)
+        """
+        from naiprompt.tokens.comfy_chunking import comfy_chunk_segments
+
+        return comfy_chunk_segments(segments, tokenizer)
 
     def embeddings(self, prompt: str | Prompt) -> list[str]:
         """Names of the textual inversions a prompt uses (``embedding:name``).
@@ -424,26 +407,14 @@ class Comfy(Dialect):
         return [match.group(1) for match in _EMBEDDING.finditer(text)]
 
 
-def _runs(nodes: Sequence[Node], weight: float, out: list[tuple[str, float]]) -> None:
-    for node in nodes:
-        if isinstance(node, Text):
-            out.append((node.value, weight))
-        elif isinstance(node, Emphasis):
-            if node.notation == "explicit" and node.raw_weight is not None:
-                inner = float(node.raw_weight[1:])  # ComfyUI sets, it does not multiply
-            else:
-                inner = weight * node.weight
-            _runs(node.body, inner, out)
-
-
-def _strict_check(text: str, units: Sequence[_Unit]) -> None:
+def _strict_check(text: str) -> None:
     opened: list[int] = []
-    for unit in units:
-        if unit.kind == "open":
-            opened.append(unit.start)
-        elif unit.kind == "close":
-            if not opened:
-                raise PromptSyntaxError("unmatched ')'", text, unit.start)
+    for match in re.finditer(r"[()]", escape_important(text)):
+        if match.group() == "(":
+            opened.append(match.start())
+        elif not opened:
+            raise PromptSyntaxError("unmatched ')'", text, match.start())
+        else:
             opened.pop()
     if opened:
         raise PromptSyntaxError("unclosed '('", text, opened[-1])

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Iterator
@@ -307,6 +308,7 @@ def _unclosed_reason(text: str) -> str:
 _NEEDS_ESCAPE = re.compile(r"[\\()\[\]|<:]|AND|BREAK")
 _SUFFIX = re.compile(r"(:\s*)[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
 _COLON_NUMBER_END = re.compile(r":\s*[+-]?[.\d]+\s*$")
+_WEIGHT_LEXEME = re.compile(r":\s*[+-]?[.\d]+\s*\)")  # what WebUI's lexer takes as a weight
 
 
 def escape(value: str, *, in_brackets: bool = False) -> str:
@@ -398,6 +400,10 @@ class WebUIPrinter(Printer):
         open_counts = {"round": 0, "square": 0}
         pending = {"round": 0, "square": 0}
         depth = 0  # brackets and groups around the current position
+        # Converted trees: the weight each open level means and what the printed numbers
+        # give, so that a nested weight is printed as the factor that makes the product right.
+        meant, achieved = [1.0], [1.0]
+        numbers: dict[int, str | None] = {}
         for event in events:
             node = event.node
             if event.kind == "text":
@@ -410,6 +416,8 @@ class WebUIPrinter(Printer):
                 if not node.opened and pending[kind]:
                     pending[kind] -= 1
                     continue
+                if not same and not self._choose(node, kind, meant, achieved, numbers):
+                    continue  # a weight WebUI cannot write: the text stays, unweighted
                 open_counts[kind] += 1
                 out.append("[" if kind == "square" else "(")
             elif event.kind == "close":
@@ -419,8 +427,13 @@ class WebUIPrinter(Printer):
                 if event.omit:
                     pending[kind] += 1
                     continue
+                if not same:
+                    meant.pop()
+                    achieved.pop()
+                    if numbers.get(id(node), "") is None:
+                        continue
                 open_counts[kind] -= 1
-                out.append(self._closer(node, kind, out))
+                out.append(self._closer(node, kind, out, numbers.get(id(node)), same))
             elif event.kind in ("gopen", "gsep", "gclose"):
                 depth += {"gopen": 1, "gsep": 0, "gclose": -1}[event.kind]
                 out.append(self._group(event))
@@ -468,19 +481,51 @@ class WebUIPrinter(Printer):
             return False
         return not ("]" in plain and open_counts["square"])
 
-    def _closer(self, node: Emphasis, kind: str, out: list[str]) -> str:
+    def _choose(
+        self, node: Emphasis, kind: str, meant: list[float], achieved: list[float], numbers: dict[int, str | None]
+    ) -> bool:
+        """Decide a converted level's weight text at its opener; False if WebUI cannot write it."""
+        target = meant[-1] * node.weight
+        parent = achieved[-1]
+        if kind == "square":
+            meant.append(target)
+            achieved.append(parent * SQUARE)
+            return True
+        if node.notation != "explicit" and node.weight == ROUND:
+            meant.append(target)
+            achieved.append(parent * ROUND)
+            return True
+        number = _factor_text(target, parent, self.decimals) if math.isfinite(target) and parent else None
+        numbers[id(node)] = number
+        meant.append(target)
+        if number is None:
+            self.unsupported("weight", f"WebUI cannot write the weight {target!r}; the text is kept at 1", node)
+            achieved.append(parent)
+            return False
+        achieved.append(parent * float(number))
+        return True
+
+    def _closer(
+        self, node: Emphasis, kind: str, out: list[str], number: str | None = None, same: bool = True
+    ) -> str:
         if kind == "square":
             return "]"
         weight = node.weight
         if node.notation == "explicit" or weight != ROUND:
+            if number is not None:
+                return ":" + number + ")"
             raw = node.raw_weight
-            if raw is not None and _weight_number(raw + ")") == weight:
+            if raw is not None and _WEIGHT_LEXEME.fullmatch(raw + ")") and _weight_number(raw + ")") == weight:
                 return raw + ")"
             return ":" + format_number(weight, self.decimals) + ")"
-        # A plain ")" after text ending in ":1.2" would read as a weight.
+        # A plain ")" after text ending in ":1.2" would read as a weight, and after ":1.2.3"
+        # it would make WebUI's float() raise: a lone backslash (dropped by WebUI) breaks it.
         tail = _COLON_NUMBER_END.search("".join(out[-3:]))
-        if tail is not None and _weight_number(tail.group() + ")") is not None:
-            return ":" + format_number(weight) + ")"
+        if tail is not None:
+            if _weight_number(tail.group() + ")") is not None:
+                return ":" + format_number(weight) + ")"
+            if not same:  # a source spelling is kept as it was, crash and all
+                _break_number(out)
         return ")"
 
     def _group(self, event: Event) -> str:
@@ -530,6 +575,34 @@ class WebUIPrinter(Printer):
         match = _SUFFIX.search(tail)
         if match is not None:
             out[start:] = [tail[: match.end(1)] + "\\" + tail[match.end(1) :]]
+
+
+def _factor_text(target: float, parent: float, decimals: int | None) -> str | None:
+    """The weight text that makes ``parent * weight`` read as ``target``.
+
+    Rounded to ``decimals`` places unless that moves the product by more than
+    5e-5 relative (a small factor under a large parent): then more places.
+    """
+    factor = target / parent
+    if not math.isfinite(factor):
+        return None
+    if decimals is not None:
+        for places in range(decimals, 18):
+            text = format_number(factor, places)
+            if abs(parent * float(text) - target) <= 1e-4 * abs(target):
+                return text
+    return format_number(factor)
+
+
+def _break_number(out: list[str]) -> None:
+    """Put a lone backslash before the last character of the text ending ``out``."""
+    for index in range(len(out) - 1, -1, -1):
+        piece = out[index]
+        stripped = piece.rstrip()
+        if stripped:
+            cut = len(stripped) - 1
+            out[index] = piece[:cut] + "\\" + piece[cut:]
+            return
 
 
 def _drop_dangling_backslashes(out: list[str]) -> None:

@@ -179,5 +179,10 @@ def text_chunks(
             "naiprompt.encode needs the tokenizer; install naiprompt[torch] (it pulls regex and ftfy)"
         ) from exc
     parse_mode = "none" if emphasis == "none" else "original"
+    if emphasis == "comfy":  # ComfyUI's own chunking: unmerged segments, no comma backtrack
+        from naiprompt.tokens import segments
+        from naiprompt.tokens.comfy_chunking import comfy_chunk_segments
+
+        return [as_token_chunk(c) for c in comfy_chunk_segments(segments(text, dialect)).chunks]
     result = _chunks(text, dialect, comma_backtrack=comma_backtrack, emphasis=parse_mode)
     return [as_token_chunk(c) for c in result]

@@ -90,13 +90,26 @@ def segments(text: str, dialect: str = "webui", *, emphasis: str = "original") -
     """
     if _literal_emphasis(emphasis):
         return [(text, 1.0)]
+    own = getattr(_dialect(dialect), "segments", None)  # a UI that tokenizes unmerged pieces (comfy)
+    if own is not None:
+        return [(str(run), float(weight)) for run, weight in own(text)]
     return [(str(run), float(weight)) for run, weight in _syntax("attention")(text, dialect=dialect)]
+
+
+def _dialect(name: str) -> object:
+    from naiprompt.dialects import get_dialect
+
+    return get_dialect(name)
 
 
 def _layout(
     text: str, dialect: str, comma_backtrack: int, emphasis: str, tokenizer: str | Tokenizer
 ) -> tuple[list[tuple[str, float]], Layout]:
     runs = segments(text, dialect, emphasis=emphasis)
+    # A dialect may bring its UI's own chunking rule (ComfyUI: no comma backtrack, whole words).
+    own: Callable[..., Layout] | None = getattr(_dialect(dialect), "chunk_segments", None)
+    if own is not None and not _literal_emphasis(emphasis):
+        return runs, own(runs, tokenizer)
     return runs, chunk_segments(runs, tokenizer, comma_backtrack=comma_backtrack)
 
 

@@ -135,7 +135,7 @@ def test_unsupported_constructs() -> None:
         assert naiprompt.convert("[a:b:5], c", "webui", "comfy") == "a, c"
     with pytest.raises(ConversionError):
         naiprompt.convert("a AND b", "webui", "comfy", errors="raise")
-    assert naiprompt.convert("a <lora:x:1> BREAK b", "webui", "comfy", errors="ignore") == "a , b"
+    assert naiprompt.convert("a <lora:x:1> BREAK b", "webui", "comfy", errors="ignore") == "a, b"
 
 
 def test_entry_point_is_declared() -> None:

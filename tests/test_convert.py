@@ -64,7 +64,7 @@ def test_and_back_to_novelai(shared: Path) -> None:
         ("ganyu \\(genshin impact\\)", "webui", "nai", "ganyu (genshin impact)"),
         ("1girl, 2::{smile}::", "nai4", "webui", "1girl, (smile:2.1)"),
         ("a, -1::hat::", "nai4", "webui", "a, (hat:-1)"),
-        ("(x:0.0000001)", "webui", "nai4", "0::x::"),
+        ("(x:0.0000001)", "webui", "nai4", "0.0000001::x::"),
         ("(x:1e-7)", "webui", "webui", "(x:1e-7)"),
     ],
 )

@@ -57,6 +57,7 @@ from naiprompt.contrib._comfy_scan import Group, escape_important, unescape_impo
 from naiprompt.contrib._comfy_scan import scan as _scan
 from naiprompt.contrib._comfy_scan import segments as _segments
 from naiprompt.dialects import Dialect
+from naiprompt.dialects._tidy import DROPPED, JOINT, markers_safe, tidy
 from naiprompt.errors import ConversionError, ErrorLevel, PromptSyntaxError, PromptWarning
 from naiprompt.weights import format_number
 
@@ -258,18 +259,20 @@ class _Printer:
         if isinstance(node, Alternate):
             self.unsupported("alternation", "ComfyUI has no alternation; keeping the first option", node)
             return self.seq(node.options[0] if node.options else (), 1.0)
+        # Markers for the seams, closed by tidy() (no ", ," or trailing ", " left behind).
+        joint, dropped = (JOINT, DROPPED) if markers_safe(self.source) else (", ", "")
         if isinstance(node, Break):
             self.unsupported("BREAK", "ComfyUI has no BREAK (use a concat node); it is dropped", node)
-            return ", "
+            return joint
         if isinstance(node, And):
             self.unsupported("AND", "ComfyUI has no AND (use a combine node); subprompts joined", node)
-            return ", "
+            return joint
         if isinstance(node, SubpromptWeight):
             self.unsupported("AND weight", f"ComfyUI has no subprompt weight (:{node.weight})", node)
-            return ""
+            return dropped
         if isinstance(node, Network):
             self.unsupported("extra network", f"ComfyUI loads <{node.name}:...> with a node; dropped", node)
-            return ""
+            return dropped
         raise TypeError(f"cannot print {type(node).__name__} in comfy")
 
     def wrap(self, item: _Wrap, body: str) -> str:
@@ -353,7 +356,7 @@ class Comfy(Dialect):
             'a, (c:1.2)'
         """
         printer = _Printer(ErrorLevel(errors), decimals, prompt.source, prompt.dialect == self.name)
-        return printer.seq(prompt.body, 1.0)
+        return tidy(printer.seq(prompt.body, 1.0))
 
     def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
         """ComfyUI's weights: ``token_weights`` runs, equal neighbours merged, empty ones dropped.

@@ -31,9 +31,11 @@ from naiprompt.ast import (
 )
 from naiprompt.dialects import Dialect
 from naiprompt.dialects._build import Range, TreeBuilder
+from naiprompt.dialects._nai_runs import numeric_runs
 from naiprompt.dialects._print import Printer, flatten, mark_omissions
 from naiprompt.dialects._runs import float_or_none, merge_equal, multiply_from
 from naiprompt.dialects._strict import check, numeric_everywhere
+from naiprompt.dialects._tidy import DROPPED, JOINT, markers_safe, tidy
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.grammar import scanner, tokens
 from naiprompt.weights import NAI_STEP, format_number, nearest_power, power
@@ -43,7 +45,7 @@ BRACKET = 1 / NAI_STEP
 #: How far the nearest bracket form may be from a weight before it is reported as lossy.
 TOLERANCE = 0.005
 
-_TAG_END = re.compile(r",\s*$")
+_TAG_END = re.compile(f"(?:,|{JOINT})\\s*$")
 
 
 def _number_of(lexeme: str) -> tuple[str, float]:
@@ -299,7 +301,8 @@ class NovelAIPrinter(Printer):
         """
         self.source = self.source or prompt
         same = prompt.dialect == self.dialect
-        events = flatten(prompt.body, collapse=not same)
+        body = prompt.body if same or not self.numeric else numeric_runs(prompt.body)
+        events = flatten(body, collapse=not same)
         if same:
             mark_omissions(
                 events,
@@ -315,6 +318,10 @@ class NovelAIPrinter(Printer):
         # Schedules and alternations keep one part: [node, part kept, part being printed].
         groups: list[list[object]] = []
         text_last = False  # the last piece printed is text (which a "::" could fuse with)
+        # Per open level: the weight the tree means there and the weight the printed
+        # brackets give, so that each level's brackets bring its text to the power of
+        # 1.05 nearest its own weight (rounding per level would drift: issue #10).
+        meant, achieved = [1.0], [1.0]
         for event in events:
             node = event.node
             if event.kind in ("gopen", "gsep", "gclose"):
@@ -329,7 +336,11 @@ class NovelAIPrinter(Printer):
                 blank = blank and not out[-1].strip()
             elif event.kind == "open":
                 assert isinstance(node, Emphasis)
-                opener, closer = self._spelling(node, same, _at_tag_start(out, blank), numeric_depth)
+                opener, closer, reached = self._spelling(
+                    node, same, _at_tag_start(out, blank), numeric_depth, meant[-1], achieved[-1]
+                )
+                meant.append(meant[-1] * node.weight)
+                achieved.append(reached)
                 closers[id(node)] = closer
                 if closer == "::":
                     numeric_depth += 1
@@ -345,6 +356,8 @@ class NovelAIPrinter(Printer):
             elif event.kind == "close":
                 assert isinstance(node, Emphasis)
                 closer = closers.pop(id(node))
+                meant.pop()
+                achieved.pop()
                 if closer == "::":
                     numeric_depth -= 1
                 if event.omit:
@@ -360,10 +373,10 @@ class NovelAIPrinter(Printer):
                 out.append(closer)
             else:
                 out.append(self._other(event.kind, node, event.index))
-                blank = blank and not out[-1].strip()
+                blank = blank and not out[-1].strip(" \t\n" + DROPPED)
             if len(out) > printed and out[-1]:
                 text_last = event.kind == "text"
-        return "".join(out)
+        return tidy("".join(out))
 
     def _text(self, node: Text, same: bool, open_counts: dict[str, int]) -> str:
         # NovelAI has no escapes: a closer is literal only while nothing of its kind is
@@ -376,36 +389,46 @@ class NovelAIPrinter(Printer):
             self.unsupported("literal '::'", f"NovelAI V4 reads '::' in {value!r} as numeric emphasis", node)
         return value
 
-    def _spelling(self, node: Emphasis, same: bool, at_tag_start: bool, numeric_depth: int) -> tuple[str, str]:
+    def _spelling(
+        self, node: Emphasis, same: bool, at_tag_start: bool, numeric_depth: int, meant: float, parent: float
+    ) -> tuple[str, str, float]:
+        """Opener, closer and the weight reached inside, for a level under ``parent``.
+
+        ``meant`` is the weight the tree gives the enclosing level, ``parent``
+        what the brackets printed so far give it.
+        """
         weight = node.weight
         if same and node.notation == "brace" and weight == BRACE:
-            return "{", "}"
+            return "{", "}", parent * BRACE
         if same and node.notation == "bracket" and weight == BRACKET:
-            return "[", "]"
+            return "[", "]", parent * BRACKET
         numeric_ok = self.numeric and numeric_depth == 0 and at_tag_start and math.isfinite(weight)
         if same and node.notation == "numeric" and (numeric_ok or not node.opened):
             raw = node.raw_weight
             number = raw if raw is not None and float_or_none(raw) == weight else format_number(weight)
-            return f"{number}::", "::"
-        exact = _exact_power(weight)
+            return f"{number}::", "::", parent * weight
+        target = meant * weight
+        ratio = target / parent if parent else math.nan
+        exact = _exact_power(ratio)
         if exact is not None:
-            return _brackets(exact)
-        if numeric_ok:
-            return f"{format_number(weight, self.decimals)}::", "::"
-        if not (weight > 0 and math.isfinite(weight)):
-            self.unsupported("weight", f"NovelAI brackets cannot express weight {weight!r}", node)
-            return "", ""
-        n = nearest_power(weight, BRACE)
-        achieved = power(BRACE, n)
-        if abs(achieved / weight - 1) > TOLERANCE:
+            return (*_brackets(exact), parent * power(BRACE, exact))
+        if numeric_ok and math.isfinite(ratio):
+            number = _numeric_text(ratio, self.decimals)
+            return f"{number}::", "::", parent * float(number)
+        if not (ratio > 0 and math.isfinite(ratio)):
+            self.unsupported("weight", f"NovelAI brackets cannot express weight {target!r}", node)
+            return "", "", parent
+        n = nearest_power(ratio, BRACE)
+        reached = parent * power(BRACE, n)
+        if abs(reached / target - 1) > TOLERANCE:
             where = " here (numeric weights open only at the start of a tag)" if self.numeric else ""
             self.unsupported(
                 "weight",
-                f"weight {format_number(weight, 4)} has no close bracket form{where}; "
-                f"using 1.05^{n} = {format_number(achieved, 4)}",
+                f"weight {format_number(target, 4)} has no close bracket form{where}; "
+                f"using 1.05^{nearest_power(reached, BRACE)} = {format_number(reached, 4)}",
                 node,
             )
-        return _brackets(n)
+        return (*_brackets(n), reached)
 
     def _group(self, kind: str, node: Node, groups: list[list[object]]) -> None:
         if kind == "gopen":
@@ -424,18 +447,21 @@ class NovelAIPrinter(Printer):
             groups.pop()
 
     def _other(self, kind: str, node: Node, index: int) -> str:
+        # Markers for the seams, closed by tidy() (no ", ," or trailing ", " left behind).
+        marked = markers_safe(self.source.source if self.source is not None else None)
+        joint, dropped = (JOINT, DROPPED) if marked else (", ", "")
         if isinstance(node, Break):
             self.unsupported("BREAK", "NovelAI has no BREAK; it is dropped", node)
-            return ", "
+            return joint
         if isinstance(node, And):
             self.unsupported("AND", "NovelAI has no AND; the subprompts are joined", node)
-            return ", "
+            return joint
         if isinstance(node, SubpromptWeight):
             self.unsupported("AND weight", f"NovelAI has no subprompt weight (:{node.weight})", node)
-            return ""
+            return dropped
         if isinstance(node, Network):
             self.unsupported("extra network", f"NovelAI has no extra networks (<{node.name}:...>)", node)
-            return ""
+            return dropped
         raise TypeError(f"cannot print {type(node).__name__} in {self.dialect}")  # pragma: no cover
 
 
@@ -444,7 +470,7 @@ _NUMBER_END = re.compile(r"(?:^|,)\s*-?(?:\d+\.?\d*|\.\d+)$")
 
 def _at_tag_start(out: list[str], blank: bool) -> bool:
     """Whether a numeric weight printed now opens (start of the prompt, or after a comma)."""
-    return blank or bool(_TAG_END.search("".join(out[-3:])))
+    return blank or bool(_TAG_END.search("".join(out[-3:]).replace(DROPPED, "")))
 
 
 def _glues_to_closer(out: list[str]) -> bool:
@@ -455,6 +481,15 @@ def _glues_to_closer(out: list[str]) -> bool:
     match = _NUMBER_END.search(tail)
     # "^" only means the start of the prompt when the tail is the whole output.
     return match is not None and (match.group().startswith(",") or len(out) <= 3)
+
+
+def _numeric_text(weight: float, decimals: int) -> str:
+    """A V4 numeric weight rounded to ``decimals`` places, more where that is off by 1e-4 relative."""
+    for places in range(decimals, 18):
+        text = format_number(weight, places)
+        if abs(float(text) - weight) <= 1e-4 * abs(weight):
+            return text
+    return format_number(weight)
 
 
 def _brackets(n: int) -> tuple[str, str]:

@@ -1,0 +1,116 @@
+"""NovelAI V4 output: weights nested inside a numeric weight become runs of their own.
+
+``w::text::`` does not nest and opens only at the start of a tag, so inside
+``1.2::a, (b:0.8)::`` the ``b`` could only get brackets (the power of 1.05 nearest
+0.8, 2.5 % off at worst) and a negative ``b`` nothing at all. When a group that
+will print as a numeric weight holds such a level, it is rewritten as the flat
+runs it means, each tag its own numeric weight: ``1.2::a::, 0.96::b::``. The
+separators between the tags (commas, spaces) then sit at weight 1, which only
+moves the weight of punctuation.
+
+Example:
+    >>> import naiprompt
+    >>> naiprompt.convert("((a:-1), b)", "webui", "nai4")
+    '-1.1::a::, 1.1::b::'
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+
+from naiprompt.ast import Emphasis, Node, Text
+from naiprompt.weights import NAI_STEP, nearest_power, power
+
+__all__ = ["numeric_runs"]
+
+_EDGES = re.compile(r"^(\s*,[\s,]*|)(.*?)([\s,]*,\s*|)$", re.DOTALL)
+_TAG_END = re.compile(r",\s*$")
+_TAG_START = re.compile(r"\s*,")
+
+
+def _exact(weight: float, rel_tol: float = 1e-9) -> bool:
+    if not (weight > 0 and math.isfinite(weight)):
+        return False
+    return math.isclose(power(NAI_STEP, nearest_power(weight, NAI_STEP)), weight, rel_tol=rel_tol)
+
+
+def _runs(node: Emphasis) -> list[tuple[Text, float]] | None:
+    """The text runs under ``node`` with their weights, or None if it holds anything else.
+
+    Also None when every nested level is a power of 1.05 (brackets reach it exactly).
+    """
+    runs: list[tuple[Text, float]] = []
+    nested_inexact = False
+    work: list[tuple[Node, float, bool]] = [(node, 1.0, True)]
+    while work:
+        item, weight, root = work.pop()
+        if isinstance(item, Text):
+            runs.append((item, weight))
+        elif isinstance(item, Emphasis):
+            if not root and not _exact(item.weight, rel_tol=1e-4):  # brackets get it within 1e-4
+                nested_inexact = True
+            inner = weight * item.weight
+            work.extend((child, inner, False) for child in reversed(item.body))
+        else:
+            return None
+    return runs if nested_inexact else None
+
+
+def _rebuild(runs: list[tuple[Text, float]]) -> list[Node] | None:
+    """Tagged runs, or None where a weight changes inside a tag (numeric cannot open there)."""
+    merged: list[tuple[str, float]] = []
+    for text, weight in runs:
+        if merged and merged[-1][1] == weight:
+            merged[-1] = (merged[-1][0] + text.value, weight)
+        elif text.value:
+            merged.append((text.value, weight))
+    for (previous, _), (following, _) in itertools.pairwise(merged):
+        if not (_TAG_END.search(previous) or _TAG_START.match(following)):
+            return None
+    out: list[Node] = []
+    for value, weight in merged:
+        if weight == 1.0:
+            out.append(Text(value=value))
+            continue
+        match = _EDGES.match(value)
+        assert match is not None
+        lead, core, trail = match.groups()
+        if lead:
+            out.append(Text(value=lead))
+        if core:
+            out.append(Emphasis(body=(Text(value=core),), weight=weight))
+        if trail:
+            out.append(Text(value=trail))
+    return out
+
+
+def numeric_runs(body: Sequence[Node]) -> tuple[Node, ...]:
+    """``body`` with each top-level group that nests an inexact weight flattened to tagged runs.
+
+    Example:
+        >>> from naiprompt.ast import Emphasis, Text
+        >>> inner = Emphasis(body=[Text(value="b")], weight=0.8)
+        >>> [type(n).__name__ for n in numeric_runs([Emphasis(body=[Text(value="a, "), inner], weight=1.2)])]
+        ['Emphasis', 'Text', 'Emphasis']
+    """
+    out: list[Node] = []
+    for node in body:
+        if isinstance(node, Emphasis) and not _exact(_chain_weight(node)):
+            runs = _runs(node)
+            rebuilt = _rebuild(runs) if runs is not None else None
+            if rebuilt is not None:
+                out.extend(rebuilt)
+                continue
+        out.append(node)
+    return tuple(out)
+
+
+def _chain_weight(node: Emphasis) -> float:
+    weight = node.weight
+    while len(node.body) == 1 and isinstance(node.body[0], Emphasis):
+        node = node.body[0]
+        weight *= node.weight
+    return weight

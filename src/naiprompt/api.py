@@ -60,6 +60,8 @@ def convert(
     *,
     errors: ErrorLevel | str = "warn",
     decimals: int = 4,
+    nai_preset: str | None = None,
+    negative: bool = False,
 ) -> str:
     """Parse ``text`` as ``read`` and print it as ``write``, mapping weights by value.
 
@@ -70,7 +72,13 @@ def convert(
     (a :class:`~naiprompt.errors.PromptWarning` and best-effort output) or
     ``"ignore"``. Weights are printed in plain decimal, at most ``decimals`` places.
 
+    ``nai_preset`` (``"v1"`` ... ``"v4.5"``, off by default) adds what NovelAI
+    adds server-side when ``read`` is ``nai``/``nai4``: the quality tags, or with
+    ``negative=True`` the default undesired-content preset (:mod:`naiprompt.presets`).
+
     Example:
+        >>> convert("{1girl}", "nai", "webui", nai_preset="v3")
+        '(1girl:1.05), best quality, amazing quality, very aesthetic, absurdres'
         >>> convert("{{{{x}}}}, (y)", "nai", "webui")
         '(x:1.2155), \\\\(y\\\\)'
         >>> convert("(x:1.21), ganyu \\\\(genshin impact\\\\)", "webui", "nai")
@@ -78,6 +86,10 @@ def convert(
     """
     source = get_dialect(read)
     target = get_dialect(write)
+    if nai_preset is not None and source.name in ("nai", "nai4") and target is not source:
+        from naiprompt.presets import apply
+
+        text = apply(text, nai_preset, negative=negative)
     tree = source.parse(text)
     if target is source:
         return target.render(tree, errors=ErrorLevel(errors))

@@ -288,7 +288,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     def work(text: str) -> None:
         source = _dialect_name(args.source, text)
-        out = convert(text, source, args.to, errors=args.errors, decimals=args.decimals)
+        preset = {"nai_preset": args.nai_preset, "negative": args.negative}  # NovelAI's server-side text
+        out = convert(text, source, args.to, errors=args.errors, decimals=args.decimals, **preset)
         _emit(args, out)
 
     return _each(args, work)
@@ -527,6 +528,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--from", dest="source", help=dialect_help)
     parser.add_argument("--to", required=True, help="target dialect")
     parser.add_argument("--decimals", type=int, default=4, help="weight decimals (default 4)")
+    parser.add_argument("--nai-preset", help="add NovelAI's quality tags of this model (v1..v4.5) to a nai prompt")
+    parser.add_argument("--negative", action="store_true", help="with --nai-preset: add the UC preset instead")
     _add_errors(parser)
     _add_json(parser)
 

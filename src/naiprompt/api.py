@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 
 from naiprompt.ast import Prompt
 from naiprompt.dialects import Dialect, get_dialect
-from naiprompt.errors import ErrorLevel
+from naiprompt.errors import ErrorLevel, PromptWarning
 
 
 def parse(text: str, dialect: str | Dialect = "webui", *, strict: bool = False) -> Prompt:
@@ -86,6 +87,11 @@ def convert(
     """
     source = get_dialect(read)
     target = get_dialect(write)
+    if source.name in ("nai", "nai4") and target is not source and ErrorLevel(errors) is not ErrorLevel.IGNORE:
+        from naiprompt.dialects.mixed import slips
+
+        for slip in slips(text):  # {1girl:1.2}: a WebUI habit that NovelAI reads as text
+            warnings.warn(slip, PromptWarning, stacklevel=2)
     if nai_preset is not None and source.name in ("nai", "nai4") and target is not source:
         from naiprompt.presets import apply
 
@@ -131,16 +137,16 @@ def attention(text_or_prompt: str | Prompt, dialect: str | Dialect | None = None
 
 
 _NUMERIC = re.compile(r"(?:^|,)\s*-?(?:\d+\.?\d*|\.\d+)::")
-_WEBUI_STRONG = re.compile(r"<\w+:[^>]+>|\bAND\b|\bBREAK\b|\\[()]|\[[^\[\]|:]*\|[^\[\]]*\]|:\s*\d*\.?\d+\s*\]")
-_WEBUI_WEIGHT = re.compile(r":\s*[+-]?[.\d]+\s*\)")
 
 
 def detect(text: str) -> str:
-    """Guess the dialect a prompt is written in: ``"webui"``, ``"nai"`` or ``"nai4"``.
+    """Guess the dialect a prompt is written in: ``"webui"``, ``"nai"``, ``"nai4"`` or ``"mixed"``.
 
     ``w::x::`` at the start of a tag means NovelAI V4; curly braces without
     stronger WebUI evidence (extra networks, AND, BREAK, escapes, prompt
-    editing) mean NovelAI; anything else is WebUI.
+    editing) mean NovelAI; both NovelAI braces and WebUI weights, neither with
+    three times the other's evidence, mean ``mixed``
+    (:func:`naiprompt.dialects.mixed.detect_evidence` says why); anything else is WebUI.
 
     Example:
         >>> detect("{masterpiece}, 1girl, [bad hands]")
@@ -149,12 +155,13 @@ def detect(text: str) -> str:
         'nai4'
         >>> detect("(masterpiece:1.2), <lora:ink:0.8>")
         'webui'
+        >>> detect("masterpiece, {{1girl}}, [[[bad hands]]], (red eyes:1.3)")
+        'mixed'
     """
     if _NUMERIC.search(text) and "::" in text:
         return "nai4"
-    braces = text.count("{")
-    if not braces:
+    if "{" not in text:
         return "webui"
-    strong = len(_WEBUI_STRONG.findall(text))
-    weights = len(_WEBUI_WEIGHT.findall(text))
-    return "nai" if braces > 2 * strong + weights else "webui"
+    from naiprompt.dialects.mixed import detect_evidence
+
+    return detect_evidence(text).dialect

@@ -92,6 +92,7 @@ DIALECTS: Registry[Dialect] = Registry(
         "webui": "naiprompt.dialects.webui:WebUI",
         "nai": "naiprompt.dialects.nai:NovelAI",
         "nai4": "naiprompt.dialects.nai:NovelAIV4",
+        "mixed": "naiprompt.dialects.mixed:Mixed",
     },
     check=_check_dialect,
 )

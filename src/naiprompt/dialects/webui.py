@@ -41,7 +41,7 @@ from naiprompt.dialects._strict import WORDS, check, word_splitter
 from naiprompt.editing import Group, analyze, editing_tokens
 from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
 from naiprompt.grammar import scanner, tokens
-from naiprompt.weights import WEBUI_STEP, format_number
+from naiprompt.weights import NAI_STEP, WEBUI_STEP, format_number
 
 ROUND = WEBUI_STEP
 SQUARE = 1 / WEBUI_STEP
@@ -210,13 +210,18 @@ def _group_factory(group: Group, raw_when: str) -> object:
     return build
 
 
-def _build_subprompt(toks: list[Token], text: str, problems: list[tuple[int, str]]) -> list[Node]:
+def _build_subprompt(
+    toks: list[Token], text: str, problems: list[tuple[int, str]], square: float = SQUARE
+) -> list[Node]:
+    """One subprompt's tree; ``square`` and the LBRACE/RBRACE tokens serve the mixed reading."""
     # No "[" means no prompt editing: skip reading the editing grammar altogether.
     ok, groups = analyze(editing_tokens(text, toks), text) if "[" in text else (True, [])
     by_start = {g.start: g for g in groups}
     when_lexemes = {p: v for t, v, p in toks if t == "SCHEDULE_WHEN"} if groups else {}
     active: list[Group] = []
-    builder = TreeBuilder({"round": ROUND, "square": SQUARE}, {"round": "paren", "square": "bracket"})
+    builder = TreeBuilder(
+        {"round": ROUND, "square": square, "brace": NAI_STEP}, {"round": "paren", "square": "bracket", "brace": "brace"}
+    )
     for typ, value, pos in toks:
         end = pos + len(value)
         group = active[-1] if active else None
@@ -245,7 +250,7 @@ def _build_subprompt(toks: list[Token], text: str, problems: list[tuple[int, str
             if group is not None and pos == group.end:
                 builder.close_group(end)
                 active.pop()
-            elif not builder.close("square", SQUARE, "bracket", pos, end):
+            elif not builder.close("square", square, "bracket", pos, end):
                 problems.append((pos, "']' closes nothing"))
                 builder.text(value, value, pos, end)
         elif typ == "RPAR":
@@ -264,6 +269,11 @@ def _build_subprompt(toks: list[Token], text: str, problems: list[tuple[int, str
                 builder.close("round", ROUND, "paren", end - 1, end)
             else:
                 builder.close("round", number, "explicit", pos, end, raw_weight=value[:-1])
+        elif typ == "LBRACE":  # only the mixed reading lexes NovelAI's braces
+            builder.open("brace", pos)
+        elif typ == "RBRACE":
+            if not builder.close("brace", NAI_STEP, "brace", pos, end):
+                builder.text(value, value, pos, end)
         elif typ == "NETWORK":
             name, _, args = value[1:-1].partition(":")
             builder.leaf(Network(name=name, args=tuple(args.split(":")), span=Span(pos, end)))
@@ -589,7 +599,7 @@ def _factor_text(target: float, parent: float, decimals: int | None) -> str | No
     if decimals is not None:
         for places in range(decimals, 18):
             text = format_number(factor, places)
-            if abs(parent * float(text) - target) <= 1e-4 * abs(target):
+            if abs(parent * float(text) - target) <= 5e-5 * abs(target):
                 return text
     return format_number(factor)
 

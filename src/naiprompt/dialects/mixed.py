@@ -1,0 +1,257 @@
+"""The ``mixed`` reading: prompts that use both UIs' syntax at once.
+
+The most common prompt on the web mixes them:
+``masterpiece, {{1girl}}, [[[bad hands]]], (red eyes:1.3)``. Neither UI reads it
+as its author meant; the ``mixed`` dialect does:
+
+* ``{x}`` is NovelAI's x1.05 (nesting multiplies);
+* ``(x)``, ``(x:w)``, ``\\(``, ``AND``, ``BREAK``, ``<lora:...>``, ``[a:b:n]``
+  and ``[a|b]`` are WebUI's;
+* ``[x]`` is the one ambiguity: WebUI divides by 1.1, NovelAI by 1.05. The rule
+  is ``square``: ``"webui"``, ``"nai"`` or ``"auto"`` (the default): NovelAI's
+  factor when the prompt has more ``{`` than WebUI weights and ``(`` groups,
+  else WebUI's. Each ``[x]`` read this way is reported with a
+  :class:`~naiprompt.errors.PromptWarning` naming the factor used.
+
+A tree read as ``mixed`` prints back byte for byte; a changed tree prints in
+WebUI syntax, which can write everything the mixed reading means.
+
+Example:
+    >>> import warnings, naiprompt
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     naiprompt.convert("masterpiece, {{1girl}}, [[[bad hands]]], (red eyes:1.3)", "mixed", "webui")
+    'masterpiece, (1girl:1.1025), (bad hands:0.8638), (red eyes:1.3)'
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+import weakref
+from collections.abc import Sequence
+from typing import ClassVar
+
+import attrs
+
+from naiprompt.ast import And, Emphasis, Node, Prompt, Span, Text
+from naiprompt.dialects import Dialect
+from naiprompt.dialects import webui as _webui
+from naiprompt.dialects._runs import merge_equal
+from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
+from naiprompt.weights import NAI_STEP, WEBUI_STEP
+
+__all__ = ["Detection", "Mixed", "detect_evidence", "slips"]
+
+#: The ``[x]`` rules.
+SQUARE_RULES = ("auto", "webui", "nai")
+_BRACES = re.compile(r"[{}]")
+_WEBUI_WEIGHT = re.compile(r"\((?:\\.|[^()\\])*:\s*[+-]?[.\d]+\s*\)")
+_PAREN_GROUP = re.compile(r"(?<!\\)\((?:\\.|[^()\\:])+\)")
+_BRACE_GROUP = re.compile(r"\{[^{}|]*\}")
+_WEBUI_STRONG = re.compile(r"<\w+:[^>]+>|\bAND\b|\bBREAK\b|\\[()]|\[[^\[\]|:]*\|[^\[\]]*\]|:\s*\d*\.?\d+\s*\]")
+_SLIP = re.compile(r"\{([^{}]*?)(:\s*[+-]?(?:\d+\.?\d*|\.\d+))\s*\}")
+
+
+def _lex(text: str) -> list[tuple[str, str, int]]:
+    """WebUI's tokens with NovelAI's braces split out of the text runs."""
+    out: list[tuple[str, str, int]] = []
+    for typ, value, pos in _webui.lex(text):
+        if typ != "TEXT" or ("{" not in value and "}" not in value):
+            out.append((typ, value, pos))
+            continue
+        last = 0
+        for match in _BRACES.finditer(value):
+            if match.start() > last:
+                out.append(("TEXT", value[last : match.start()], pos + last))
+            out.append(("LBRACE" if match.group() == "{" else "RBRACE", match.group(), pos + match.start()))
+            last = match.end()
+        if last < len(value):
+            out.append(("TEXT", value[last:], pos + last))
+    return out
+
+
+def square_rule(text: str, rule: str = "auto") -> str:
+    """``"nai"`` or ``"webui"``: whose ``[x]`` factor a mixed prompt gets under ``rule``.
+
+    Example:
+        >>> square_rule("{{a}}, [b]"), square_rule("(a), (b:1.2), {c}, [d]")
+        ('nai', 'webui')
+    """
+    if rule not in SQUARE_RULES:
+        raise ValueError(f"unknown [] rule {rule!r}; choose one of {', '.join(SQUARE_RULES)}")
+    if rule != "auto":
+        return rule
+    webui = len(_WEBUI_WEIGHT.findall(text)) + len(_PAREN_GROUP.findall(text))
+    return "nai" if text.count("{") > webui else "webui"
+
+
+def slips(text: str) -> list[str]:
+    """Known slips in NovelAI syntax: ``{1girl:1.2}`` (there ``:1.2`` is literal text).
+
+    Example:
+        >>> slips("{1girl:1.2}, {smile}")
+        ["'{1girl:1.2}' at 0: ':1.2' is literal text in NovelAI, not a weight; use {{{{1girl}}}} or 1.2::1girl::"]
+    """
+    out = []
+    for match in _SLIP.finditer(text):
+        body, weight = match.group(1), match.group(2)
+        out.append(
+            f"{match.group()!r} at {match.start()}: {weight!r} is literal text in NovelAI, not a weight; "
+            f"use {{{{{{{{{body}}}}}}}}} or {weight[1:].strip()}::{body}::"
+        )
+    return out
+
+
+@attrs.frozen
+class Detection:
+    """What :func:`detect_evidence` found: the dialect and the evidence for it.
+
+    Example:
+        >>> detect_evidence("{a}, (b:1.2)").dialect
+        'mixed'
+    """
+
+    dialect: str
+    evidence: tuple[str, ...]
+
+
+def detect_evidence(text: str) -> Detection:
+    """Guess the dialect of ``text`` and say why (``mixed`` when both UIs' syntax is used).
+
+    NovelAI evidence: brace groups (not ``{a|b}`` wildcards). WebUI evidence:
+    ``(x:w)`` weights, and (twice) extra networks, AND, BREAK, escapes, prompt
+    editing. A prompt with both is ``mixed`` unless one side has at least three
+    times the other's.
+
+    Example:
+        >>> found = detect_evidence("masterpiece, {{1girl}}, [[[bad hands]]], (red eyes:1.3)")
+        >>> found.dialect, found.evidence
+        ('mixed', ("NovelAI braces '{1girl}' at 14", "WebUI weight '(red eyes:1.3)' at 41"))
+    """
+    from naiprompt.api import _NUMERIC
+
+    if _NUMERIC.search(text) and "::" in text:
+        return Detection("nai4", ("NovelAI V4 numeric weight 'w::'",))
+    braces = [m for m in _BRACE_GROUP.finditer(text)]
+    weights = list(_WEBUI_WEIGHT.finditer(text))
+    strong = list(_WEBUI_STRONG.finditer(text))
+    nai_score = text.count("{") if braces else 0
+    webui_score = 2 * len(strong) + len(weights)
+    evidence = tuple(
+        [f"NovelAI braces {m.group()!r} at {m.start()}" for m in braces]
+        + [f"WebUI weight {m.group()!r} at {m.start()}" for m in weights]
+        + [f"WebUI syntax {m.group()!r} at {m.start()}" for m in strong]
+    )
+    if nai_score and webui_score and nai_score < 3 * webui_score and webui_score < 3 * nai_score:
+        return Detection("mixed", evidence)
+    if nai_score > webui_score:
+        return Detection("nai", evidence)
+    return Detection("webui", evidence)
+
+
+def _report(tree: Sequence[Node], text: str, factor: float, rule: str) -> None:
+    """Warn once per ``[x]`` read with the chosen factor (iteratively: any depth)."""
+    work = list(tree)
+    while work:
+        node = work.pop()
+        if isinstance(node, Emphasis):
+            if node.notation == "bracket" and node.span is not None:
+                spelled = text[node.span.start : node.span.end]
+                which = "NovelAI's /1.05" if factor == 1 / NAI_STEP else "WebUI's /1.1"
+                warnings.warn(
+                    f"{spelled[:40]!r} at {node.span.start}: '[]' is ambiguous in a mixed prompt; "
+                    f"read with {which} (rule {rule!r})",
+                    PromptWarning,
+                    stacklevel=4,
+                )
+            work.extend(node.body)
+
+
+class Mixed(Dialect):
+    """NovelAI's ``{}`` and WebUI's ``()``/``(x:w)`` in one prompt; ``[]`` by a rule.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     Mixed(square="nai").attention("{a} [b] (c:1.3)")
+        [('a', 1.05), (' ', 1.0), ('b', 0.9523809523809523), (' ', 1.0), ('c', 1.3)]
+    """
+
+    name: ClassVar[str] = "mixed"
+    bracket_weight: ClassVar[float] = WEBUI_STEP
+
+    def __init__(self, square: str = "auto") -> None:
+        square_rule("", square)  # validate early
+        self.square = square
+        self._parsed: weakref.WeakValueDictionary[int, Prompt] = weakref.WeakValueDictionary()
+
+    def parse(self, text: str, *, strict: bool = False) -> Prompt:
+        """Read ``text`` as a mixed prompt; warns on each ambiguous ``[x]`` and each slip.
+
+        Example:
+            >>> import warnings
+            >>> with warnings.catch_warnings():
+            ...     warnings.simplefilter("ignore")
+            ...     Mixed().parse("{a} (b:1.2)").body[0].weight
+            1.05
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"a prompt is text, not {type(text).__name__}")
+        rule = square_rule(text, self.square)
+        factor = 1 / NAI_STEP if rule == "nai" else 1 / WEBUI_STEP
+        problems: list[tuple[int, str]] = []
+        body: list[Node] = []
+        for sub_tokens, and_token in _webui._split_subprompts(_lex(text)):
+            body.extend(_webui._build_subprompt(sub_tokens, text, problems, square=factor))
+            if and_token is not None:
+                body.append(And(span=Span(and_token[2], and_token[2] + 3)))
+        if strict and problems:
+            position, reason = problems[0]
+            raise PromptSyntaxError(reason, text, position)
+        _report(body, text, factor, self.square)
+        for slip in slips(text):
+            warnings.warn(slip, PromptWarning, stacklevel=3)
+        notes = tuple(f"{reason} (position {position})" for position, reason in problems)
+        prompt = Prompt(body=tuple(body), dialect=self.name, source=text, warnings=notes)
+        self._parsed[id(prompt)] = prompt
+        return prompt
+
+    def render(
+        self, prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN, decimals: int | None = None
+    ) -> str:
+        """The source of a tree this dialect read; any other tree in WebUI syntax.
+
+        Example:
+            >>> import naiprompt
+            >>> Mixed().render(naiprompt.parse("{a}", "nai"))
+            '(a:1.05)'
+        """
+        if self._parsed.get(id(prompt)) is prompt and prompt.source is not None:
+            return prompt.source
+        return _webui.WebUIPrinter(errors=errors, decimals=decimals).print(prompt)
+
+    def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
+        """The weighted runs of the mixed reading (equal neighbours merged).
+
+        Example:
+            >>> Mixed().attention("{a}(b)")
+            [('a', 1.05), ('b', 1.1)]
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = self.parse(prompt) if isinstance(prompt, str) else prompt
+        texts: list[str] = []
+        weights: list[float] = []
+        work: list[tuple[Node, float]] = [(node, 1.0) for node in reversed(tree.body)]
+        while work:
+            node, weight = work.pop()
+            if isinstance(node, Text):
+                texts.append(node.value)
+                weights.append(weight)
+            elif isinstance(node, Emphasis):
+                work.extend((child, weight * node.weight) for child in reversed(node.body))
+        if not texts:
+            return [("", 1.0)]
+        return merge_equal(texts, weights)

@@ -39,7 +39,7 @@ from naiprompt.dialects import Dialect
 from naiprompt.dialects import webui as _webui
 from naiprompt.dialects._runs import merge_equal
 from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
-from naiprompt.weights import NAI_STEP, WEBUI_STEP
+from naiprompt.weights import NAI_STEP, WEBUI_STEP, nearest_power
 
 __all__ = ["Detection", "Mixed", "detect_evidence", "slips"]
 
@@ -92,14 +92,22 @@ def slips(text: str) -> list[str]:
     Example:
         >>> slips("{1girl:1.2}, {smile}")
         ["'{1girl:1.2}' at 0: ':1.2' is literal text in NovelAI, not a weight; use {{{{1girl}}}} or 1.2::1girl::"]
+        >>> slips("{wings:1.4}")[0].split("; ")[1]
+        'use {{{{{{{wings}}}}}}} or 1.4::wings::'
     """
     out = []
     for match in _SLIP.finditer(text):
         body, weight = match.group(1), match.group(2)
-        out.append(
-            f"{match.group()!r} at {match.start()}: {weight!r} is literal text in NovelAI, not a weight; "
-            f"use {{{{{{{{{body}}}}}}}}} or {weight[1:].strip()}::{body}::"
-        )
+        number = weight[1:].strip()
+        value = float(number)
+        if value > 0:
+            n = nearest_power(value, NAI_STEP)
+            brackets = "{" * n + body + "}" * n if n >= 0 else "[" * -n + body + "]" * -n
+            advice = f"use {brackets} or {number}::{body}::"
+        else:
+            advice = f"use {number}::{body}:: (NovelAI V4)"
+        where = f"{match.group()!r} at {match.start()}"
+        out.append(f"{where}: {weight!r} is literal text in NovelAI, not a weight; {advice}")
     return out
 
 

@@ -103,3 +103,9 @@ def test_ignore_never_raises(text: str) -> None:
     for target in ("webui", "nai", "nai4", "comfy"):
         naiprompt.convert(text, "comfy", target, errors="ignore")
         naiprompt.convert(text, target, "comfy", errors="ignore")
+
+
+def test_a_kept_branch_keeps_the_weight_around_it() -> None:
+    out = naiprompt.convert("([(a:1.5):b:3] c:2)", "webui", "comfy", errors="ignore")
+    assert out == "((a:3) c:2)"
+    assert comfy.attention(out) == [("a", 3.0), (" c", 2.0)]

@@ -231,7 +231,7 @@ class _Printer:
                 continue
             node, at = item
             if not isinstance(node, Emphasis):
-                out.append(self.node(node))
+                out.append(self.node(node, at))
                 continue
             explicit = False
             inner = at * node.weight
@@ -248,17 +248,17 @@ class _Printer:
     def plain(node: Emphasis, explicit: bool) -> bool:
         return not explicit and node.notation != "explicit" and math.isclose(node.weight, PAREN, rel_tol=1e-12)
 
-    def node(self, node: Node) -> str:
+    def node(self, node: Node, weight: float) -> str:
         if isinstance(node, Text):
             if self.same and node.raw is not None and _unescape(node.raw) == node.value:
                 return node.raw
             return _escape(node.value)
         if isinstance(node, Schedule):
             self.unsupported("prompt editing", "ComfyUI has no prompt editing; keeping one branch", node)
-            return self.seq(node.before if node.before else node.after, 1.0)
+            return self.seq(node.before if node.before else node.after, weight)
         if isinstance(node, Alternate):
             self.unsupported("alternation", "ComfyUI has no alternation; keeping the first option", node)
-            return self.seq(node.options[0] if node.options else (), 1.0)
+            return self.seq(node.options[0] if node.options else (), weight)
         # Markers for the seams, closed by tidy() (no ", ," or trailing ", " left behind).
         joint, dropped = (JOINT, DROPPED) if markers_safe(self.source) else (", ", "")
         if isinstance(node, Break):

@@ -109,3 +109,19 @@ def test_a_kept_branch_keeps_the_weight_around_it() -> None:
     out = naiprompt.convert("([(a:1.5):b:3] c:2)", "webui", "comfy", errors="ignore")
     assert out == "((a:3) c:2)"
     assert comfy.attention(out) == [("a", 3.0), (" c", 2.0)]
+
+
+ODD = ["(a:inf)", "(a:nan)", "(a:-inf)", "((a:5):1e-320)", "((a:inf) b:0)", "((b (a:2):0))"]
+
+
+@pytest.mark.parametrize("prompt", ODD)
+def test_odd_weights_never_raise_with_ignore(prompt: str) -> None:
+    for target in ("webui", "nai", "nai4", "comfy"):
+        out = naiprompt.convert(prompt, "comfy", target, errors="ignore")
+        assert "a" in out
+
+
+def test_a_zero_weight_parent_needs_no_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert naiprompt.convert("0::a {b}::", "nai4", "webui") == "(a (b:1.05):0)"

@@ -505,7 +505,10 @@ class WebUIPrinter(Printer):
             meant.append(target)
             achieved.append(parent * ROUND)
             return True
-        number = _factor_text(target, parent, self.decimals) if math.isfinite(target) and parent else None
+        if not parent:  # under a weight of 0 every factor gives 0: keep the tree's own
+            number = format_number(node.weight, self.decimals) if math.isfinite(node.weight) else None
+        else:
+            number = _factor_text(target, parent, self.decimals) if math.isfinite(target) else None
         numbers[id(node)] = number
         meant.append(target)
         if number is None:

@@ -170,3 +170,22 @@ def test_cli_nai_preset() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "(smile:1.05), location, very aesthetic, masterpiece, no text"
+
+
+@pytest.mark.parametrize("prompt", ["{a", "a}", "(a", "[a"])
+def test_strict_mixed_reading_rejects_unbalanced_brackets(prompt: str) -> None:
+    with pytest.raises(naiprompt.PromptSyntaxError):
+        naiprompt.parse(prompt, "mixed", strict=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert naiprompt.render(naiprompt.parse(prompt, "mixed")) == prompt
+
+
+@given(st.text(alphabet="{}()[]:a, 1.\\|<>", max_size=40))
+def test_lenient_mixed_reading_never_raises(prompt: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = naiprompt.parse(prompt, "mixed")
+        assert naiprompt.render(tree) == prompt
+        for target in ("webui", "nai", "nai4", "comfy"):
+            naiprompt.convert(prompt, "mixed", target, errors="ignore")

@@ -54,7 +54,12 @@ _SLIP = re.compile(r"\{([^{}]*?)(:\s*[+-]?(?:\d+\.?\d*|\.\d+))\s*\}")
 
 
 def _lex(text: str) -> list[tuple[str, str, int]]:
-    """WebUI's tokens with NovelAI's braces split out of the text runs."""
+    """WebUI's tokens with NovelAI's braces split out of the text runs.
+
+    Inside ``[...]`` a brace is syntax only when it pairs with one at the same level
+    and no ``[``, ``]``, ``:`` or ``|`` lies between: otherwise it could cut a prompt
+    edit or an alternation in two, and it stays text (as WebUI reads it).
+    """
     out: list[tuple[str, str, int]] = []
     for typ, value, pos in _webui.lex(text):
         if typ != "TEXT" or ("{" not in value and "}" not in value):
@@ -68,7 +73,25 @@ def _lex(text: str) -> list[tuple[str, str, int]]:
             last = match.end()
         if last < len(value):
             out.append(("TEXT", value[last:], pos + last))
-    return out
+    depth = 0
+    pending: list[tuple[int, int, bool]] = []  # open braces: (token index, bracket depth, still safe)
+    literal: set[int] = set()
+    for index, (typ, _value, _pos) in enumerate(out):
+        if typ in ("LSQB", "RSQB", "COLON", "PIPE", "SCHEDULE_WHEN"):
+            pending = [(i, d, safe and d == 0) for i, d, safe in pending]
+            if typ == "LSQB":
+                depth += 1
+            elif typ == "RSQB" and depth:
+                depth -= 1
+        elif typ == "LBRACE":
+            pending.append((index, depth, True))
+        elif typ == "RBRACE":
+            if pending and pending[-1][1] == depth and (pending[-1][2] or depth == 0):
+                pending.pop()
+            elif depth:
+                literal.add(index)
+    literal.update(i for i, d, _safe in pending if d)  # unclosed inside brackets: text
+    return [("TEXT", v, p) if i in literal else (t, v, p) for i, (t, v, p) in enumerate(out)]
 
 
 def square_rule(text: str, rule: str = "auto") -> str:
@@ -176,6 +199,18 @@ def _report(tree: Sequence[Node], text: str, factor: float, rule: str) -> None:
             work.extend(node.body)
 
 
+def _first_unclosed(tree: Sequence[Node]) -> int | None:
+    """Where the first bracket that never closes opens (iteratively: any depth)."""
+    work = list(reversed(tree))
+    while work:
+        node = work.pop()
+        if isinstance(node, Emphasis):
+            if not node.closed and node.span is not None:
+                return node.span.start
+            work.extend(reversed(node.body))
+    return None
+
+
 class Mixed(Dialect):
     """NovelAI's ``{}`` and WebUI's ``()``/``(x:w)`` in one prompt; ``[]`` by a rule.
 
@@ -198,6 +233,9 @@ class Mixed(Dialect):
     def parse(self, text: str, *, strict: bool = False) -> Prompt:
         """Read ``text`` as a mixed prompt; warns on each ambiguous ``[x]`` and each slip.
 
+        ``strict`` raises :class:`~naiprompt.PromptSyntaxError` on a bracket that never
+        closes or a closer that closes nothing.
+
         Example:
             >>> import warnings
             >>> with warnings.catch_warnings():
@@ -215,9 +253,13 @@ class Mixed(Dialect):
             body.extend(_webui._build_subprompt(sub_tokens, text, problems, square=factor))
             if and_token is not None:
                 body.append(And(span=Span(and_token[2], and_token[2] + 3)))
-        if strict and problems:
-            position, reason = problems[0]
-            raise PromptSyntaxError(reason, text, position)
+        if strict:
+            unclosed = _first_unclosed(body)
+            if unclosed is not None:
+                problems.append((unclosed, "unclosed bracket"))
+            if problems:
+                position, reason = min(problems)
+                raise PromptSyntaxError(reason, text, position)
         _report(body, text, factor, self.square)
         for slip in slips(text):
             warnings.warn(slip, PromptWarning, stacklevel=3)

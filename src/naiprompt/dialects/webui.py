@@ -273,6 +273,7 @@ def _build_subprompt(
             builder.open("brace", pos)
         elif typ == "RBRACE":
             if not builder.close("brace", NAI_STEP, "brace", pos, end):
+                problems.append((pos, "'}' closes nothing"))
                 builder.text(value, value, pos, end)
         elif typ == "NETWORK":
             name, _, args = value[1:-1].partition(":")

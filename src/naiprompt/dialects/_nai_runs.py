@@ -21,6 +21,8 @@ import math
 import re
 from collections.abc import Sequence
 
+import attrs
+
 from naiprompt.ast import Emphasis, Node, Text
 from naiprompt.weights import NAI_STEP, nearest_power, power
 
@@ -88,7 +90,10 @@ def _rebuild(runs: list[tuple[Text, float]]) -> list[Node] | None:
 
 
 def numeric_runs(body: Sequence[Node]) -> tuple[Node, ...]:
-    """``body`` with each top-level group that nests an inexact weight flattened to tagged runs.
+    """``body`` with each group that nests an inexact weight flattened to tagged runs.
+
+    Groups whose weight brackets write exactly are looked into (a numeric weight may
+    open inside them); the walk is iterative, so any depth is fine.
 
     Example:
         >>> from naiprompt.ast import Emphasis, Text
@@ -96,16 +101,45 @@ def numeric_runs(body: Sequence[Node]) -> tuple[Node, ...]:
         >>> [type(n).__name__ for n in numeric_runs([Emphasis(body=[Text(value="a, "), inner], weight=1.2)])]
         ['Emphasis', 'Text', 'Emphasis']
     """
-    out: list[Node] = []
-    for node in body:
-        if isinstance(node, Emphasis) and not _exact(_chain_weight(node)):
+    # Frames: (the chain of single-child groups being rebuilt, or () for the top; the new
+    # children of its innermost group so far; the children still to look at).
+    frames: list[tuple[tuple[Emphasis, ...], list[Node], list[Node]]] = [((), [], list(reversed(body)))]
+    while True:
+        chain, done, rest = frames[-1]
+        if not rest:
+            frames.pop()
+            if not chain:
+                return tuple(done)
+            frames[-1][1].append(_rechain(chain, done))
+            continue
+        node = rest.pop()
+        if not isinstance(node, Emphasis):
+            done.append(node)
+        elif _exact(_chain_weight(node)):  # printed as brackets: look inside the whole chain
+            links = _chain(node)
+            frames.append((links, [], list(reversed(links[-1].body))))
+        else:
             runs = _runs(node)
             rebuilt = _rebuild(runs) if runs is not None else None
-            if rebuilt is not None:
-                out.extend(rebuilt)
-                continue
-        out.append(node)
-    return tuple(out)
+            done.extend(rebuilt if rebuilt is not None else [node])
+
+
+def _chain(node: Emphasis) -> tuple[Emphasis, ...]:
+    links = [node]
+    while len(links[-1].body) == 1 and isinstance(links[-1].body[0], Emphasis):
+        links.append(links[-1].body[0])
+    return tuple(links)
+
+
+def _rechain(chain: tuple[Emphasis, ...], body: list[Node]) -> Emphasis:
+    """The chain with ``body`` in its innermost group (untouched when nothing changed)."""
+    inner = chain[-1]
+    if len(body) == len(inner.body) and all(a is b for a, b in zip(body, inner.body, strict=True)):
+        return chain[0]
+    node = attrs.evolve(inner, body=tuple(body))
+    for link in reversed(chain[:-1]):
+        node = attrs.evolve(link, body=(node,))
+    return node
 
 
 def _chain_weight(node: Emphasis) -> float:

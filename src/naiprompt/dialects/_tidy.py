@@ -21,7 +21,7 @@ DROPPED = "\ue000"
 #: Marks a place where two parts are joined with ", ".
 JOINT = "\ue001"
 _PIECES = re.compile(f"([{DROPPED}{JOINT}])")
-_TRAILING = re.compile(r"\s*(?:,\s*)?$")
+_TRAILING = re.compile(r"(?:,\s*|\s+|)$")  # the last separator only: the user's own ", ," stays
 _LEADING = re.compile(r"\s*(?:,\s*)?")
 
 
@@ -57,14 +57,16 @@ def tidy(text: str) -> str:
         assert left_sep is not None and right_sep is not None
         if at_start:
             right = right[right_sep.end() :]
-        elif marker == JOINT:
-            body = right[right_sep.end() :]
-            out = out[: left_sep.start()]
+        elif marker == JOINT:  # the joint is the separator: no other one may touch it
+            body = right.lstrip(" \t\n,")
+            out = out.rstrip(" \t\n,")
+            if not (body.strip(" \t\n,") or not last):
+                out = out.rstrip(" \t\n")
             right = ", " + body if body.strip(" \t\n,") or not last else ""
         elif last and not right.strip(" \t\n,"):
-            out, right = out[: left_sep.start()], ""
+            out, right = out[: left_sep.start()].rstrip(" \t\n"), ""
         elif "," in left_sep.group() and "," in right_sep.group():
-            right = right[right_sep.end() :]
+            right = right.lstrip(" \t\n,")  # one separator is enough at a seam
         elif left_sep.group() and right_sep.group():
             right = right[right_sep.end() :] if not left_sep.group().isspace() else right.lstrip()
         out += right

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-#: ../shared beside the repository: specs, WebUI's own outputs, real prompts.
+#: ../shared beside a developer's checkout. No test may need it (a fresh clone has none); kept only so that
+#: an ad-hoc local experiment can find it.
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 #: Reference outputs and samples vendored into the repository (see fixtures/README.md).
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONFORMANCE = FIXTURES / "conformance"
+#: Permissively licensed data (tag lists, real prompts) and hand-written prompt books.
+DATA = FIXTURES / "data"
 
 settings.register_profile(
     "default", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -29,3 +35,32 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared (reference outputs and data) is not present beside the repository")
     return SHARED
+
+
+def conformance(name: str) -> Any:
+    """A vendored reference output (``fixtures/conformance/<name>``), parsed."""
+    return json.loads((CONFORMANCE / name).read_text(encoding="utf-8"))
+
+
+def tag_list(name: str) -> list[str]:
+    """The tag names of ``danbooru`` or ``e621`` (first column of the tagcomplete CSV, one per line)."""
+    with gzip.open(DATA / f"{name}_tags.txt.gz", "rt", encoding="utf-8", newline="\n") as handle:
+        return handle.read().split("\n")[:-1]
+
+
+def novelai_book() -> dict[str, dict[str, str]]:
+    """Hand-written NovelAI prompts ``{title: {tags, ntags, scale}}``: unbalanced and deep ``{}``, ``[]``."""
+    book: dict[str, dict[str, str]] = json.loads((DATA / "novelai_book.json").read_text(encoding="utf-8"))
+    return book
+
+
+def seed_repo_prompts() -> list[dict[str, Any]]:
+    """The prompts of the research note's repository (infotexts, API payloads, code blocks)."""
+    lines = (DATA / "seed_repo_prompts.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def demo_chants() -> list[dict[str, Any]]:
+    """The tag-autocomplete extension's demo "chants": WebUI prompts."""
+    chants: list[dict[str, Any]] = json.loads((DATA / "tagcomplete_demo-chants.json").read_text(encoding="utf-8"))
+    return chants

@@ -17,17 +17,13 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CONFORMANCE = SHARED / "conformance"
+CONFORMANCE = Path(__file__).resolve().parent / "fixtures" / "conformance"
 
 BOS, EOS = 49406, 49407
 
 
 def conformance(name: str) -> Any:
-    path = CONFORMANCE / name
-    if not path.is_file():
-        pytest.skip(f"{path} not present (../shared is reference material outside the package)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads((CONFORMANCE / name).read_text(encoding="utf-8"))
 
 
 def tiny_config(hidden: int = 64, layers: int = 3, heads: int = 1, act: str = "quick_gelu") -> Any:

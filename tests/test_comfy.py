@@ -15,7 +15,7 @@ from naiprompt.contrib.comfy import Comfy
 from naiprompt.dialects import DIALECTS, register_dialect
 from naiprompt.errors import ConversionError, PromptSyntaxError, PromptWarning
 
-CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "comfy_attention.json"
+CONFORMANCE = Path(__file__).resolve().parent / "fixtures" / "conformance" / "comfy_attention.json"
 
 if "comfy" not in DIALECTS.names():  # a source checkout without installed entry points
     register_dialect(Comfy)
@@ -24,8 +24,6 @@ comfy = Comfy()
 
 
 def _cases() -> list[dict[str, object]]:
-    if not CONFORMANCE.exists():
-        return []
     return json.loads(CONFORMANCE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
@@ -46,7 +44,6 @@ def merged(runs: list[list[object]]) -> list[tuple[str, float]]:
 CASES = _cases()
 
 
-@pytest.mark.skipif(not CASES, reason="../shared/conformance/comfy_attention.json is not present")
 @pytest.mark.parametrize("case", CASES, ids=[str(c["prompt"]) for c in CASES])
 def test_conformance(case: dict[str, object]) -> None:
     prompt = str(case["prompt"])

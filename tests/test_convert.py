@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
-from pathlib import Path
 
 import pytest
 
 import naiprompt
+from conftest import novelai_book
 
 
 def same_runs(a: list[tuple[str, float]], b: list[tuple[str, float]], rel: float = 1e-3) -> bool:
@@ -18,14 +17,14 @@ def same_runs(a: list[tuple[str, float]], b: list[tuple[str, float]], rel: float
     )
 
 
-def book(shared: Path) -> list[str]:
-    entries = json.loads((shared / "data" / "yuansufadian_magic.json").read_text(encoding="utf-8")).values()
+def book() -> list[str]:
+    entries = novelai_book().values()
     return [p for e in entries for p in (e["tags"], e["ntags"])]
 
 
-def test_every_novelai_book_prompt_keeps_its_weights_in_webui(shared: Path) -> None:
-    prompts = book(shared)
-    assert len(prompts) == 326
+def test_every_novelai_book_prompt_keeps_its_weights_in_webui() -> None:
+    prompts = book()
+    assert len(prompts) == 80
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nai -> webui loses nothing: no warning allowed
         warnings.filterwarnings("ignore", message=".*is literal text in NovelAI")  # slips are reported (issue 10)
@@ -34,9 +33,9 @@ def test_every_novelai_book_prompt_keeps_its_weights_in_webui(shared: Path) -> N
             assert same_runs(naiprompt.attention(webui, "webui"), naiprompt.attention(prompt, "nai")), prompt
 
 
-def test_and_back_to_novelai(shared: Path) -> None:
+def test_and_back_to_novelai() -> None:
     # The WebUI forms of the book have exact NovelAI forms (powers of 1.05): they come back.
-    for prompt in book(shared):
+    for prompt in book():
         webui = naiprompt.convert(prompt, "nai", "webui")
         with warnings.catch_warnings():
             warnings.simplefilter("error")

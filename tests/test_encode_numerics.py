@@ -35,9 +35,7 @@ def encoder(model: Any) -> TextEncoder:
     return TextEncoder(model)
 
 
-TOKEN_CASES = conformance("webui_tokens.json") if (
-    __import__("pathlib").Path(__file__).resolve().parents[1].parent / "shared/conformance/webui_tokens.json"
-).is_file() else []
+TOKEN_CASES = conformance("webui_tokens.json")
 
 
 def close(a: Any, b: Any, atol: float = ATOL) -> None:
@@ -61,7 +59,7 @@ def test_conformance_chunks_match_reference(
 
 def test_weighted_conformance_case_differs_from_unweighted(encoder: TextEncoder) -> None:
     # Guard against a vacuous reference: emphasis must actually change the output.
-    case = next(c for c in TOKEN_CASES if c["prompt"] == "(a photo:1.3) of [a cat]")
+    [case] = [c for c in TOKEN_CASES if c["prompt"] == "(a photo:1.3) of [a cat]"]
     pairs = as_pairs(case["chunks"])
     weighted = encoder.encode_chunks([to_token_chunks(pairs)]).tensor
     plain = encoder.encode_chunks([to_token_chunks(pairs)], emphasis="ignore").tensor

@@ -20,8 +20,7 @@ from encode_reference import (  # noqa: E402
 from naiprompt.encode import TextEncoder, schedule_at  # noqa: E402
 
 ATOL = 1e-6
-_TOKENS = Path(__file__).resolve().parents[1].parent / "shared/conformance/webui_tokens.json"
-CASES = conformance("webui_tokens.json") if _TOKENS.is_file() else []
+CASES = conformance("webui_tokens.json")
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 import naiprompt
+from conftest import novelai_book
 from naiprompt.ast import Emphasis, Text
 
 
@@ -57,8 +55,8 @@ def test_nai4_tree() -> None:
     assert tree.body[1].notation == "numeric"  # type: ignore[union-attr]
 
 
-def test_unbalanced_novelai_prompts_from_the_book(shared: Path) -> None:
-    book = json.loads((shared / "data" / "yuansufadian_magic.json").read_text(encoding="utf-8"))
+def test_unbalanced_novelai_prompts_from_the_book() -> None:
+    book = novelai_book()
     unbalanced = [e["tags"] for e in book.values() if e["tags"].count("{") != e["tags"].count("}")]
     assert len(unbalanced) >= 10
     for prompt in unbalanced:
@@ -86,8 +84,8 @@ def test_detect(prompt: str, dialect: str) -> None:
     assert naiprompt.detect(prompt) == dialect
 
 
-def test_detect_the_book_as_novelai(shared: Path) -> None:
-    book = json.loads((shared / "data" / "yuansufadian_magic.json").read_text(encoding="utf-8"))
+def test_detect_the_book_as_novelai() -> None:
+    book = novelai_book()
     with_braces = [e["tags"] for e in book.values() if "{" in e["tags"]]
     detected = [naiprompt.detect(p) for p in with_braces]
     assert detected.count("nai") / len(detected) > 0.9

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-try:
-    import tokens_reference as ref
-except ImportError:  # tests/ is a package
-    from tests import tokens_reference as ref  # type: ignore[no-redef]
-
 import naiprompt
+from conftest import DATA, conformance
 from naiprompt.tokens.chunking import CHUNK_LENGTH, chunk_segments, is_break
 
 HAS_SYNTAX = all(hasattr(naiprompt, name) for name in ("attention", "subprompts", "schedules", "extra_networks"))
@@ -23,10 +18,7 @@ BREAK = ("BREAK", -1.0)
 
 
 def _conformance(name: str) -> list[dict[str, Any]]:
-    path = ref.shared_path("conformance", name)
-    if path is None:
-        pytest.skip(f"../shared/conformance/{name} is not available")
-    data: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    data: list[dict[str, Any]] = conformance(name)
     return data
 
 
@@ -114,7 +106,7 @@ def test_encoded_ids_can_be_supplied() -> None:
 
 
 def test_seed_counts_from_segments() -> None:
-    # ../shared/seed: "22 tokens" for the ten (tag:0.564) negatives, "81 tokens" for the 23 (tag:0.82) ones.
+    # The research note: "22 tokens" for the ten (tag:0.564) negatives, "81 tokens" for the 23 (tag:0.82) ones.
     tags = ["bad", "comic", "cropped", "error", "extra", "low", "lowres", "normal", "speech_bubble", "worst"]
     runs: list[tuple[str, float]] = []
     for index, tag in enumerate(tags):
@@ -207,10 +199,7 @@ def test_seed_note_counts() -> None:
     assert count_tokens(SEED_022).count == 22
 
 
-def test_seed_prompts_match_the_shared_note() -> None:
-    path = ref.shared_path("seed", "000_b176d0a9aa3a5444.txt")
-    if path is None:
-        pytest.skip("../shared/seed is not available")
-    note = path.read_text(encoding="utf-8")
+def test_seed_prompts_match_the_note() -> None:
+    note = (DATA / "seed_note_negative_prompts.md").read_text(encoding="utf-8")
     assert SEED_022 in note and SEED_081 in note
     assert "**22 tokens.**" in note and "(81 tokens)" in note

@@ -149,7 +149,7 @@ def test_byte_symbols_are_a_bijection() -> None:
     assert all(not symbol.isspace() for symbol in table)
 
 
-# Ids from ../shared/spec/tokenizer.md §3 (the "original" column) and §6 of webui.md.
+# Ids of the original OpenAI tokenizer and of WebUI's path (transformers 4.x slow CLIPTokenizer + ftfy).
 KNOWN = [
     ("a photo of a cat", [320, 1125, 539, 320, 2368]),
     ("girl’s", [1611, 568]),

@@ -2,7 +2,7 @@
 
 ``webui`` mode is compared with transformers 4.x's slow ``CLIPTokenizer`` + ftfy, ``openai`` mode with
 OpenAI's original pipeline, on hand-picked hard cases, on a Hypothesis strategy of arbitrary Unicode text,
-and on every tag of ../shared/data/danbooru.csv and e621.csv, with underscores and with spaces.
+and on every tag of danbooru.csv and e621.csv (vendored in tests/fixtures/data), with underscores and with spaces.
 """
 
 from __future__ import annotations

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import re
-from pathlib import Path
 
 import pytest
 
 import naiprompt
+from conftest import tag_list
 from naiprompt.ast import Prompt, Text
 from naiprompt.transforms import (
     EMOTICONS,
@@ -19,9 +18,6 @@ from naiprompt.transforms import (
     strip_extra_networks,
     underscores,
 )
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DANBOORU = SHARED / "data" / "danbooru.csv"
 
 ISSUE_EMOTICONS = [
     "^_^", ">_<", "0_0", "o_o", "u_u", "x_x", "@_@", "=_=", "+_+", "._.", "3_3", "6_9",
@@ -84,10 +80,7 @@ def _unescape(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def danbooru_tags() -> list[str]:
-    if not DANBOORU.exists():
-        pytest.skip(f"{DANBOORU} is not present (the shared reference data)")
-    with DANBOORU.open(encoding="utf-8", newline="") as handle:
-        return [row[0] for row in csv.reader(handle) if row]
+    return tag_list("danbooru")
 
 
 def test_danbooru_sweep_webui(danbooru_tags: list[str]) -> None:

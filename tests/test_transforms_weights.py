@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
-from pathlib import Path
 
 import pytest
 
 import naiprompt
+from conftest import demo_chants, novelai_book, seed_repo_prompts
 from naiprompt.ast import Emphasis, Prompt, Text
 from naiprompt.errors import PromptWarning
 from naiprompt.transforms import (
@@ -21,8 +20,6 @@ from naiprompt.transforms import (
     sort_by_weight,
     strip_weights,
 )
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def render(text: str, *transforms: object, dialect: str = "webui") -> str:
@@ -92,42 +89,36 @@ def test_unchanged_trees_are_the_same_object() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Every prompt of the shared data set.
+# Every prompt of the vendored data (tests/fixtures/data).
 
 
 def _corpus() -> list[tuple[str, str]]:
-    if not DATA.exists():
-        return []
     prompts: list[tuple[str, str]] = []
-    for line in (DATA / "seed_repo_prompts.jsonl").read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
+    for record in seed_repo_prompts():
         for key in ("positive", "negative"):
             if record.get(key):
                 prompts.append((record[key], "nai" if "nai" in record.get("kind", "") else "webui"))
-    for name in ("yuansufadian_magic.json", "yuansufadian_magic_pure.json"):
-        for entry in json.loads((DATA / name).read_text(encoding="utf-8")).values():
-            for key in ("tags", "ntags"):
-                if isinstance(entry, dict) and entry.get(key):
-                    prompts.append((entry[key], "nai"))
-    for entry in json.loads((DATA / "tagcomplete_demo-chants.json").read_text(encoding="utf-8")):
+    for entry in novelai_book().values():
+        for key in ("tags", "ntags"):
+            prompts.append((entry[key], "nai"))
+            # The same prompt with its brackets stripped (what a "pure" copy of a prompt book holds).
+            prompts.append((entry[key].translate(str.maketrans("", "", "{}[]")), "nai"))
+    for entry in demo_chants():
         prompts.append((entry["content"], "webui"))
     return prompts
 
 
 CORPUS = _corpus()
-needs_data = pytest.mark.skipif(not CORPUS, reason="../shared/data is not present")
 
 
 def _text(prompt: str | Prompt, dialect: str) -> str:
     return "".join(text for text, weight in naiprompt.attention(prompt, dialect) if weight != -1)
 
 
-@needs_data
 def test_corpus_is_big_enough() -> None:
-    assert len(CORPUS) > 500
+    assert len(CORPUS) > 250
 
 
-@needs_data
 def test_strip_weights_keeps_every_word_in_order() -> None:
     for text, dialect in CORPUS:
         tree = naiprompt.parse(text, dialect)
@@ -137,7 +128,6 @@ def test_strip_weights_keeps_every_word_in_order() -> None:
         assert all(weight in (1.0, -1.0) for _, weight in runs), (text, runs)
 
 
-@needs_data
 @pytest.mark.parametrize(
     "transform",
     [flatten(), flatten(ndigits=None), expand(), round_weights(1), snap_weights(1.05), snap_weights(1.1)],

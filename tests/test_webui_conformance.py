@@ -1,10 +1,8 @@
-"""WebUI conformance: outputs of AUTOMATIC1111 v1.10.1 itself (../shared/conformance)."""
+"""WebUI conformance: outputs of AUTOMATIC1111 v1.10.1 itself (vendored in tests/fixtures/conformance)."""
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,17 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import naiprompt
+from conftest import conformance
 from webui_reference import reference_attention
 
 
-def load(shared: Path, name: str) -> list[dict[str, Any]]:
-    cases: list[dict[str, Any]] = json.loads((shared / "conformance" / name).read_text(encoding="utf-8"))
+def load(name: str) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = conformance(name)
     assert cases, f"{name} is empty"
     return cases
 
 
-def test_attention_matches_webui_bit_for_bit(shared: Path) -> None:
-    cases = [c for c in load(shared, "webui_attention.json") if "attention" in c]
+def test_attention_matches_webui_bit_for_bit() -> None:
+    cases = [c for c in load("webui_attention.json") if "attention" in c]
     assert len(cases) >= 200
     for case in cases:
         got = [[text, weight] for text, weight in naiprompt.attention(case["prompt"])]
@@ -31,8 +30,8 @@ def test_attention_matches_webui_bit_for_bit(shared: Path) -> None:
         assert [repr(w) for _, w in got] == [repr(float(w)) for _, w in case["attention"]]
 
 
-def test_attention_where_webui_fails_keeps_text_and_warns(shared: Path) -> None:
-    failing = [c for c in load(shared, "webui_attention.json") if "error" in c]
+def test_attention_where_webui_fails_keeps_text_and_warns() -> None:
+    failing = [c for c in load("webui_attention.json") if "error" in c]
     assert failing
     for case in failing:
         with pytest.warns(naiprompt.PromptWarning):
@@ -43,8 +42,8 @@ def test_attention_where_webui_fails_keeps_text_and_warns(shared: Path) -> None:
             naiprompt.parse(case["prompt"], strict=True)
 
 
-def test_schedules_match_webui(shared: Path) -> None:
-    cases = load(shared, "webui_schedules.json")
+def test_schedules_match_webui() -> None:
+    cases = load("webui_schedules.json")
     for case in cases:
         got = naiprompt.schedules(
             case["prompt"],
@@ -55,29 +54,29 @@ def test_schedules_match_webui(shared: Path) -> None:
         assert [list(entry) for entry in got] == case["schedules"], case["prompt"]
 
 
-def test_subprompts_match_webui(shared: Path) -> None:
-    for case in load(shared, "webui_and.json"):
+def test_subprompts_match_webui() -> None:
+    for case in load("webui_and.json"):
         got = naiprompt.subprompts(case["prompt"])
         assert [list(entry) for entry in got] == case["subprompts"], case["prompt"]
 
 
-def test_extra_networks_match_webui(shared: Path) -> None:
-    for case in load(shared, "webui_extra_networks.json"):
+def test_extra_networks_match_webui() -> None:
+    for case in load("webui_extra_networks.json"):
         stripped, networks = naiprompt.extra_networks(case["prompt"])
         assert stripped == case["stripped"], case["prompt"]
         assert networks == case["networks"], case["prompt"]
 
 
-def test_conformance_prompts_round_trip(shared: Path) -> None:
+def test_conformance_prompts_round_trip() -> None:
     prompts = {c["prompt"] for name in ("webui_attention.json", "webui_schedules.json", "webui_and.json",
-                                        "webui_extra_networks.json") for c in load(shared, name)}
+                                        "webui_extra_networks.json") for c in load(name)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for prompt in prompts:
             assert naiprompt.render(naiprompt.parse(prompt)) == prompt
 
 
-# Cases written from the spec's own words, so the suite checks the semantics even without ../shared.
+# Cases written from the spec's own words, so the suite checks the semantics beyond the recorded outputs.
 @pytest.mark.parametrize(
     ("prompt", "expected"),
     [

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import csv
 import html
 import importlib.util
 import json
@@ -24,26 +23,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
 Encode = Callable[[str], list[int]]
 
 
-def shared_path(*parts: str) -> Path | None:
-    """The path under ../shared, or None when the folder (or file) is absent."""
-    path = SHARED.joinpath(*parts)
-    return path if path.exists() else None
-
-
 def tag_list(name: str) -> list[str]:
-    """The tags (first column) of ``../shared/data/<name>``; skips the calling test when it is absent."""
-    path = shared_path("data", name)
-    if path is None:
-        import pytest
+    """The tags of ``danbooru.csv`` or ``e621.csv`` (vendored as ``fixtures/data/<stem>_tags.txt.gz``)."""
+    from conftest import tag_list as vendored
 
-        pytest.skip(f"../shared/data/{name} is not available")
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [row[0] for row in csv.reader(handle) if row]
+    return vendored(name.removesuffix(".csv"))
 
 
 def write_vocab_files(directory: Path) -> tuple[Path, Path]:

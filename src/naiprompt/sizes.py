@@ -1,12 +1,15 @@
-"""Image sizes for an aspect ratio under a pixel budget (the seed's ``aspect512``).
+"""Image sizes for an aspect ratio under a pixel budget, and CFG hints for a size.
 
-The seed project's ``aspect512.js w h`` prints the width and height with aspect
-ratio ``w:h`` whose area is about 512x512, and its documentation rounds them
-down to multiples of 64 by hand (``4 3`` -> 576x384, ``16 9`` -> 640x384).
-:func:`fit` does both: ``multiple=64`` (the default) gives the documented sizes,
-``multiple=1`` the script's raw output (``4 3`` -> 591x443).
+Both come from the research note "NAI anime pure negative prompt"
+(https://github.com/6DammK9/nai-anime-pure-negative-prompt), from which naiprompt grew.
+Its ``aspect512`` script (``node aspect512.js w h``) prints the width and height with
+aspect ratio ``w:h`` whose area is about 512x512, and the note rounds them down to
+multiples of 64 by hand (``4 3`` -> 576x384, ``16 9`` -> 640x384), because the model
+works in units of 64 pixels. :func:`fit` does both: ``multiple=64`` (the default)
+gives the documented sizes, ``multiple=1`` the script's raw output (``4 3`` -> 591x443).
+Flooring to 64 changes the ratio (576x384 is 3:2); :func:`ratio_note` says so and why.
 
-:func:`cfg_hint` looks a size up in the seed's two CFG tables.
+:func:`cfg_hint` looks a size up in the note's two CFG tables (:data:`CFG_TABLE`).
 
 Example:
     >>> from naiprompt import sizes
@@ -24,9 +27,9 @@ import math
 
 import attrs
 
-__all__ = ["CFG_TABLE", "CfgHint", "cfg_hint", "fit"]
+__all__ = ["CFG_TABLE", "DEFAULT_AREA", "CfgHint", "cfg_hint", "fit", "ratio_note"]
 
-#: The budget of the seed's script: 512x512 pixels.
+#: The budget of the note's ``aspect512`` script: 512x512 pixels.
 DEFAULT_AREA = 512 * 512
 
 
@@ -49,7 +52,7 @@ def fit(
     """The largest ``(width, height)`` with aspect ``w_ratio:h_ratio`` and at most ``area`` pixels.
 
     The exact real-valued solution (``width * height == area``) is computed the
-    way the seed's script does, then each side is floored to ``multiple``.
+    way the note's ``aspect512`` script does, then each side is floored to ``multiple``.
     ``multiple=1`` reproduces the script's raw output. Ratios may be fractions
     (``fit(1.5, 1)``) or sizes (``fit(1024, 768)`` is the 4:3 answer).
 
@@ -74,7 +77,7 @@ def fit(
     ratio = width_ratio / height_ratio
     if not math.isfinite(ratio) or ratio <= 0:
         raise ValueError(f"aspect ratio {w_ratio!r}:{h_ratio!r} is out of range")
-    # The seed solves ratio * x**2 == area for the height x in this form; using
+    # The script solves ratio * x**2 == area for the height x in this form; using
     # the same arithmetic keeps the raw output identical to the script's.
     height = math.sqrt(4 * ratio * budget) / (2 * ratio)
     width = ratio * height
@@ -92,11 +95,11 @@ def fit(
 
 @attrs.frozen
 class CfgHint:
-    """A CFG range and recommendation for an image size, from the seed's tables.
+    """A CFG range and recommendation for an image size, from the research note's tables.
 
     ``row`` is the table row used (``(width, height)``); ``exact`` says whether
     the size is that row or only nearest to it; ``area_fixed`` whether the row
-    comes from the seed's second table ("Dimension (Area fixed)").
+    comes from the note's second table ("Dimension (Area fixed)").
 
     Example:
         >>> hint = cfg_hint(768, 768)
@@ -120,7 +123,7 @@ def _num(value: float) -> str:
     return str(int(value)) if value == int(value) else str(value)
 
 
-#: The seed's CFG tables: ``(width, height) -> (low, high, recommended, area_fixed)``.
+#: The research note's CFG tables (found by trying sizes with its pure negative prompts): ``(width, height) -> (low, high, recommended, area_fixed)``.
 #: Struck-out recommendations of the note (``~~12~~10.5``) are replaced by the final value.
 CFG_TABLE: dict[tuple[int, int], tuple[float, float, float, bool]] = {
     (512, 512): (12, 16, 10.5, False),
@@ -143,7 +146,7 @@ CFG_TABLE: dict[tuple[int, int], tuple[float, float, float, bool]] = {
 
 
 def cfg_hint(width: int, height: int) -> CfgHint:
-    """The seed's CFG range and recommended CFG for a ``width`` x ``height`` image.
+    """The research note's CFG range and recommended CFG for a ``width`` x ``height`` image.
 
     A size that is a row of the seed's tables gets that row (``exact=True``).
     Any other size gets the row nearest to it: the smallest difference in area
@@ -178,3 +181,41 @@ def cfg_hint(width: int, height: int) -> CfgHint:
     best = min(CFG_TABLE, key=distance)
     low, high, rec, fixed = CFG_TABLE[best]
     return CfgHint(float(low), float(high), float(rec), best, False, fixed)
+
+
+def ratio_note(
+    w_ratio: float,
+    h_ratio: float,
+    size: tuple[int, int],
+    *,
+    area: int = DEFAULT_AREA,
+    multiple: int = 64,
+) -> str | None:
+    """Why ``size`` (an answer of :func:`fit`) does not have the requested ratio; None when it has.
+
+    Example:
+        >>> print(ratio_note(4, 3, fit(4, 3)))
+        576x384 is 3:2 (1.5), not the requested 4:3 (1.333): each side is floored to a multiple of 64 to stay within 262144 pixels (try --multiple 8, or a larger --area)
+        >>> ratio_note(3, 2, fit(3, 2, area=768 * 512), area=768 * 512) is None
+        True
+    """
+    width, height = size
+    wanted = float(w_ratio) / float(h_ratio)
+    got = width / height
+    if math.isclose(got, wanted, rel_tol=1e-9):
+        return None
+    reduced = math.gcd(width, height)
+    if multiple > 1:
+        why = f"each side is floored to a multiple of {multiple} to stay within {area} pixels"
+        hint = " (try --multiple 8, or a larger --area)" if multiple > 8 else ""
+    else:
+        why = f"each side is floored to whole pixels to stay within {area} pixels"
+        hint = ""
+    return (
+        f"{width}x{height} is {width // reduced}:{height // reduced} ({_short(got)}), not the requested "
+        f"{_num(float(w_ratio))}:{_num(float(h_ratio))} ({_short(wanted)}): {why}{hint}"
+    )
+
+
+def _short(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")

@@ -4,7 +4,9 @@ Each subcommand lives in its own module of this package and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` (a callable
 taking the parsed ``argparse.Namespace`` and returning the exit status).
 
-Exit status: 0 success, 1 input errors (message on stderr), 2 usage errors.
+Exit status: 0 success, 1 input errors (message on stderr), 2 usage errors,
+130 Ctrl-C, 141 a closed output pipe. What every subcommand shares (input flags,
+dialect names and aliases) lives in :mod:`naiprompt.cli._common`.
 
 Example:
     >>> from naiprompt.cli import main
@@ -20,12 +22,15 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from naiprompt.cli._common import EXIT_USAGE, run_guarded, version_text
+
 #: Modules (relative to this package) that contribute subcommands, in help order.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "core",
     "tokens",
     "info",
     "batch",
+    "completion",
 )
 
 
@@ -41,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="naiprompt",
         description="Parse, convert, rewrite and count Stable Diffusion / NovelAI prompts.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'naiprompt COMMAND --help' for a command's options and examples.\n"
+        "Shell completion: see 'naiprompt completion --help'.",
     )
+    parser.add_argument("--version", action="version", version=version_text())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         try:
@@ -60,14 +68,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     Example:
         >>> main(["--help"])  # doctest: +SKIP
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help(sys.stderr)
-        return 2
-    try:
+
+    def run() -> int:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
         status: int = func(args)
-    except BrokenPipeError:  # `naiprompt ... | head`
-        return 0
-    return status
+        return status
+
+    # A closed pipe (`naiprompt ... | head -c1`) or Ctrl-C ends the command quietly: 141 or 130.
+    return run_guarded(run)

@@ -1,11 +1,11 @@
 """The core subcommands: parse, render/fmt, convert, detect, step, apply, size.
 
-Prompts come from the PROMPT argument, from standard input (``-`` or no
-argument) or from ``--in FILE``; input from stdin or a file is one prompt per
-line unless ``--whole`` says the whole input is one prompt. ``--json`` prints
-one JSON document per prompt (one per line). Exit status: 0 success, 1 an
-input error (message with a caret on stderr; the other prompts are still
-processed), 2 usage.
+Prompts come from PROMPT arguments, from ``--in FILE`` (repeatable; folders and
+glob patterns too) or from standard input (``-`` or nothing given); input from
+stdin or a file is one prompt per line unless ``--whole`` says the whole input
+is one prompt (see :mod:`naiprompt.cli._common`). ``--json`` prints one JSON
+document per prompt (one per line). Exit status: 0 success, 1 an input error
+(message with a caret on stderr; the other prompts are still processed), 2 usage.
 
 Example:
     >>> from naiprompt.cli import main
@@ -28,13 +28,10 @@ import attrs
 
 from naiprompt._plugins import PluginError
 from naiprompt.ast import Node, Prompt
+from naiprompt.cli._common import UsageError, add_input_options, dialect_arg, read_prompts, usage_error
 from naiprompt.errors import ErrorLevel, PromptError, PromptWarning
 
 __all__ = ["register", "tree_json", "tree_text"]
-
-
-class UsageError(Exception):
-    """A bad argument value: exit status 2."""
 
 
 class _IntermixedParser(argparse.ArgumentParser):
@@ -59,14 +56,9 @@ class _IntermixedParser(argparse.ArgumentParser):
 
 
 def _add_input(parser: argparse.ArgumentParser, *, positional: bool = True) -> None:
-    if positional:
-        parser.add_argument("prompt", nargs="?", metavar="PROMPT", help="the prompt; '-' or omitted: stdin")
-    else:
-        parser.add_argument("-p", "--prompt", metavar="PROMPT", help="the prompt; omitted: stdin")
-    parser.add_argument("--in", dest="infile", metavar="FILE", help="read prompts from FILE ('-': stdin)")
-    parser.add_argument(
-        "--whole", action="store_true", help="stdin/FILE holds one prompt (default: one per line)"
-    )
+    add_input_options(parser, positional="*" if positional else None)
+    if not positional:
+        parser.add_argument("-p", "--prompt", metavar="PROMPT", help="the prompt; omitted: --in or stdin")
 
 
 def _add_json(parser: argparse.ArgumentParser) -> None:
@@ -75,28 +67,7 @@ def _add_json(parser: argparse.ArgumentParser) -> None:
 
 def _read_prompts(args: argparse.Namespace, *, default: list[str] | None = None) -> list[tuple[str, str]]:
     """``[(label, text)]``: where each prompt came from (for messages) and its text."""
-    prompt = getattr(args, "prompt", None)
-    if prompt is not None and prompt != "-":
-        if args.infile is not None:
-            raise UsageError("give the prompt as an argument or with --in, not both")
-        return [("argument", prompt)]
-    if args.infile is not None and args.infile != "-":
-        try:
-            with open(args.infile, encoding="utf-8") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise UsageError(f"cannot read {args.infile}: {exc.strerror or exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"{args.infile} is not UTF-8 text: {exc}") from exc
-        name = args.infile
-    elif prompt is None and args.infile is None and default is not None:
-        return [("argument", text) for text in default]
-    else:
-        data = sys.stdin.read()
-        name = "<stdin>"
-    if args.whole:
-        return [(name, data[:-1] if data.endswith("\n") else data)]
-    return [(f"{name}:{number}", line) for number, line in enumerate(data.splitlines(), 1)]
+    return read_prompts(args, default=default)
 
 
 def _emit(args: argparse.Namespace, value: Any, text: str | None = None) -> None:
@@ -140,15 +111,14 @@ def _each(
 
 def _dialect_name(name: str | None, text: str) -> str:
     from naiprompt.api import detect
-    from naiprompt.dialects import get_dialect
 
     if name is None or name == "auto":
         return detect(text)
-    get_dialect(name)  # PluginError (usage) for unknown names
-    return name
+    return name  # already canonical and registered (dialect_arg)
 
 
 def _check_dialect_option(*names: str | None) -> None:
+    """Dialect options are checked by argparse (``dialect_arg``); kept for plugins registered late."""
     from naiprompt.dialects import get_dialect
 
     for name in names:
@@ -324,7 +294,7 @@ def _cmd_step(args: argparse.Namespace) -> int:
         def compat(text: str) -> None:
             _emit(args, seed_step(args.ratio, args.full, tags=text))
 
-        # Like the seed's script, which reads nothing: its own tag list by default.
+        # Like the note's script, which reads nothing: its own tag list by default.
         from naiprompt.transforms.step import SEED_TAGS
 
         return _each(args, compat, default=[", ".join(SEED_TAGS)])
@@ -378,32 +348,84 @@ def _size_number(name: str, text: str) -> float:
     return value
 
 
+def _size_pair(values: list[str]) -> tuple[float, float, bool]:
+    """``(w, h, is_size)`` from ``W H``, ``W:H``, ``WxH`` or ``W`` (``W:1``); ``W:H`` is always a ratio."""
+    if len(values) > 2:
+        raise UsageError(f"give W H, W:H or WxH, not {' '.join(values)!r}")
+    if len(values) == 1:
+        text = values[0].strip().lower()
+        for sep, is_size in ((":", False), ("x", True), ("/", False)):
+            if sep in text:
+                left, _, right = text.partition(sep)
+                return _size_number("W", left), _size_number("H", right), is_size
+        return _size_number("W", text), 1.0, False
+    if not values:
+        return 1.0, 1.0, False
+    return _size_number("W", values[0]), _size_number("H", values[1]), True
+
+
+def _cfg_json(hint: Any) -> dict[str, Any]:
+    return {
+        "low": hint.low,
+        "high": hint.high,
+        "recommended": hint.recommended,
+        "row": list(hint.row),
+        "exact": hint.exact,
+    }
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def _cfg_table(args: argparse.Namespace) -> int:
+    from naiprompt import sizes
+
+    rows = [
+        {"width": w, "height": h, "low": low, "high": high, "recommended": rec, "area_fixed": fixed}
+        for (w, h), (low, high, rec, fixed) in sizes.CFG_TABLE.items()
+    ]
+    if args.json:
+        _emit(args, rows)
+        return 0
+    for fixed, title in ((False, "Dimension"), (True, "Dimension (area fixed)")):
+        print(f"{title:<24}CFG range  recommended")
+        for row in rows:
+            if row["area_fixed"] is fixed:
+                size = f"{row['width']}x{row['height']}"
+                span = f"{_number_text(row['low'])}~{_number_text(row['high'])}"
+                print(f"{size:<24}{span:<11}{_number_text(row['recommended'])}")
+        if not fixed:
+            print()
+    return 0
+
+
 def _cmd_size(args: argparse.Namespace) -> int:
     from naiprompt import sizes
 
-    width_ratio = _size_number("W", args.w)
-    height_ratio = _size_number("H", args.h)
-    try:
-        width, height = sizes.fit(width_ratio, height_ratio, area=args.area, multiple=args.multiple)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    if args.table:
+        if args.size:
+            raise UsageError("--table takes no size")
+        return _cfg_table(args)
+    w, h, is_size = _size_pair(args.size)
+    if args.cfg and is_size and args.area is None and w == int(w) >= 64 and h == int(h) >= 64:
+        # A size the user already chose (`size 768 512 --cfg`): its row, no fitting.
+        width, height = int(w), int(h)
+    else:
+        area = args.area if args.area is not None else sizes.DEFAULT_AREA
+        try:
+            width, height = sizes.fit(w, h, area=area, multiple=args.multiple)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        note = sizes.ratio_note(w, h, (width, height), area=area, multiple=args.multiple)
+        if note is not None and not args.quiet:
+            print(f"naiprompt size: note: {note}", file=sys.stderr)
     if not args.cfg:
         _emit(args, [width, height], f"{width}x{height}")
         return 0
     hint = sizes.cfg_hint(width, height)
     if args.json:
-        data = {
-            "width": width,
-            "height": height,
-            "cfg": {
-                "low": hint.low,
-                "high": hint.high,
-                "recommended": hint.recommended,
-                "row": list(hint.row),
-                "exact": hint.exact,
-            },
-        }
-        _emit(args, data)
+        _emit(args, {"width": width, "height": height, "cfg": _cfg_json(hint)})
     else:
         print(f"{width}x{height}")
         print(hint)
@@ -417,9 +439,7 @@ def _guard(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
         try:
             return func(args)
         except (UsageError, PluginError) as exc:
-            args.parser.print_usage(sys.stderr)
-            print(f"naiprompt {args.command}: error: {exc}", file=sys.stderr)
-            return 2
+            return usage_error(args.parser, args.command, exc)
 
     return run
 
@@ -447,15 +467,16 @@ _EXAMPLES = {
   naiprompt step 0.9 "bad, comic"                # (bad, comic:0.9)
   naiprompt step -2 --full "bad, comic"          # [[bad]], [[comic]]
   naiprompt step 2 -d nai "bad, comic"           # {{bad, comic}}
-  naiprompt step 0 --full --seed-compat          # the seed's step.txt, byte for byte""",
+  naiprompt step 0 --full --seed-compat          # the note's step.js output, byte for byte""",
     "apply": """examples:
   naiprompt apply underscores:to=space dedupe -p "long_hair, long_hair, red_eyes"
   naiprompt apply flatten round_weights:2 -p "((a)), [b]"
   naiprompt apply --list""",
     "size": """examples:
-  naiprompt size 4 3                             # 576x384
-  naiprompt size 16 9 --multiple 1 --json        # [682, 384] (the seed script's raw output)
-  naiprompt size 2 3 --area 589824 --cfg""",
+  naiprompt size 4:3                             # 576x384 (and a note: that is 3:2)
+  naiprompt size 16 9 --multiple 1 --json        # [682, 384] (the aspect512 script's raw output)
+  naiprompt size 768x512 --cfg                   # the CFG row of a size you chose
+  naiprompt size --table                         # the research note's CFG tables""",
 }
 
 
@@ -500,14 +521,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         >>> import argparse
         >>> parser = argparse.ArgumentParser(prog="naiprompt")
         >>> register(parser.add_subparsers(dest="command"))
-        >>> parser.parse_args(["size", "4", "3"]).w
-        '4'
+        >>> parser.parse_args(["size", "4", "3"]).size
+        ['4', '3']
     """
-    dialect_help = "dialect of the input: webui, nai, nai4, comfy, ... (default: detected)"
+    dialect_help = (
+        "dialect of the input: webui (a1111), nai (novelai, nai3), nai4, comfy (comfyui), any case; "
+        "default auto: detected"
+    )
 
     parser = _parser(subparsers, "parse", "Show the syntax tree of a prompt.", _cmd_parse)
     _add_input(parser)
-    parser.add_argument("-d", "--dialect", help=dialect_help)
+    parser.add_argument("-d", "--dialect", type=dialect_arg, default="auto", help=dialect_help)
     parser.add_argument("--strict", action="store_true", help="reject unbalanced brackets and bad weights")
     _add_json(parser)
 
@@ -516,8 +540,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         aliases=["fmt"],
     )
     _add_input(parser)
-    parser.add_argument("-d", "--dialect", help=dialect_help)
-    parser.add_argument("--to", help="print in this dialect (default: the input's)")
+    parser.add_argument("-d", "--dialect", type=dialect_arg, default="auto", help=dialect_help)
+    parser.add_argument("--to", type=dialect_arg, help="print in this dialect (default: the input's)")
     parser.add_argument("--canonical", action="store_true", help="forget source spelling (fmt does this)")
     parser.add_argument("--strict", action="store_true", help="reject unbalanced brackets and bad weights")
     _add_errors(parser)
@@ -525,8 +549,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     parser = _parser(subparsers, "convert", "Convert a prompt between dialects.", _cmd_convert)
     _add_input(parser)
-    parser.add_argument("--from", dest="source", help=dialect_help)
-    parser.add_argument("--to", required=True, help="target dialect")
+    parser.add_argument("--from", dest="source", type=dialect_arg, default="auto", help=dialect_help)
+    parser.add_argument("--to", type=dialect_arg, required=True, help="target dialect (names as for --from)")
     parser.add_argument("--decimals", type=int, default=4, help="weight decimals (default 4)")
     parser.add_argument("--nai-preset", help="add NovelAI's quality tags of this model (v1..v4.5) to a nai prompt")
     parser.add_argument("--negative", action="store_true", help="with --nai-preset: add the UC preset instead")
@@ -540,7 +564,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = _parser(
         subparsers,
         "step",
-        "The seed's global static emphasis: brackets or a weight around the whole prompt.",
+        "Weight stepping, the step tool of the research note \"NAI anime pure negative prompt\": "
+        "brackets or a weight around the whole prompt (or each tag).",
         _cmd_step,
     )
     parser.add_argument(
@@ -551,10 +576,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--seed-compat",
         action="store_true",
-        help="reproduce the seed's step.js byte for byte (mixed syntax, sorted de-duplicated tags; "
+        help="reproduce the note's step.js script byte for byte (mixed syntax, sorted de-duplicated tags; "
         "RATIO read like JavaScript's parseFloat; no PROMPT: the script's own tag list)",
     )
-    parser.add_argument("-d", "--dialect", help="dialect of input and output (default: webui)")
+    parser.add_argument(
+        "-d", "--dialect", type=dialect_arg, default="webui", help="dialect of input and output (default: webui)"
+    )
     _add_errors(parser)
     _add_json(parser)
 
@@ -563,8 +590,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "transforms", nargs="*", metavar="TRANSFORM", help="a transform name with options: name:opt=value,..."
     )
     _add_input(parser, positional=False)
-    parser.add_argument("-d", "--dialect", help=dialect_help)
-    parser.add_argument("--to", help="print in this dialect (default: the input's)")
+    parser.add_argument("-d", "--dialect", type=dialect_arg, default="auto", help=dialect_help)
+    parser.add_argument("--to", type=dialect_arg, help="print in this dialect (default: the input's)")
     parser.add_argument("--list", action="store_true", help="list the available transforms")
     _add_errors(parser)
     _add_json(parser)
@@ -572,15 +599,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = _parser(
         subparsers,
         "size",
-        "Width and height for an aspect ratio under an area (the seed's aspect512).",
+        "Width and height for an aspect ratio within an area (the research note's aspect512), "
+        "and the note's CFG range for a size.",
         _cmd_size,
     )
-    parser.add_argument("w", metavar="W", help="width part of the aspect ratio")
-    parser.add_argument("h", metavar="H", nargs="?", default="1", help="height part (default 1)")
-    parser.add_argument("--area", type=int, default=512 * 512, help="pixel budget (default 262144 = 512x512)")
+    parser.add_argument(
+        "size",
+        nargs="*",
+        metavar="W H | W:H | WxH",
+        help="the aspect ratio (default 1:1); with --cfg, W H or WxH of 64 or more is the size itself",
+    )
+    parser.add_argument(
+        "--area", type=int, default=None, help="pixel budget (default 262144 = 512x512); always fits the ratio"
+    )
     parser.add_argument(
         "--multiple", type=int, default=64, help="floor each side to this (default 64; 1 = raw)"
     )
-    parser.add_argument("--cfg", action="store_true", help="also print the seed's CFG range for the size")
+    parser.add_argument("--cfg", action="store_true", help="also print the note's CFG range for the size")
+    parser.add_argument("--table", action="store_true", help="print the note's CFG tables and exit")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no note when the ratio had to change")
     _add_json(parser)
-

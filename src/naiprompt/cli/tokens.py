@@ -2,11 +2,13 @@
 
 For each prompt it prints the counter as WebUI shows it ("63/75") and the chunks the prompt is cut into,
 with tag boundaries visible (colours on a terminal, plain text when piped). Tags cut in two by a chunk
-boundary are marked with ``✂``. ``--limit N`` exits with status 1 when a prompt is over ``N`` tokens,
-``--json`` prints one JSON object per prompt and line, ``--brief`` only the counters.
+boundary are marked with ✂. --limit N exits with status 1 when a prompt is over N tokens and names
+the tags past the limit, --json prints one JSON object per prompt and line, --brief only the counters.
 
-Prompts come from the arguments, from files (``-f FILE``, one prompt per line, ``-`` for stdin) or from
-stdin when neither is given; large inputs get a progress bar on stderr (on a terminal).
+Prompts come from the arguments, from --in FILE (one prompt per line, repeatable; '-' for stdin, folders
+and patterns too) or from stdin when neither is given; large inputs get a progress bar on stderr (on a
+terminal). The dialect is detected per prompt unless --dialect names it, so a NovelAI prompt is counted
+the way NovelAI's brackets mean.
 
 Example:
     >>> from naiprompt.cli import main
@@ -23,6 +25,8 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
+
+from naiprompt.cli._common import UsageError, add_input_options, dialect_arg, read_prompts, usage_error
 
 if TYPE_CHECKING:
     from naiprompt.tokens.api import Budget, TagSpan
@@ -57,21 +61,21 @@ def register(subparsers: Any) -> None:
         epilog=(
             "examples:\n"
             '  naiprompt tokens "masterpiece, best quality, (1girl:1.2), BREAK, smile"\n'
-            "  naiprompt tokens --limit 75 --json --file prompts.txt  # exit 1 when one is over\n"
-            '  echo "{{smile}}, [blurry]" | naiprompt tokens --dialect nai -'
+            "  naiprompt tokens --limit 75 --json --in prompts.txt  # exit 1 when one is over\n"
+            '  echo "{{smile}}, [blurry]" | naiprompt tokens -     # detected as NovelAI: 3/75'
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("prompts", nargs="*", metavar="PROMPT", help="prompts to count")
+    add_input_options(parser, positional="*", whole=False)
+    # The flag of earlier releases, kept working: the same list as --in.
+    parser.add_argument("-f", "--file", dest="infiles", action="append", help=argparse.SUPPRESS)
     parser.add_argument(
-        "-f",
-        "--file",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="read prompts from FILE, one per line ('-' for stdin); may be repeated",
+        "-d",
+        "--dialect",
+        type=dialect_arg,
+        default="auto",
+        help="prompt dialect: webui (a1111), nai (novelai), nai4, comfy (comfyui), any case; default auto: detected",
     )
-    parser.add_argument("-d", "--dialect", default="webui", help="prompt dialect: webui (default), nai, nai4")
     parser.add_argument(
         "-n", "--negative", action="store_true", help="count as a negative prompt (no AND split)"
     )
@@ -86,6 +90,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--emphasis",
         default="original",
+        type=str.lower,
+        choices=("original", "no_norm", "ignore", "none"),
         help="WebUI emphasis mode: original (default), no_norm, ignore, none",
     )
     parser.add_argument(
@@ -109,28 +115,12 @@ def register(subparsers: Any) -> None:
         default="auto",
         help=f"progress bar on stderr (auto: {PROGRESS_THRESHOLD}+ prompts, output redirected, a terminal)",
     )
-    parser.set_defaults(func=run)
-
-
-def _read_lines(source: str) -> list[str]:
-    if source == "-":
-        text = sys.stdin.read()
-    else:
-        with open(source, encoding="utf-8") as handle:
-            text = handle.read()
-    return [line for line in text.splitlines() if line.strip()]
+    parser.set_defaults(func=run, parser=parser)
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
-    # A lone "-" argument means stdin, as for the other subcommands.
-    prompts: list[str] = []
-    for prompt in args.prompts:
-        prompts.extend(_read_lines("-") if prompt == "-" else [prompt])
-    for source in args.file:
-        prompts.extend(_read_lines(source))
-    if not args.prompts and not args.file:
-        prompts.extend(_read_lines("-"))
-    return prompts
+    # Blank lines of a file are not prompts (WebUI would count them as 0/75).
+    return [text for _label, text in read_prompts(args, skip_blank=True)]
 
 
 def _use_colour(choice: str, stream: IO[str]) -> bool:
@@ -217,7 +207,7 @@ def _render(report: Budget, prompt: str, args: argparse.Namespace, colour: bool,
     status = ""
     if args.limit is not None:
         status = (
-            _paint(f"  over the limit of {args.limit} by {report.over}", _BAD, colour)
+            _paint(f"  over the limit of {args.limit} by {report.over}{_past(report)}", _BAD, colour)
             if not report.ok
             else _paint(f"  within the limit of {args.limit}", _GOOD, colour)
         )
@@ -231,9 +221,16 @@ def _render(report: Budget, prompt: str, args: argparse.Namespace, colour: bool,
     return "\n".join(lines)
 
 
+def _past(report: Budget) -> str:
+    """``": past it: tag, tag"``: the tags with a token beyond the limit."""
+    past = [tag.text or "∅" for tag in report.tags if tag.end > report.limit]
+    return f": past it: {', '.join(past)}" if past else ""
+
+
 def _record(report: Budget, prompt: str) -> dict[str, Any]:
     record: dict[str, Any] = {"prompt": prompt}
     record.update(report.to_dict())
+    record["past_limit"] = [tag.text for tag in report.tags if tag.end > report.limit]
     record["chunk_lengths"] = [chunk.length for chunk in report.chunks]
     return record
 
@@ -247,23 +244,21 @@ def run(args: argparse.Namespace) -> int:
         4/75
         1
     """
+    from naiprompt.api import detect
     from naiprompt.tokens.api import budget
     from naiprompt.tokens.chunking import CHUNK_LENGTH
 
-    if not 0 <= args.comma_backtrack < CHUNK_LENGTH:
-        print(f"naiprompt tokens: --comma-backtrack must be in 0..{CHUNK_LENGTH - 1}", file=sys.stderr)
-        return 2
-    if args.limit is not None and args.limit < 0:
-        print("naiprompt tokens: --limit must not be negative", file=sys.stderr)
-        return 2
-    if not args.prompts and not args.file and sys.stdin.isatty():
-        print("naiprompt tokens: give a prompt, -f FILE, or pipe prompts on stdin", file=sys.stderr)
-        return 2
+    parser = getattr(args, "parser", None) or argparse.ArgumentParser(prog="naiprompt tokens")
     try:
+        if not 0 <= args.comma_backtrack < CHUNK_LENGTH:
+            raise UsageError(f"--comma-backtrack must be in 0..{CHUNK_LENGTH - 1}")
+        if args.limit is not None and args.limit < 0:
+            raise UsageError("--limit must not be negative")
+        if args.steps < 1:
+            raise UsageError("--steps must be at least 1")
         prompts = _inputs(args)
-    except OSError as exc:
-        print(f"naiprompt tokens: {exc}", file=sys.stderr)
-        return 1
+    except UsageError as exc:
+        return usage_error(parser, "tokens", exc)
     colour = _use_colour(args.color, sys.stdout)
     many = len(prompts) > 1
     # On "auto" the bar only appears when stdout is redirected, so that it never mixes with the output.
@@ -282,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
                 report = budget(
                     prompt,
                     limit=args.limit if args.limit is not None else 75,
-                    dialect=args.dialect,
+                    dialect=detect(prompt) if args.dialect in (None, "auto") else args.dialect,
                     steps=args.steps,
                     negative=args.negative,
                     comma_backtrack=args.comma_backtrack,

@@ -393,6 +393,22 @@ class Budget:
         """
         return tuple(tag for tag in self.tags if tag.straddles)
 
+    def __str__(self) -> str:
+        """A one-line summary: the counter, the limit, and the tags past it (``repr`` keeps every field).
+
+        Example:
+            >>> print(budget("masterpiece, best quality, 1girl, smile", limit=5))
+            9/75 tokens, over the limit of 5 by 4: past it: 1girl, smile
+            >>> print(budget("a cat"))
+            2/75 tokens, within the limit of 75
+        """
+        head = f"{self.count}/{self.target} tokens"
+        if self.ok:
+            return f"{head}, within the limit of {self.limit}"
+        past = [tag.text for tag in self.tags if tag.end > self.limit]
+        shown = ", ".join(past[:5]) + (f" and {len(past) - 5} more" if len(past) > 5 else "")
+        return f"{head}, over the limit of {self.limit} by {self.over}" + (f": past it: {shown}" if past else "")
+
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready summary.
 

@@ -118,7 +118,7 @@ def test_cfg_rows(size: tuple[int, int], expected: tuple[float, float, float]) -
 
 
 def test_cfg_between_rows_uses_the_nearest_row() -> None:
-    # 576x384 (4:3 under 512x512) is closest in area to the area-fixed rows.
+    # 576x384 (4:3 under 512x512, floored to 3:2) is nearest to the area-fixed row 640x384.
     hint = sizes.cfg_hint(576, 384)
     assert not hint.exact
     assert (hint.low, hint.high, hint.recommended) == (12, 16, 10.5)
@@ -126,8 +126,9 @@ def test_cfg_between_rows_uses_the_nearest_row() -> None:
     assert sizes.cfg_hint(1000, 590).row == (1024, 576)
     assert sizes.cfg_hint(760, 770).row == (768, 768)
     assert sizes.cfg_hint(590, 1000).row == (576, 1024)
-    # Larger than any row: the row of the largest area.
-    assert sizes.cfg_hint(2048, 2048).row == (1408, 512)
+    # Larger than any row: the nearest in area and shape (a square gets the square row).
+    assert sizes.cfg_hint(2048, 2048).row == (768, 768)
+    assert sizes.cfg_hint(2816, 1024).row == (1408, 512)
     assert "nearest row" in str(sizes.cfg_hint(2048, 2048))
 
 

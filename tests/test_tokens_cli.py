@@ -106,10 +106,11 @@ def test_progress_bar_for_large_inputs(capsys: pytest.CaptureFixture[str], tmp_p
 
 def test_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     status, _, err = run(capsys, "-f", str(tmp_path / "missing.txt"))
-    assert status == 1 and "missing.txt" in err
+    assert status == 2 and "missing.txt" in err  # a file that is not there is a usage error
     status, _, err = run(capsys, "--comma-backtrack", "75", "a")
     assert status == 2
     status, _, err = run(capsys, "--tokenizer", "no-such-tokenizer", "a")
     assert status == 2 and "no-such-tokenizer" in err
-    status, _, err = run(capsys, "--emphasis", "loud", "a")
-    assert status == 1 and "emphasis" in err
+    with pytest.raises(SystemExit) as exit_info:
+        run(capsys, "--emphasis", "loud", "a")
+    assert exit_info.value.code == 2 and "emphasis" in capsys.readouterr().err

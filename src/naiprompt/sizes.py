@@ -123,7 +123,8 @@ def _num(value: float) -> str:
     return str(int(value)) if value == int(value) else str(value)
 
 
-#: The research note's CFG tables (found by trying sizes with its pure negative prompts): ``(width, height) -> (low, high, recommended, area_fixed)``.
+#: The research note's CFG tables (found by trying sizes with its pure negative prompts):
+#: ``(width, height) -> (low, high, recommended, area_fixed)``.
 #: Struck-out recommendations of the note (``~~12~~10.5``) are replaced by the final value.
 CFG_TABLE: dict[tuple[int, int], tuple[float, float, float, bool]] = {
     (512, 512): (12, 16, 10.5, False),
@@ -149,10 +150,10 @@ def cfg_hint(width: int, height: int) -> CfgHint:
     """The research note's CFG range and recommended CFG for a ``width`` x ``height`` image.
 
     A size that is a row of the seed's tables gets that row (``exact=True``).
-    Any other size gets the row nearest to it: the smallest difference in area
-    on a log scale (the note says CFG "scales with dimension" and that sizes of
-    about 512x512 area share one range), ties broken by the nearest aspect ratio
-    (log scale), then by table order.
+    Any other size gets the row nearest to it in area and shape together: the
+    smallest distance between ``(log area, log aspect ratio)`` points (the note
+    says CFG "scales with dimension"; comparing area alone would give 576x384,
+    a 3:2 image, the row of the 7:2 size 896x256), ties broken by table order.
 
     Example:
         >>> cfg_hint(1024, 576).recommended, cfg_hint(576, 1024).low
@@ -171,12 +172,10 @@ def cfg_hint(width: int, height: int) -> CfgHint:
         return CfgHint(float(low), float(high), float(rec), key, True, fixed)
     area, aspect = math.log(w * h), math.log(w / h)
 
-    def distance(row: tuple[int, int]) -> tuple[float, float]:
+    def distance(row: tuple[int, int]) -> float:
         row_w, row_h = row
-        return (
-            round(abs(area - math.log(row_w * row_h)), 9),
-            round(abs(aspect - math.log(row_w / row_h)), 9),
-        )
+        # Rounded so that mirror-image ties (768x512 vs 512x768) fall to table order, not to float noise.
+        return round(math.hypot(area - math.log(row_w * row_h), aspect - math.log(row_w / row_h)), 9)
 
     best = min(CFG_TABLE, key=distance)
     low, high, rec, fixed = CFG_TABLE[best]
@@ -194,8 +193,9 @@ def ratio_note(
     """Why ``size`` (an answer of :func:`fit`) does not have the requested ratio; None when it has.
 
     Example:
-        >>> print(ratio_note(4, 3, fit(4, 3)))
-        576x384 is 3:2 (1.5), not the requested 4:3 (1.333): each side is floored to a multiple of 64 to stay within 262144 pixels (try --multiple 8, or a larger --area)
+        >>> print(ratio_note(4, 3, fit(4, 3)))  # doctest: +NORMALIZE_WHITESPACE
+        576x384 is 3:2 (1.5), not the requested 4:3 (1.333): each side is floored to a multiple of 64
+        to stay within 262144 pixels (try --multiple 8, or a larger --area)
         >>> ratio_note(3, 2, fit(3, 2, area=768 * 512), area=768 * 512) is None
         True
     """

@@ -26,7 +26,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from naiprompt.cli._common import UsageError, add_input_options, dialect_arg, read_prompts, usage_error
+from naiprompt.cli._common import UsageError, add_input_options, dialect_arg, plain, read_prompts, usage_error
 
 if TYPE_CHECKING:
     from naiprompt.tokens.api import Budget, TagSpan
@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "tokens",
         help="count CLIP tokens as WebUI does; per-chunk view and budget checks",
-        description=__doc__.split("\n\nExample:")[0] if __doc__ else None,
+        description=plain(__doc__.split("\n\nExample:")[0]) if __doc__ else None,
         epilog=(
             "examples:\n"
             '  naiprompt tokens "masterpiece, best quality, (1girl:1.2), BREAK, smile"\n'

@@ -193,3 +193,22 @@ def test_raw_pickle_renamed_ckpt_is_refused(tmp_path: Path) -> None:
     with pytest.raises((UnsafeCheckpointError, ValueError, RuntimeError)):
         TextEncoder.from_pretrained(path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["runwayml/stable-diffusion-v1-5", "stabilityai/stable-diffusion-xl-base-1.0"])
+def test_hub_model_id_says_local_files_only(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # so that no folder of that name happens to exist
+    with pytest.raises(FileNotFoundError) as info:
+        TextEncoder.from_pretrained(name)
+    message = str(info.value)
+    assert "Hugging Face Hub model id" in message and "local files only" in message
+    assert f"huggingface-cli download {name}" in message
+
+
+def test_plain_missing_path_has_no_hub_advice(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as info:
+        TextEncoder.from_pretrained(tmp_path / "nope.safetensors")
+    assert "Hub" not in str(info.value)
+    with pytest.raises(FileNotFoundError) as info:
+        TextEncoder.from_pretrained("models/sd15.safetensors")
+    assert "Hub" not in str(info.value)

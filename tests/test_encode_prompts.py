@@ -168,3 +168,21 @@ def test_no_memory_growth_over_10000_encodes() -> None:
     gc.collect()
     growth = _rss() - before
     assert growth < 16 * 2**20, f"RSS grew by {growth / 2**20:.1f} MiB"
+
+
+@pytest.mark.parametrize("text", ["a [cat:dog:0.5]", "[a|b] c", "x, [y:3]", "[a:b:1500]"])
+def test_encode_raises_on_editing_like_prompt_embeds(encoder: TextEncoder, text: str) -> None:
+    # One conditioning cannot hold a prompt that changes during sampling: encode() refuses it (as
+    # prompt_embeds does) and names the method that can, instead of encoding "cat:dog:0.5" as words.
+    with pytest.raises(ValueError, match=r"prompt editing or alternation.*encode_schedule"):
+        encoder.encode(text)
+    with pytest.raises(ValueError, match="encode_schedule"):
+        encoder.encode(["plain", text])
+    assert len(encoder.encode_schedule(text, 20)) >= 1
+
+
+def test_editing_brackets_are_plain_emphasis_in_novelai(encoder: TextEncoder) -> None:
+    # NovelAI has no prompt editing: [cat:dog:0.5] is de-emphasised text there, encoded as such.
+    assert encoder.encode("a [cat:dog:0.5]", dialect="nai").tensor.shape[1] == 77
+    # Escaped brackets are words in WebUI too.
+    assert encoder.encode("a \\[cat:dog:0.5\\]").tensor.shape[1] == 77

@@ -113,19 +113,43 @@ class BaseEncoder:
 
         The text goes through the attention parser of ``dialect`` (``"webui"``,
         ``"nai"``, ``"comfy"``), BREAK and 75-token chunking with the comma
-        backtrack; no AND splitting or prompt editing (see :meth:`encode_and` and
-        :meth:`encode_schedule`). Prompts with fewer chunks are padded with encoded
-        empty chunks. ``mean_over="prompt"`` (default) gives every prompt the result
-        it has when generated on its own; ``"batch"`` treats the list as one WebUI
-        call whose texts share the mean restoration.
+        backtrack; no AND splitting (see :meth:`encode_and`). Prompts with fewer
+        chunks are padded with encoded empty chunks. ``mean_over="prompt"``
+        (default) gives every prompt the result it has when generated on its own;
+        ``"batch"`` treats the list as one WebUI call whose texts share the mean
+        restoration.
+
+        A WebUI prompt with prompt editing or alternation (``[cat:dog:0.5]``,
+        ``[a|b]``) has no single conditioning: it changes during sampling. Like
+        :func:`naiprompt.diffusers.prompt_embeds`, ``encode`` raises
+        :class:`ValueError` for it rather than encoding the brackets as words; use
+        :meth:`encode_schedule` (or :meth:`encode_composable`) for such prompts.
 
         Example:
             >>> enc.encode(["1girl, (smile:1.2)", "1boy"]).tensor.shape  # doctest: +SKIP
             torch.Size([2, 77, 768])
+            >>> enc.encode("a [cat:dog:0.5]")  # doctest: +SKIP
+            Traceback (most recent call last):
+            ...
+            ValueError: 'a [cat:dog:0.5]' uses prompt editing or alternation ...
         """
         texts = [prompts] if isinstance(prompts, str) else list(prompts)
         if not texts:
             raise ValueError("no prompts to encode")
+        if dialect == "webui":
+            for text in texts:
+                _check_single_schedule(text)
+        return self._encode_texts(texts, dialect, clip_skip, emphasis, comma_backtrack, mean_over)
+
+    def _encode_texts(
+        self,
+        texts: list[str],
+        dialect: str,
+        clip_skip: int | None,
+        emphasis: str,
+        comma_backtrack: int,
+        mean_over: MeanScope,
+    ) -> Conditioning:
         chunk_lists = [self._chunks(t, dialect, comma_backtrack, emphasis) for t in texts]
         return self.encode_chunks(chunk_lists, clip_skip=clip_skip, emphasis=emphasis, mean_over=mean_over)
 
@@ -176,7 +200,17 @@ class BaseEncoder:
         entries = _core("schedules")(prompt, steps, hires_steps=hires_steps, old_scheduling=old_scheduling)
         texts = [text for _, text in entries]
         options.pop("mean_over", None)
-        cond = self.encode(texts, mean_over="batch", **options)
+        # The entries are resolved texts: encoded as they are, without encode()'s editing check.
+        cond = self._encode_texts(
+            texts,
+            options.pop("dialect", "webui"),
+            options.pop("clip_skip", None),
+            options.pop("emphasis", "original"),
+            options.pop("comma_backtrack", 20),
+            "batch",
+        )
+        if options:
+            raise TypeError(f"unexpected option(s): {', '.join(sorted(options))}")
         by_text: dict[str, Conditioning] = {}
         out: Schedule = []
         for i, (end, text) in enumerate(entries):
@@ -220,6 +254,20 @@ class BaseEncoder:
                 cache[text] = self.encode_schedule(text, steps, **options)
             out.append((cache[text], float(weight)))
         return out
+
+
+def _check_single_schedule(text: str) -> None:
+    """Raise ValueError when a WebUI prompt uses prompt editing or alternation (the rule of prompt_embeds)."""
+    if "[" not in text:
+        return
+    entries = _core("schedules")(text, 1000)
+    # More than one entry, or one that is not the text itself ([a:b:1500] is "a" for 1000 steps).
+    if len(entries) > 1 or entries[0][1] != text:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ValueError(
+            f"{shown!r} uses prompt editing or alternation ([a:b:n], [a|b]), which changes the conditioning "
+            "during sampling; use encode_schedule(prompt, steps) or encode_composable(prompt, steps)"
+        )
 
 
 _CORE_HOMES = {"schedules": "editing", "subprompts": "composable", "extra_networks": "networks"}

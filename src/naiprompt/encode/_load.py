@@ -220,6 +220,24 @@ def load_state_into(model: Any, state: Mapping[str, torch.Tensor]) -> None:
     model.load_state_dict(target, strict=False)
 
 
+_CHECKPOINT_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+
+
+def _missing_message(path: str | os.PathLike[str]) -> str:
+    """What to say for a path that is not there; a Hub model id gets how to fetch the files."""
+    text = os.fspath(path)
+    if _HUB_ID.fullmatch(text) and Path(text).suffix.lower() not in _CHECKPOINT_SUFFIXES:
+        folder = text.rsplit("/", 1)[1]
+        return (
+            f"no such file or folder: {text!r}. It looks like a Hugging Face Hub model id, but naiprompt "
+            "loads local files only and never downloads. Fetch the text encoder first, for example "
+            f"'huggingface-cli download {text} --include \"text_encoder/*\" --local-dir {folder}', "
+            f"then pass the folder ({folder!r}) or a .safetensors checkpoint file"
+        )
+    return f"no such file or folder: {text!r}"
+
+
 def load_text_model(
     path: str | os.PathLike[str],
     *,
@@ -259,7 +277,7 @@ def load_text_model(
         if dtype is not None:
             model = model.to(dtype)
     else:
-        raise FileNotFoundError(f"no such file or folder: {os.fspath(p)!r}")
+        raise FileNotFoundError(_missing_message(path))
     if device is not None:
         model = model.to(device)
     return model.eval()

@@ -408,6 +408,7 @@ def _cmd_size(args: argparse.Namespace) -> int:
             raise UsageError("--table takes no size")
         return _cfg_table(args)
     w, h, is_size = _size_pair(args.size)
+    note: str | None = None
     if args.cfg and is_size and args.area is None and w == int(w) >= 64 and h == int(h) >= 64:
         # A size the user already chose (`size 768 512 --cfg`): its row, no fitting.
         width, height = int(w), int(h)
@@ -418,17 +419,20 @@ def _cmd_size(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         note = sizes.ratio_note(w, h, (width, height), area=area, multiple=args.multiple)
-        if note is not None and not args.quiet:
-            print(f"naiprompt size: note: {note}", file=sys.stderr)
+        if note is not None and args.quiet:
+            note = None
     if not args.cfg:
         _emit(args, [width, height], f"{width}x{height}")
-        return 0
-    hint = sizes.cfg_hint(width, height)
-    if args.json:
-        _emit(args, {"width": width, "height": height, "cfg": _cfg_json(hint)})
     else:
-        print(f"{width}x{height}")
-        print(hint)
+        hint = sizes.cfg_hint(width, height)
+        if args.json:
+            _emit(args, {"width": width, "height": height, "cfg": _cfg_json(hint)})
+        else:
+            print(f"{width}x{height}")
+            print(hint)
+    if note is not None:  # after the answer, on stderr: stdout stays one clean answer per line
+        sys.stdout.flush()
+        print(f"naiprompt size: note: {note}", file=sys.stderr)
     return 0
 
 

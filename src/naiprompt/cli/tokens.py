@@ -167,7 +167,7 @@ def _short(text: str, width: int = 48) -> str:
     if len(text) <= width:
         return text
     half = (width - 3) // 2
-    return f"{text[:half]} … {text[-half:]}"
+    return f"{text[:half].rstrip()} … {text[-half:].lstrip()}"
 
 
 def _tag_label(tag: TagSpan, index: int) -> str:

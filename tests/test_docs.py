@@ -1,0 +1,135 @@
+"""The documentation: api.md names every public name, and every console example runs as shown."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PACKAGE = ROOT / "src" / "naiprompt"
+
+#: Public modules whose names api.md must cover (read from the source, so torch is not needed). Any
+#: other top-level module that declares __all__ is public too, unless it is listed in INTERNAL.
+PUBLIC_MODULES = (
+    "__init__", "ast", "errors", "dialects", "sizes", "tokens", "transforms", "encode", "diffusers",
+    "contrib/comfy",
+)  # fmt: skip
+#: Implementation modules: their public names are re-exported by the packages above.
+INTERNAL = ("api", "composable", "editing", "networks", "weights", "grammar", "cli", "__main__", "contrib")
+
+
+def _source(module: str) -> Path:
+    path = PACKAGE / f"{module}.py"
+    return path if path.is_file() else PACKAGE / module / "__init__.py"
+
+
+def _public_names(module: str) -> list[str]:
+    tree = ast.parse(_source(module).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    # No __all__: the classes and functions the module defines.
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef | ast.FunctionDef) and not node.name.startswith("_")
+    ]
+
+
+def _modules() -> list[str]:
+    found = list(PUBLIC_MODULES)
+    for path in sorted(PACKAGE.iterdir()):
+        name = path.stem if path.suffix == ".py" else path.name
+        if name.startswith("_") or name in INTERNAL or name in found or not (
+            path.suffix == ".py" or (path / "__init__.py").is_file()
+        ):
+            continue
+        found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_api_md_names_every_public_name(module: str) -> None:
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    missing = [name for name in _public_names(module) if not re.search(rf"`[^`\n]*\b{re.escape(name)}\b", text)]
+    assert not missing, f"docs/api.md does not mention these public names of naiprompt.{module}: {missing}"
+
+
+def test_docs_name_no_path_outside_the_repository() -> None:
+    for page in [*DOCS.glob("*.md"), ROOT / "README.md"]:
+        text = page.read_text(encoding="utf-8")
+        for banned in ("../shared", "nai_and_seed", "/work/", "the seed's", "step.js §"):
+            assert banned not in text, (page.name, banned)
+
+
+# ---- console examples ------------------------------------------------------------------------
+
+CONSOLE = re.compile(r"```console\n(.*?)```", re.S)
+#: Files the console examples read, created in the folder they run in.
+SAMPLE_FILES = {
+    "prompts.txt": "{{masterpiece}}, 1girl, [bad hands]\n(red eyes:1.2), smile\n",
+    "negative.txt": "lowres, bad anatomy, bad hands, text, error\n",
+}
+
+
+def _examples() -> list[tuple[str, str, str]]:
+    """``(where, command, expected output)`` for every ``$ ...`` line of a console block."""
+    out = []
+    for page in sorted([*DOCS.glob("*.md"), ROOT / "README.md"]):
+        text = page.read_text(encoding="utf-8")
+        for block in CONSOLE.finditer(text):
+            line_number = text[: block.start()].count("\n") + 2
+            command: str | None = None
+            expected: list[str] = []
+            where = page.name
+            for offset, line in enumerate(block.group(1).splitlines()):
+                if line.startswith("$ "):
+                    if command is not None:
+                        out.append((where, command, "\n".join(expected)))
+                    command, expected, where = line[2:], [], f"{page.name}:{line_number + offset}"
+                else:
+                    expected.append(line)
+            if command is not None:
+                out.append((where, command, "\n".join(expected)))
+    return out
+
+
+EXAMPLES = _examples()
+
+
+def _run(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    bindir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), "PYTHONUNBUFFERED": "1",
+           "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8", "COLUMNS": "100"}  # fmt: skip
+    if env.get("PYTHONPATH"):  # a relative PYTHONPATH=src must still point at this checkout from tmp_path
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(part) for part in env["PYTHONPATH"].split(os.pathsep))
+    if not (Path(bindir) / "naiprompt").exists():  # a source checkout without the console script
+        command = re.sub(r"(^|\| )naiprompt ", rf"\1{shlex.quote(sys.executable)} -m naiprompt ", command)
+    return subprocess.run(
+        ["bash", "-c", "exec 2>&1\n" + command], cwd=cwd, env=env, capture_output=True, text=True,
+        encoding="utf-8", timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_there_are_console_examples() -> None:
+    assert len(EXAMPLES) >= 20
+    assert all("..." not in command for _, command, _ in EXAMPLES)  # every line can be pasted
+
+
+@pytest.mark.parametrize(("where", "command", "expected"), EXAMPLES, ids=[w for w, _, _ in EXAMPLES])
+def test_console_example(where: str, command: str, expected: str, tmp_path: Path) -> None:
+    for name, content in SAMPLE_FILES.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    result = _run(command, tmp_path)
+    status = re.search(r"# exit (\d+)", command)
+    assert result.returncode == (int(status.group(1)) if status else 0), (where, result.stdout)
+    assert "Traceback" not in result.stdout, (where, result.stdout)
+    assert result.stdout.rstrip("\n") == expected, where

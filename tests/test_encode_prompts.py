@@ -149,6 +149,7 @@ def _rss() -> int:
     return int(psutil.Process().memory_info().rss)
 
 
+@pytest.mark.slow
 def test_no_memory_growth_over_10000_encodes() -> None:
     enc = TextEncoder(tiny_clip(9, hidden=32, layers=2, heads=2))
     prompts = ["1girl, (smile:1.2), masterpiece", "a BREAK b", "[cat], (dog:0.8)"]

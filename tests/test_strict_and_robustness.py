@@ -21,9 +21,21 @@ syntax_text = st.lists(SYNTAX, max_size=30).map("".join)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
-@settings(max_examples=4000)  # many thousands of arbitrary strings per dialect
+@settings(max_examples=400)
 @given(text=st.one_of(st.text(), syntax_text))
 def test_lenient_never_raises_and_keeps_every_character(dialect: str, text: str) -> None:
+    lenient_keeps_every_character(dialect, text)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=4000)  # many thousands of arbitrary strings per dialect
+@given(text=st.one_of(st.text(), syntax_text))
+def test_lenient_never_raises_and_keeps_every_character_many(dialect: str, text: str) -> None:
+    lenient_keeps_every_character(dialect, text)
+
+
+def lenient_keeps_every_character(dialect: str, text: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tree = naiprompt.parse(text, dialect)
@@ -31,10 +43,22 @@ def test_lenient_never_raises_and_keeps_every_character(dialect: str, text: str)
     assert naiprompt.render(tree) == text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dialect", DIALECTS)
 @settings(max_examples=2000)
 @given(text=st.one_of(st.text(), syntax_text))
+def test_strict_raises_only_prompt_syntax_error_many(dialect: str, text: str) -> None:
+    strict_raises_only_prompt_syntax_error(dialect, text)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=300)
+@given(text=st.one_of(st.text(), syntax_text))
 def test_strict_raises_only_prompt_syntax_error(dialect: str, text: str) -> None:
+    strict_raises_only_prompt_syntax_error(dialect, text)
+
+
+def strict_raises_only_prompt_syntax_error(dialect: str, text: str) -> None:
     try:
         strict = naiprompt.parse(text, dialect, strict=True)
     except naiprompt.PromptSyntaxError as exc:

@@ -83,6 +83,7 @@ def danbooru_tags() -> list[str]:
     return tag_list("danbooru")
 
 
+@pytest.mark.slow
 def test_danbooru_sweep_webui(danbooru_tags: list[str]) -> None:
     """Every danbooru tag: only `_` -> space and escapes change; it parses back to one run."""
     assert len(danbooru_tags) > 100_000
@@ -101,6 +102,7 @@ def test_danbooru_sweep_webui(danbooru_tags: list[str]) -> None:
     assert problems == []
 
 
+@pytest.mark.slow
 def test_danbooru_sweep_nai(danbooru_tags: list[str]) -> None:
     """NovelAI needs no escapes: the output is the tag with spaces."""
     transform = underscores()

@@ -203,3 +203,16 @@ def test_seed_prompts_match_the_note() -> None:
     note = (DATA / "seed_note_negative_prompts.md").read_text(encoding="utf-8")
     assert SEED_022 in note and SEED_081 in note
     assert "**22 tokens.**" in note and "(81 tokens)" in note
+
+
+def test_budget_prints_a_summary_and_repr_keeps_the_data() -> None:
+    from naiprompt.tokens.api import budget, count_tokens
+
+    report = budget("masterpiece, best quality, 1girl, smile", limit=5)
+    assert str(report) == "9/75 tokens, over the limit of 5 by 4: past it: 1girl, smile"
+    assert "TagSpan(text='1girl'" in repr(report) and "tokens=(272, 1611)" in repr(report)
+    assert str(budget("a cat")) == "2/75 tokens, within the limit of 75"
+    many = budget(", ".join(f"tag{i}" for i in range(40)), limit=3)
+    assert str(many).endswith("past it: tag1, tag2, tag3, tag4, tag5 and 34 more")  # never a dump of every id
+    assert str(count_tokens("a BREAK b")) == "76/150"
+    assert repr(count_tokens("a b")) == "TokenCount(count=2, target=75, text='a b')"

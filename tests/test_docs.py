@@ -163,10 +163,13 @@ def test_plugins_md_example_runs_as_written() -> None:
         assert naiprompt.convert("{{smile}}, [blurry]", "nai", "shout") == "(SMILE:1.1025), (BLURRY:0.9524)"
         assert naiprompt.render(naiprompt.transforms.apply("b, c, a", "alphabetical:reverse=true")) == "c, b, a"
         # The Python snippet: each `expression  # 'result'` line.
+        scope: dict[str, object] = {}
         for line in _block_after(text, "its transform from the command line.)").splitlines():
-            if "#" in line:
-                expression, _, shown = line.partition("#")
-                assert repr(eval(expression, {"naiprompt": naiprompt})) == shown.strip(), line
+            expression, _, shown = line.partition("#")
+            if shown:
+                assert repr(eval(expression, scope)) == shown.strip(), line
+            else:
+                exec(line, scope)
     finally:
         DIALECTS.unregister("shout")
         TRANSFORMS.unregister("alphabetical")

@@ -66,6 +66,14 @@ def test_in_takes_folders_globs_and_stdin(two_files: tuple[Path, Path], tmp_path
     assert result.returncode == 2 and "no file matches" in result.stderr
 
 
+def test_whole_reads_each_file_as_one_prompt(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    path.write_text("masterpiece,\nbest quality\n", encoding="utf-8")
+    assert ok("tokens", "--brief", "--whole", "--in", str(path)) == "4/75\n"
+    assert ok("tokens", "--brief", "--in", str(path)) == "2/75\tmasterpiece,\n2/75\tbest quality\n"
+    assert ok("render", "--whole", "--in", str(path)) == "masterpiece,\nbest quality\n"
+
+
 def test_old_tokens_flag_still_works(two_files: tuple[Path, Path]) -> None:
     assert ok("tokens", "--brief", "-f", str(two_files[0])) == "1/75\n"
 

@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_input_options(parser, positional="*", whole=False)
+    add_input_options(parser, positional="*")
     # The flag of earlier releases, kept working: the same list as --in.
     parser.add_argument("-f", "--file", dest="infiles", action="append", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -120,7 +120,7 @@ def register(subparsers: Any) -> None:
 
 def _inputs(args: argparse.Namespace) -> list[str]:
     # Blank lines of a file are not prompts (WebUI would count them as 0/75).
-    return [text for _label, text in read_prompts(args, skip_blank=True)]
+    return [text for _label, text in read_prompts(args, skip_blank=not args.whole)]
 
 
 def _use_colour(choice: str, stream: IO[str]) -> bool:

@@ -118,8 +118,9 @@ def canonical_dialect(name: str) -> str | None:
     if key in ("auto", "detect", ""):
         return None
     known = dialect_names()
-    if key in known:
-        return key
+    by_key = {name.lower().replace("_", "-").replace(".", "-"): name for name in known}  # plugins' spellings
+    if key in by_key:
+        return by_key[key]
     alias = DIALECT_ALIASES.get(key)
     if alias is not None and alias in known:
         return alias

@@ -65,11 +65,6 @@ def _add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON (one document per prompt)")
 
 
-def _read_prompts(args: argparse.Namespace, *, default: list[str] | None = None) -> list[tuple[str, str]]:
-    """``[(label, text)]``: where each prompt came from (for messages) and its text."""
-    return read_prompts(args, default=default)
-
-
 def _emit(args: argparse.Namespace, value: Any, text: str | None = None) -> None:
     if getattr(args, "json", False):
         print(json.dumps(value, ensure_ascii=False))
@@ -90,7 +85,7 @@ def _each(
 ) -> int:
     """Run ``work`` on every prompt; input errors are reported and give status 1."""
     status = 0
-    for label, text in _read_prompts(args, default=default):
+    for label, text in read_prompts(args, default=default):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PromptWarning)
             try:
@@ -114,16 +109,7 @@ def _dialect_name(name: str | None, text: str) -> str:
 
     if name is None or name == "auto":
         return detect(text)
-    return name  # already canonical and registered (dialect_arg)
-
-
-def _check_dialect_option(*names: str | None) -> None:
-    """Dialect options are checked by argparse (``dialect_arg``); kept for plugins registered late."""
-    from naiprompt.dialects import get_dialect
-
-    for name in names:
-        if name is not None and name != "auto":
-            get_dialect(name)
+    return name  # canonical and registered: argparse checked it (dialect_arg)
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,7 +208,6 @@ def tree_text(prompt: Prompt) -> str:
 def _cmd_parse(args: argparse.Namespace) -> int:
     from naiprompt.dialects import get_dialect
 
-    _check_dialect_option(args.dialect)
 
     def work(text: str) -> None:
         tree = get_dialect(_dialect_name(args.dialect, text)).parse(text, strict=args.strict)
@@ -238,7 +223,6 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from naiprompt.dialects import get_dialect
     from naiprompt.transforms import canonical
 
-    _check_dialect_option(args.dialect, args.to)
     canonical_form = args.canonical or args.command == "fmt"
 
     def work(text: str) -> None:
@@ -254,7 +238,6 @@ def _cmd_render(args: argparse.Namespace) -> int:
 def _cmd_convert(args: argparse.Namespace) -> int:
     from naiprompt.api import convert
 
-    _check_dialect_option(args.source, args.to)
 
     def work(text: str) -> None:
         source = _dialect_name(args.source, text)
@@ -300,7 +283,6 @@ def _cmd_step(args: argparse.Namespace) -> int:
         return _each(args, compat, default=[", ".join(SEED_TAGS)])
 
     value = _ratio(args.ratio)
-    _check_dialect_option(args.dialect)
     try:
         transform = step(value, full=args.full, dialect=None, errors=args.errors)
     except ValueError as exc:
@@ -324,7 +306,6 @@ def _cmd_apply(args: argparse.Namespace) -> int:
         return 0
     if not args.transforms:
         raise UsageError("name at least one TRANSFORM (see --list)")
-    _check_dialect_option(args.dialect, args.to)
     try:
         pipeline = [resolve(spec) for spec in args.transforms]
     except ValueError as exc:

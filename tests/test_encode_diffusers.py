@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
-diffusers = pytest.importorskip("diffusers")
+# diffusers takes seconds to import: the tests that build a pipeline import it, collection does not.
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("diffusers") is None, reason="diffusers is not installed")
 
 from encode_reference import reference_webui, tiny_clip  # noqa: E402
 from naiprompt.diffusers import prompt_embeds, sdxl_prompt_embeds  # noqa: E402
+
+
+def _diffusers() -> Any:
+    import diffusers
+
+    return diffusers
 
 
 def tokens_chunks(text: str) -> list[tuple[list[int], list[float]]]:
@@ -22,7 +30,7 @@ def tokens_chunks(text: str) -> list[tuple[list[int], list[float]]]:
 
 def tiny_vae() -> Any:
     torch.manual_seed(0)
-    return diffusers.AutoencoderKL(
+    return _diffusers().AutoencoderKL(
         block_out_channels=[8, 16],
         in_channels=3,
         out_channels=3,
@@ -42,7 +50,7 @@ def tiny_unet(cross: int, *, sdxl: bool = False) -> Any:
             "addition_time_embed_dim": 8,
             "projection_class_embeddings_input_dim": 6 * 8 + 32,
         }
-    return diffusers.UNet2DConditionModel(
+    return _diffusers().UNet2DConditionModel(
         block_out_channels=(16, 32),
         layers_per_block=1,
         sample_size=8,
@@ -77,12 +85,12 @@ class Recorder:
 def test_stable_diffusion_pipeline_two_steps() -> None:
     text_encoder = tiny_clip(3, hidden=32, layers=2, heads=2)
     unet = tiny_unet(32)
-    pipe = diffusers.StableDiffusionPipeline(
+    pipe = _diffusers().StableDiffusionPipeline(
         vae=tiny_vae(),
         text_encoder=text_encoder,
         tokenizer=None,
         unet=unet,
-        scheduler=diffusers.DDIMScheduler(steps_offset=1, clip_sample=False),
+        scheduler=_diffusers().DDIMScheduler(steps_offset=1, clip_sample=False),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
@@ -136,14 +144,14 @@ def test_stable_diffusion_xl_pipeline_two_steps() -> None:
     te1 = tiny_clip(6, hidden=32, layers=2, heads=2)
     te2 = tiny_clip(7, hidden=32, layers=2, heads=2, projection=True, act="gelu")
     unet = tiny_unet(64, sdxl=True)
-    pipe = diffusers.StableDiffusionXLPipeline(
+    pipe = _diffusers().StableDiffusionXLPipeline(
         vae=tiny_vae(),
         text_encoder=te1,
         text_encoder_2=te2,
         tokenizer=None,
         tokenizer_2=None,
         unet=unet,
-        scheduler=diffusers.EulerDiscreteScheduler(),
+        scheduler=_diffusers().EulerDiscreteScheduler(),
     )
     pipe.set_progress_bar_config(disable=True)
     recorder = Recorder(pipe.unet)

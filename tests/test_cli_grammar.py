@@ -177,12 +177,30 @@ def test_ctrl_c_is_quiet() -> None:
         [*COMMAND, "convert", "--to", "nai"], stdin=read, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV
     ) as process:
         os.close(read)
-        time.sleep(1.5)  # let it import and block on stdin
+        _wait_until_idle(process.pid)  # imported and blocked on stdin, however loaded the machine is
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
         os.close(write)
     assert process.returncode == 130
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
+
+
+def _wait_until_idle(pid: int, timeout: float = 60) -> None:
+    """Wait until the process has used no CPU for half a second (it is blocked reading its input)."""
+    stat = Path(f"/proc/{pid}/stat")
+    deadline = time.monotonic() + timeout
+    time.sleep(0.5)
+    previous = None
+    while time.monotonic() < deadline:
+        if not stat.exists():  # not Linux: a generous fixed wait
+            time.sleep(3)
+            return
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        used = int(fields[11]) + int(fields[12])  # utime + stime
+        if used == previous:
+            return
+        previous = used
+        time.sleep(0.5)
 
 
 @pytest.mark.parametrize("command", [["convert", "--to", "nai"], ["tokens", "--brief"]])

@@ -112,7 +112,7 @@ def canonical_dialect(name: str) -> str | None:
         >>> canonical_dialect("sdxl")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        naiprompt.cli._common.UsageError: unknown dialect 'sdxl' (choose from auto, comfy, nai, nai4, webui, ...)
+        naiprompt.cli._common.UsageError: unknown dialect 'sdxl' (choose from auto, comfy, ...)
     """
     key = name.strip().lower().replace("_", "-").replace(".", "-")
     if key in ("auto", "detect", ""):

@@ -510,7 +510,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ['4', '3']
     """
     dialect_help = (
-        "dialect of the input: webui (a1111), nai (novelai, nai3), nai4, comfy (comfyui), any case; "
+        "dialect of the input: webui (a1111), nai (novelai, nai3), nai4, comfy (comfyui), mixed; any case; "
         "default auto: detected"
     )
 

@@ -74,7 +74,8 @@ def register(subparsers: Any) -> None:
         "--dialect",
         type=dialect_arg,
         default="auto",
-        help="prompt dialect: webui (a1111), nai (novelai), nai4, comfy (comfyui), any case; default auto: detected",
+        help="prompt dialect: webui (a1111), nai (novelai), nai4, comfy (comfyui), mixed; any case; "
+        "default auto: detected",
     )
     parser.add_argument(
         "-n", "--negative", action="store_true", help="count as a negative prompt (no AND split)"

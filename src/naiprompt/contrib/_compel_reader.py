@@ -627,9 +627,9 @@ class Reader:
                 return self.n, Reading(self.text, (*items, *rest), False, self.n)
             if not self.loose:
                 raise Rejected(self.skip(after), "text after .blend()")
-        found = yield (self, "prompt", at)
-        assert found is not None
-        end, more = found
+        rest_found = yield (self, "prompt", at)
+        assert rest_found is not None
+        end, more = rest_found
         if end != self.n:
             raise Rejected(end, f"compel cannot read {self.text[end]!r} here")
         return self.n, Reading(self.text, (*items, *more), False, self.n)

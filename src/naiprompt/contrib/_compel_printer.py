@@ -191,9 +191,8 @@ class CompelPrinter:
             self.unsupported("weight", f"compel cannot write the weight {weight!r}; it is dropped", node)
             work.extend((child, context) for child in reversed(node.body))
             return
-        raw = node.raw_weight
-        notation = node.notation
-        if self.same and raw is not None and notation in (WORD, PAREN, QUOTE) and suffix_weight(raw) == weight:
+        notation, _, raw = (node.notation or "").partition("|")
+        if self.same and notation in (WORD, PAREN, QUOTE) and suffix_weight(raw) == weight:
             if notation == WORD and len(node.body) == 1 and isinstance(node.body[0], Text):
                 inner = context
             elif notation == QUOTE:

@@ -95,7 +95,7 @@ class Att:
     start: int
     end: int
     weight: float
-    target: Word | Group
+    target: Word | Group | Blank
 
 
 @attrs.frozen
@@ -114,7 +114,7 @@ class Swap:
 
     start: int
     end: int
-    target: Word | Group
+    target: Word | Group | Blank
     replacement: tuple[Item, ...]
     replacement_start: int
     replacement_end: int

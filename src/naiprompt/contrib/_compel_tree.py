@@ -3,9 +3,10 @@
 Every character of the source lands in exactly one node: words and the
 whitespace between them in :class:`~naiprompt.ast.Text` (``raw`` is the source,
 ``value`` the text with compel's escapes resolved), weights in
-:class:`~naiprompt.ast.Emphasis` (``raw_weight`` is the source after the target:
-``+``, ``1.3``, `` .attend(0.8)``), the constructs compel alone has in its own
-nodes. So the compel printer can give the source back byte for byte.
+:class:`~naiprompt.ast.Emphasis` (``notation`` says how the target was written,
+``compel-word``, ``compel-paren`` or ``compel-quote``, and after a ``|`` the
+source after the target: ``+``, ``1.3``, `` .attend(0.8)``), the constructs
+compel alone has in its own nodes. So the compel printer can give the source back byte for byte.
 
 Example:
     >>> from naiprompt.contrib.compel import Compel
@@ -155,7 +156,10 @@ class Builder:
             self._body(item, frame, stack, _emphasis(out, 1.0, notation, "", span))
         elif isinstance(item, Att):
             target = item.target
-            notation = WORD if isinstance(target, Word) else (PAREN if target.kind == "paren" else QUOTE)
+            if isinstance(target, Word):
+                notation = WORD
+            else:
+                notation = PAREN if isinstance(target, Group) and target.kind == "paren" else QUOTE
             suffix = self.src(target.end + shift, item.end + shift)
             self._body(target, frame, stack, _emphasis(out, item.weight, notation, suffix, span))
         elif isinstance(item, SwapItem):
@@ -222,8 +226,10 @@ def _content(target: Item) -> tuple[int, int]:
 def _emphasis(
     out: list[CompelNode], weight: float, notation: str, suffix: str, span: Span
 ) -> Callable[[list[CompelNode]], None]:
+    # The written weight rides in ``notation`` ("compel-paren|1.3"), not in ``raw_weight``:
+    # other dialects' printers reuse a ``raw_weight`` as their own spelling.
     def done(nodes: list[CompelNode]) -> None:
-        out.append(Emphasis(body=nodes, weight=weight, notation=notation, raw_weight=suffix, span=span))
+        out.append(Emphasis(body=nodes, weight=weight, notation=f"{notation}|{suffix}", span=span))
 
     return done
 

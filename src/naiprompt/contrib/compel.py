@@ -37,7 +37,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import ClassVar
 
 import attrs
@@ -255,43 +255,67 @@ def _walk(body: Sequence[CompelNode]) -> Iterator[CompelNode]:
             stack.extend(iter(seq) for seq in reversed(list(children(node))))
 
 
+_Finish = Callable[[list[Node]], None]
+
+
 def _lower_sequence(body: Sequence[CompelNode], level: ErrorLevel, source: str | None) -> list[Node]:
     """Rebuild ``body`` bottom-up without recursion, replacing compel's nodes."""
     result: list[Node] = []
-    # Frames: (nodes, index, out, finish) where finish turns the finished out list into the parent's nodes.
-    stack: list[tuple[Sequence[CompelNode], list[int], list[Node], tuple[list[Node], Emphasis] | None]] = [
-        (body, [0], result, None)
-    ]
+    # Frames: (nodes, next index, output, what to do with the output once the nodes are done)
+    stack: list[tuple[Sequence[CompelNode], list[int], list[Node], _Finish | None]] = [(body, [0], result, None)]
+
+    def into(out: list[Node], *, parent: Emphasis | None = None, lead: Node | None = None) -> _Finish:
+        def finish(nodes: list[Node]) -> None:
+            if lead is not None:
+                out.append(lead)
+            if parent is not None:
+                out.append(attrs.evolve(parent, body=tuple(nodes)))
+            else:
+                out.extend(nodes)
+
+        return finish
+
     while stack:
         nodes, index, out, finish = stack[-1]
         if index[0] == len(nodes):
             stack.pop()
             if finish is not None:
-                parent_out, parent = finish
-                parent_out.append(attrs.evolve(parent, body=tuple(out)))
+                finish(out)
             continue
         node = nodes[index[0]]
         index[0] += 1
         if isinstance(node, Emphasis):
-            stack.append((node.body, [0], [], (out, node)))
+            stack.append((node.body, [0], [], into(out, parent=node)))
         elif isinstance(node, Swap):
-            when = next((float(v) for k, v in reversed(node.options) if k == "t_start" and _is_float(v)), 0.2)
             report(level, "swap", "WebUI has no .swap(); written as prompt editing", node, source)
-            original = _lower_sequence(node.original, level, source)
-            replacement = _lower_sequence(node.replacement, level, source)
-            out.append(Schedule(before=original, after=replacement, when=when, fractional=True, span=node.span))
+            when = next((float(v) for k, v in reversed(node.options) if k == "t_start" and _is_float(v)), 0.2)
+            parts: list[list[Node]] = []
+
+            def schedule(
+                nodes: list[Node],
+                swap: Swap = node,
+                out: list[Node] = out,
+                parts: list[list[Node]] = parts,
+                when: float = when,
+            ) -> None:
+                parts.append(nodes)
+                if len(parts) == 2:  # the original is done first, then the replacement
+                    out.append(Schedule(before=parts[0], after=parts[1], when=when, fractional=True, span=swap.span))
+
+            stack.append((node.replacement, [0], [], schedule))
+            stack.append((node.original, [0], [], schedule))
         elif isinstance(node, Conjunction):
             if any(weight != 1.0 for weight in node.weights):
                 report(level, "conjunction weights", "the weights of .and() are lost", node, source)
-            for number, part in enumerate(node.parts):
-                if number:
-                    out.append(Break(span=node.span))
-                out.extend(_lower_sequence(part, level, source))
+            for number in range(len(node.parts) - 1, -1, -1):  # pushed last, read first
+                lead = Break(span=node.span) if number else None
+                stack.append((node.parts[number], [0], [], into(out, lead=lead)))
         elif isinstance(node, Blend):
             report(level, "blend", ".blend() has no equivalent; keeping its heaviest part", node, source)
             if node.parts:
-                heaviest = max(range(len(node.parts)), key=lambda i: node.weights[i] if i < len(node.weights) else 1)
-                out.extend(_lower_sequence(node.parts[heaviest], level, source))
+                weights = list(node.weights) + [1.0] * (len(node.parts) - len(node.weights))
+                heaviest = max(range(len(node.parts)), key=weights.__getitem__)
+                stack.append((node.parts[heaviest], [0], [], into(out)))
         else:
             out.append(node)
     return result

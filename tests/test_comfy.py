@@ -140,6 +140,6 @@ def test_entry_point_is_declared() -> None:
         dist = metadata.distribution("naiprompt")
     except metadata.PackageNotFoundError:  # pragma: no cover - not installed
         pytest.skip("naiprompt is not installed")
-    points = [ep for ep in dist.entry_points if ep.group == "naiprompt.dialects"]
+    points = [ep for ep in dist.entry_points if ep.group == "naiprompt.dialects" and ep.name == "comfy"]
     assert [(ep.name, ep.value) for ep in points] == [("comfy", "naiprompt.contrib.comfy:Comfy")]
     assert points[0].load() is Comfy

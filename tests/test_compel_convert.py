@@ -123,7 +123,7 @@ def test_what_compel_cannot_say_is_reported() -> None:
     with pytest.raises(ConversionError):
         naiprompt.convert("a AND b", "webui", "compel", errors="raise")
     with pytest.raises(ConversionError):
-        naiprompt.convert("a BREAK b", "webui", "compel", errors="raise")
+        naiprompt.convert("(a BREAK b)", "webui", "compel", errors="raise")
     with pytest.raises(ConversionError):
         naiprompt.convert("[a|b]", "webui", "compel", errors="raise")
     with pytest.raises(ConversionError):
@@ -131,6 +131,16 @@ def test_what_compel_cannot_say_is_reported() -> None:
     with pytest.raises(ConversionError):
         naiprompt.convert("-1::a::", "nai4", "compel", errors="raise")  # compel has no negative weight
     assert naiprompt.convert("<lora:x:0.5> a", "webui", "compel") == "withLora(x, 0.5) a"
+
+
+def test_break_is_a_conjunction() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PromptWarning)  # exact: both encode the parts apart and concatenate
+        out = naiprompt.convert('(a) BREAK  b, "c" BREAK', "webui", "compel")
+        assert out == '("a+", "b, \\"c\\"").and()'
+        assert compel.parts(out) == [[("a", 1.1)], [('b , "c"', 1.0)]]
+        assert naiprompt.render(lower(compel.parse(out)), "webui") == '(a) BREAK b, "c"'
+        assert naiprompt.convert("BREAK", "webui", "compel") == ""
 
 
 def test_lowering_reports_what_other_dialects_lose() -> None:

@@ -106,6 +106,29 @@ def report(
     warnings.warn(f"{detail}{where}", PromptWarning, stacklevel=stacklevel)
 
 
+def _break_parts(body: Sequence[CompelNode]) -> list[list[CompelNode]]:
+    """The parts of WebUI's ``a BREAK b``, for compel's ``("a", "b").and()``.
+
+    Both encode each part on its own and concatenate the results.
+    """
+    parts: list[list[CompelNode]] = [[]]
+    for node in body:
+        if isinstance(node, Break):
+            parts.append([])
+        else:
+            parts[-1].append(node)
+    kept = []
+    for part in parts:
+        if part and isinstance(part[0], Text):
+            part[0] = Text(value=part[0].value.lstrip())
+        if part and isinstance(part[-1], Text):
+            part[-1] = Text(value=part[-1].value.rstrip())
+        part = [node for node in part if not (isinstance(node, Text) and not node.value)]
+        if part:
+            kept.append(part)
+    return kept
+
+
 def _is_word(text: str) -> bool:
     reader = Reader(text, loose=False)
     return bool(text) and reader.word_end(0) == len(text)
@@ -128,12 +151,23 @@ class CompelPrinter:
     def emit(self, text: str) -> None:
         if not text:
             return
-        if self.separate and not (text[0].isspace() or text[0] in ",)"):
+        if self.separate and not (text[0].isspace() or text[0] in ',)"'):
             self.out.append(" ")
         self.separate = False
         self.out.append(text)
 
     def print(self, body: Sequence[CompelNode]) -> str:
+        if any(isinstance(node, Break) for node in body) and not any(
+            isinstance(node, (And, SubpromptWeight, Blend, Conjunction)) for node in body
+        ):
+            parts = _break_parts(body)
+            body = (
+                [Conjunction(parts=parts, weights=[1.0] * len(parts))]
+                if len(parts) > 1
+                else [*parts[0]]
+                if parts
+                else []
+            )
         # Work items: a node to print (with its context), or literal text to emit.
         work: list[tuple[CompelNode, str] | str] = [(node, TOP) for node in reversed(body)]
         while work:
@@ -174,8 +208,8 @@ class CompelPrinter:
             self.unsupported("alternation", "compel has no alternation; keeping the first option", node)
             option = node.options[0] if node.options else ()
             work.extend((child, context) for child in reversed(option))
-        elif isinstance(node, Break):
-            self.unsupported("BREAK", "compel writes BREAK as (...).and(); the parts are joined", node)
+        elif isinstance(node, Break):  # at the top level, BREAK is .and(); inside a group it is lost
+            self.unsupported("BREAK", "compel has BREAK only as (...).and() of a whole prompt; parts joined", node)
             self.emit(", ")
         elif isinstance(node, And):
             self.unsupported("AND", "compel has no composable diffusion AND; subprompts joined", node)

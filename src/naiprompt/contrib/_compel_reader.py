@@ -45,6 +45,11 @@ _QUOTED = re.compile(r'"(?:(?:\\")|(?:[^"\n\r]))*"')  # QuotedString('"', esc_qu
 _UNQUOTE = re.compile(r"(\\t|\\n|\\f|\\r)|(\\[0-7]{3}|\\0|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4})|(.)|(\n|.)")
 _WHITESPACE_ESCAPES = {"\\t": "\t", "\\n": "\n", "\\f": "\f", "\\r": "\r"}
 _COMMA = re.compile(r",(\S)")
+# compel's non_syntax_word: escapes of the syntax characters, a sign before a plain character
+# (pyparsing's White() is " \t\r\n"; the lenient reading counts VT and FF as whitespace too),
+# anything but whitespace and syntax.
+_WORD = re.compile(r'(?:\\[()",.+\-=]|[+\-](?=[^ \t\r\n()",.+\-=])|[^ \t\n\r\x0b\x0c()",.+\-=])+')
+_LOOSE_WORD = re.compile(r'(?:\\[()",.+\-=]|[+\-](?=[^ \t\r\n\x0b\x0c()",.+\-=])|[^ \t\n\r\x0b\x0c()",.+\-=])+')
 
 
 class Rejected(Exception):  # noqa: N818 - internal control flow, never escapes the dialect
@@ -200,6 +205,10 @@ def unquote(raw: str) -> str:
     return "".join(pieces).replace('\\"', '"')
 
 
+#: Returned by :meth:`Reader.shortcut` when the rule needs its generator after all.
+_GENERATOR: Any = object()
+
+
 def _drive(root: Rule) -> Result:
     """Run a rule and everything it asks for without Python recursion (memoized per reader)."""
     stack: list[tuple[Rule, Reader | None, str, int]] = [(root, None, "", 0)]
@@ -238,6 +247,8 @@ class Reader:
         self.loose = loose
         self.skipped = SKIPPED + ("\x0b\x0c" if loose else "")
         self.memo: dict[tuple[str, int], Result] = {}
+        self.word_pattern = _LOOSE_WORD if loose else _WORD
+        self.last_word: tuple[int, tuple[int, Word] | None] = (-1, None)
         self.rules: dict[str, Callable[[int], Rule]] = {
             "target": self._target,
             "paren": self._paren,
@@ -263,28 +274,17 @@ class Reader:
 
     def word_end(self, pos: int) -> int:
         """End of compel's ``non_syntax_word`` starting at ``pos`` (``pos`` if none)."""
-        text, n = self.text, self.n
-        i = pos
-        while i < n:
-            char = text[i]
-            if char == "\\" and i + 1 < n and text[i + 1] in SYNTAX:
-                i += 2
-            elif char in "+-":
-                # a sign belongs to the word only when a plain character follows it
-                if i + 1 < n and text[i + 1] not in self.skipped and text[i + 1] not in SYNTAX:
-                    i += 1
-                else:
-                    break
-            elif char in SYNTAX or char in STRING_WHITESPACE:
-                break
-            else:
-                i += 1
-        return i
+        match = self.word_pattern.match(self.text, pos)
+        return pos if match is None else match.end()
 
     def word(self, pos: int) -> tuple[int, Word] | None:
         start = self.skip(pos)
+        if self.last_word[0] == start:  # the rules ask for the same word in turn
+            return self.last_word[1]
         end = self.word_end(start)
-        return (end, Word(start, end)) if end > start else None
+        found = (end, Word(start, end)) if end > start else None
+        self.last_word = (start, found)
+        return found
 
     def free_word(self, start: int) -> tuple[int, Word] | None:
         text, n = self.text, self.n
@@ -380,13 +380,55 @@ class Reader:
             out.append(value)
         return at, tuple(out)
 
+    def shortcut(self, name: str, pos: int) -> Any:
+        """The result of rule ``name`` at ``pos`` where the next characters decide it cheaply.
+
+        Most rules fail or succeed on a plain word without any group in sight; answering
+        those here spares a generator (the reader's main cost). :data:`_GENERATOR` means
+        the rule must run.
+        """
+        start = self.skip(pos)
+        if start >= self.n:
+            return None
+        first = self.text[start]
+        if first in '("':
+            if name == "paren":
+                return _GENERATOR if first == "(" else None
+            if name in ("quoted", "quoted_prompt"):
+                return _GENERATOR if first == '"' else None
+            return _GENERATOR
+        if name in ("paren", "quoted", "quoted_prompt"):
+            return None
+        if name == "target":
+            return self.word(start)
+        word = self.word(start)
+        if name == "swap":
+            if word is None or self.literal(word[0], ".swap") is None:
+                return None
+            return _GENERATOR
+        if name == "attention":
+            if word is None:
+                return None
+            if self.literal(word[0], ".attend") is not None:
+                return _GENERATOR
+            end = word[0]
+            if end < self.n and self.text[end] in self.skipped:
+                return None
+            weighted = self.operator(end, numbers=False)
+            return None if weighted is None else (weighted[0], Att(start, weighted[0], weighted[1], word[1]))
+        return _GENERATOR
+
     # -- rules (generators, run by _drive) -----------------------------------------------
 
     def _target(self, pos: int) -> Rule:
         """``quoted_fragment | parenthesized_fragment | non_syntax_word``."""
-        found = yield (self, "quoted", pos)
+        found: Result = self.shortcut("quoted", pos)
+        if found is _GENERATOR:
+            found = yield (self, "quoted", pos)
         if found is None:
-            found = yield (self, "paren", pos)
+            found = self.shortcut("paren", pos)
+            if found is _GENERATOR:
+                found = yield (self, "paren", pos)
         if found is None:
             found = self.word(pos)
         return found
@@ -430,8 +472,9 @@ class Reader:
 
     def _sequence(self, pos: int, rule: str) -> Rule:
         items: list[Item] = []
+        commas = rule == "item"
         while True:
-            found = yield (self, rule, pos)
+            found = yield from self._item(pos, commas=commas)  # read once: no memo needed
             if found is None:
                 return pos, tuple(items)
             pos, item = found
@@ -451,13 +494,21 @@ class Reader:
             return None
         found: Result = self.lora(start)
         if found is None:
-            found = yield (self, "attention", start)
+            found = self.shortcut("attention", start)
+            if found is _GENERATOR:
+                found = yield (self, "attention", start)
         if found is None:
-            found = yield (self, "swap", start)
+            found = self.shortcut("swap", start)
+            if found is _GENERATOR:
+                found = yield (self, "swap", start)
         if found is None:
-            found = yield (self, "paren", start)
+            found = self.shortcut("paren", start)
+            if found is _GENERATOR:
+                found = yield (self, "paren", start)
         if found is None:
-            found = yield (self, "quoted", start)
+            found = self.shortcut("quoted", start)
+            if found is _GENERATOR:
+                found = yield (self, "quoted", start)
         if found is None:
             found = self.word(start)
         if found is None and commas and self.text[start] in ",.":
@@ -469,7 +520,9 @@ class Reader:
 
     def _attention(self, pos: int) -> Rule:
         start = self.skip(pos)
-        target = yield (self, "target", start)
+        target = self.shortcut("target", start)
+        if target is _GENERATOR:
+            target = yield (self, "target", start)
         if target is not None:  # target.attend(weight)
             at = self.literal(target[0], ".attend")
             at = None if at is None else self.literal(at, "(")
@@ -477,9 +530,13 @@ class Reader:
             close = None if weighted is None else self.literal(weighted[0], ")")
             if weighted is not None and close is not None:
                 return close, Att(start, close, weighted[1], target[1])
-        group = yield (self, "quoted", start)
+        group = self.shortcut("quoted", start)
+        if group is _GENERATOR:
+            group = yield (self, "quoted", start)
         if group is None:
-            group = yield (self, "paren", start)
+            group = self.shortcut("paren", start)
+            if group is _GENERATOR:
+                group = yield (self, "paren", start)
         for found, numbers in ((group, True), (self.word(start), False)):
             if found is None:
                 continue
@@ -493,7 +550,9 @@ class Reader:
 
     def _swap(self, pos: int) -> Rule:
         start = self.skip(pos)
-        target = yield (self, "target", start)
+        target = self.shortcut("target", start)
+        if target is _GENERATOR:
+            target = yield (self, "target", start)
         if target is None:
             return None
         at = self.literal(target[0], ".swap")
@@ -526,15 +585,23 @@ class Reader:
             start = self.skip(pos)
             if start >= self.n:
                 return start, tuple(items)
-            found = yield (self, "swap", start)
+            found = self.shortcut("swap", start)
+            if found is _GENERATOR:
+                found = yield (self, "swap", start)
             if found is None:
                 found = self.lora(start)
             if found is None:
-                found = yield (self, "attention", start)
+                found = self.shortcut("attention", start)
+                if found is _GENERATOR:
+                    found = yield (self, "attention", start)
             if found is None:
-                found = yield (self, "quoted", start)
+                found = self.shortcut("quoted", start)
+                if found is _GENERATOR:
+                    found = yield (self, "quoted", start)
             if found is None:
-                found = yield (self, "paren", start)
+                found = self.shortcut("paren", start)
+                if found is _GENERATOR:
+                    found = yield (self, "paren", start)
             if found is None:
                 found = self.free_word(start)
             if found is None:
@@ -550,9 +617,13 @@ class Reader:
         parts: list[Item] = []
         at = start + 1
         while True:
-            found = yield (self, "target", at)
+            found = self.shortcut("target", at)
+            if found is _GENERATOR:
+                found = yield (self, "target", at)
             if found is None:
-                found = yield (self, "quoted_prompt", at)
+                found = self.shortcut("quoted_prompt", at)
+                if found is _GENERATOR:
+                    found = yield (self, "quoted_prompt", at)
             if found is None:
                 if not parts:
                     return None
@@ -562,9 +633,13 @@ class Reader:
             comma = self.literal(at, ",")
             if comma is None:
                 break
-            found = yield (self, "target", comma)
+            found = self.shortcut("target", comma)
+            if found is _GENERATOR:
+                found = yield (self, "target", comma)
             if found is None:
-                found = yield (self, "quoted_prompt", comma)
+                found = self.shortcut("quoted_prompt", comma)
+                if found is _GENERATOR:
+                    found = yield (self, "quoted_prompt", comma)
             if found is None:
                 break
             at = comma

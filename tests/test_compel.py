@@ -132,6 +132,17 @@ def test_weights_follow_compel() -> None:
     assert compel.attention("") == [] and compel.attention(" \t ") == []
 
 
+def test_corners_of_compel_syntax() -> None:
+    assert compel.attention("cat1.3") == [("cat1.3", 1.0)]  # a bare word takes only + and -
+    assert compel.attention("(cat) 1.3") == [("cat 1.3", 1.0)]  # the weight must touch the group
+    assert compel.attention("(cat)+1.5") == [("cat", 1.1), ("1.5", 1.0)]  # signs first, then a number
+    assert compel.attention('"a\\tb"+') == [("a b", 1.1)]  # pyparsing turns \\t into a tab inside quotes
+    assert compel.attention("[a] {b}") == [("[a] {b}", 1.0)]  # no brackets or braces in compel
+    assert compel.attention("useLora(x) a withLora(y, .5)") == [("a", 1.0)]
+    tree = compel.parse('"a\\tb"+ \\x')
+    assert compel.render(tree) == '"a\\tb"+ \\x'
+
+
 def test_plain_groups_are_weight_one() -> None:
     tree = compel.parse('(a b) "c"')
     assert tree.body == (

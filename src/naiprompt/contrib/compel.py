@@ -68,12 +68,13 @@ from naiprompt.errors import ErrorLevel, PromptSyntaxError
 __all__ = ["Blend", "Compel", "CompelNode", "Conjunction", "Lora", "Swap", "lower"]
 
 
-def _reading(text: str) -> tuple[Reading | None, list[int], list[tuple[int, str]]]:
+def _reading(text: str, *, check: bool = True) -> tuple[Reading | None, list[int], list[tuple[int, str]]]:
     """compel's reading of ``text`` (None for a blank prompt), the position map, and the problems.
 
     A problem is something compel rejects (then the lenient reading is used) or
     syntax it reads as plain text: an unescaped ``(``, ``)`` or ``"`` that opens
     or closes nothing, text after ``(...).and()`` (which compel ignores).
+    ``check=False`` skips looking for the latter (``attention()`` needs no warnings).
     """
     prepared, origin = preprocess(text)
     if not prepared.strip():
@@ -84,10 +85,13 @@ def _reading(text: str) -> tuple[Reading | None, list[int], list[tuple[int, str]
     except Rejected as exc:
         problems.append((origin[exc.position], f"compel rejects this prompt: {exc.reason}"))
         reading = read(prepared, loose=True)
+    if not check:
+        return reading, origin, problems
     for position, char in _literal_syntax(reading):
         problems.append((origin[position], f"{char!r} is read as plain text"))
-    if reading.end < len(prepared) and prepared[reading.end :].strip(" \t\n\r"):
-        start = len(prepared[: reading.end]) + (len(prepared[reading.end :]) - len(prepared[reading.end :].lstrip()))
+    rest = prepared[reading.end :]
+    if rest.strip(" \t\n\r"):
+        start = reading.end + len(rest) - len(rest.lstrip(" \t\n\r"))
         problems.append((origin[start], "compel ignores the text after .and()"))
     problems.sort()
     return reading, origin, problems
@@ -198,7 +202,7 @@ class Compel(Dialect):
             [('a', 1.1), ('b', 1.2), ('c', 1.0)]
         """
         text = prompt if isinstance(prompt, str) else self.render(prompt, errors=ErrorLevel.IGNORE)
-        reading, _, _ = _reading(text)
+        reading, _, _ = _reading(text, check=False)
         return [] if reading is None else runs(reading)
 
     def parts(self, prompt: str | Prompt) -> list[list[tuple[str, float]]]:
@@ -209,7 +213,7 @@ class Compel(Dialect):
             [[('a', 1.1)], [('b', 1.0)]]
         """
         text = prompt if isinstance(prompt, str) else self.render(prompt, errors=ErrorLevel.IGNORE)
-        reading, _, _ = _reading(text)
+        reading, _, _ = _reading(text, check=False)
         return [] if reading is None else part_runs(reading)
 
 

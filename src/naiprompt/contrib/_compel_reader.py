@@ -49,6 +49,8 @@ _COMMA = re.compile(r",(\S)")
 # (pyparsing's White() is " \t\r\n"; the lenient reading counts VT and FF as whitespace too),
 # anything but whitespace and syntax.
 _WORD = re.compile(r'(?:\\[()",.+\-=]|[+\-](?=[^ \t\r\n()",.+\-=])|[^ \t\n\r\x0b\x0c()",.+\-=])+')
+_SKIP = re.compile(r"[ \n\t\r]*")
+_LOOSE_SKIP = re.compile(r"[ \n\t\r\x0b\x0c]*")
 _LOOSE_WORD = re.compile(r'(?:\\[()",.+\-=]|[+\-](?=[^ \t\r\n\x0b\x0c()",.+\-=])|[^ \t\n\r\x0b\x0c()",.+\-=])+')
 
 
@@ -248,6 +250,7 @@ class Reader:
         self.skipped = SKIPPED + ("\x0b\x0c" if loose else "")
         self.memo: dict[tuple[str, int], Result] = {}
         self.word_pattern = _LOOSE_WORD if loose else _WORD
+        self.skip_pattern = _LOOSE_SKIP if loose else _SKIP
         self.last_word: tuple[int, tuple[int, Word] | None] = (-1, None)
         self.rules: dict[str, Callable[[int], Rule]] = {
             "target": self._target,
@@ -267,9 +270,9 @@ class Reader:
     # -- tokens (no recursion) ---------------------------------------------------------
 
     def skip(self, pos: int) -> int:
-        text, n, skipped = self.text, self.n, self.skipped
-        while pos < n and text[pos] in skipped:
-            pos += 1
+        """The position after the whitespace pyparsing skips before an element."""
+        if pos < self.n and self.text[pos] in self.skipped:
+            return self.skip_pattern.match(self.text, pos).end()  # type: ignore[union-attr]
         return pos
 
     def word_end(self, pos: int) -> int:

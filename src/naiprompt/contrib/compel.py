@@ -104,6 +104,9 @@ def _literal_syntax(reading: Reading) -> Iterator[tuple[int, str]]:
     while stack:
         item, text, shift, anchor = stack.pop()
         if isinstance(item, Word):
+            word = text[item.start : item.end]
+            if "(" not in word and ")" not in word and '"' not in word:
+                continue  # the usual case: nothing to look at
             index = item.start
             while index < item.end:
                 char = text[index]
@@ -116,7 +119,7 @@ def _literal_syntax(reading: Reading) -> Iterator[tuple[int, str]]:
         elif isinstance(item, Group):
             if item.kind == "quote" and item.reader is not None:
                 inner_shift = None if shift is None or item.offset is None else shift + item.offset
-                inner_anchor = item.start + (shift if shift is not None else 0) if shift is not None else anchor
+                inner_anchor = item.start + shift if shift is not None else anchor
                 stack.extend((child, item.reader.text, inner_shift, inner_anchor) for child in reversed(item.items))
             else:
                 stack.extend((child, text, shift, anchor) for child in reversed(item.items))

@@ -23,13 +23,15 @@ compel = Compel()
 TOLERANCE = {"webui": 1e-3, "comfy": 1e-3, "nai4": 0.06, "nai": 0.06}
 
 
-def char_weights(runs: list[tuple[str, float]]) -> list[tuple[str, float]]:
+def char_weights(runs: list[tuple[str, float]], skip: str = "") -> list[tuple[str, float]]:
     """Each visible character with its weight: spacing differs between the UIs, CLIP ignores it."""
-    return [(char, weight) for text, weight in runs for char in text if not char.isspace()]
+    return [(char, weight) for text, weight in runs for char in text if not char.isspace() and char not in skip]
 
 
-def assert_same_weights(before: list[tuple[str, float]], after: list[tuple[str, float]], tolerance: float) -> None:
-    a, b = char_weights(before), char_weights(after)
+def assert_same_weights(
+    before: list[tuple[str, float]], after: list[tuple[str, float]], tolerance: float, skip: str = ""
+) -> None:
+    a, b = char_weights(before, skip), char_weights(after, skip)
     assert "".join(c for c, _ in a) == "".join(c for c, _ in b)
     for (char, want), (_, got) in zip(a, b, strict=True):
         assert got == pytest.approx(want, rel=tolerance), (char, before, after)
@@ -78,7 +80,9 @@ def test_compel_to_others_by_value(write: str, text: str) -> None:
         # nothing here is lossy, except NovelAI's rounding to powers of 1.05
         warnings.simplefilter("ignore" if write.startswith("nai") else "error", PromptWarning)
         out = naiprompt.convert(text, "compel", write)
-    assert_same_weights(compel.attention(text), naiprompt.attention(out, write), TOLERANCE[write])
+    # NovelAI V4 opens numeric weights at tag starts: the commas between tags may fall outside them
+    skip = "," if write.startswith("nai") else ""
+    assert_same_weights(compel.attention(text), naiprompt.attention(out, write), TOLERANCE[write], skip)
 
 
 @given(text=_webui_prompts())

@@ -13,16 +13,16 @@ from collections.abc import Callable, Iterable, Sequence
 import attrs
 
 from naiprompt.ast import (
-    Alternate,
     And,
     Break,
     Emphasis,
     Network,
     Node,
     Prompt,
-    Schedule,
+    Replacement,
     SubpromptWeight,
     Text,
+    Transformer,
 )
 
 #: Emphasis factor of one bracket level, for the dialects naiprompt knows by name.
@@ -32,7 +32,7 @@ KNOWN_BRACKET_WEIGHTS = {"webui": 1.1, "nai": 1.05, "nai4": 1.05, "comfy": 1.1}
 #: Dialects whose ``[x]`` de-emphasises (ComfyUI's brackets are plain text).
 NO_DEEMPHASIS = frozenset({"comfy"})
 
-Leave = Callable[[Node], "Node | tuple[Node, ...] | None"]
+Leave = Callable[[Node], Replacement]
 
 
 def bracket_weight(dialect: str) -> float:
@@ -117,73 +117,48 @@ def merge_texts(nodes: Iterable[Node]) -> tuple[Node, ...]:
     return tuple(out)
 
 
+class _Leave(Transformer):
+    """A :class:`~naiprompt.ast.Transformer` calling one function on every node."""
+
+    def __init__(self, leave: Leave) -> None:
+        self._leave = leave
+
+    def leave(self, node: Node) -> Replacement:
+        return self._leave(node)
+
+
+class _Sequences(Transformer):
+    """A :class:`~naiprompt.ast.Transformer` calling one function on every node sequence."""
+
+    def __init__(self, fn: Callable[[tuple[Node, ...]], tuple[Node, ...]]) -> None:
+        self._fn = fn
+
+    def leave(self, node: Node) -> Replacement:
+        return node
+
+    def leave_sequence(self, nodes: tuple[Node, ...]) -> tuple[Node, ...]:
+        return self._fn(nodes)
+
+
 def rebuild(seq: Sequence[Node], leave: Leave) -> tuple[Node, ...]:
-    """Bottom-up rewrite: children first, then ``leave(node)``.
+    """Bottom-up rewrite: children first, then ``leave(node)`` (any depth, no recursion).
 
     ``leave`` returns a node (possibly the same), a tuple of nodes to splice in,
     or ``None`` to remove the node.
     """
-    out: list[Node] = []
-    changed = False
-    for node in seq:
-        new = rebuild_children(node, leave)
-        result = leave(new)
-        if result is None:
-            changed = True
-            continue
-        if isinstance(result, tuple):
-            changed = True
-            out.extend(result)
-        else:
-            changed = changed or result is not node
-            out.append(result)
-    return tuple(seq) if not changed else tuple(out)
+    return _Leave(leave).transform_sequence(seq)
 
 
 def rebuild_children(node: Node, leave: Leave) -> Node:
     """Rebuild the child sequences of ``node`` with :func:`rebuild`."""
-    if isinstance(node, Emphasis):
-        body = rebuild(node.body, leave)
-        return node if same(body, node.body) else attrs.evolve(node, body=body)
-    if isinstance(node, Schedule):
-        before = None if node.before is None else rebuild(node.before, leave)
-        after = rebuild(node.after, leave)
-        if _same_optional(before, node.before) and same(after, node.after):
-            return node
-        return attrs.evolve(node, before=before, after=after)
-    if isinstance(node, Alternate):
-        options = tuple(rebuild(option, leave) for option in node.options)
-        if all(same(a, b) for a, b in zip(options, node.options, strict=True)):
-            return node
-        return attrs.evolve(node, options=options)
-    return node
+    return _Leave(leave).transform_children(node)
 
 
 def map_sequences(
     seq: Sequence[Node], fn: Callable[[tuple[Node, ...]], tuple[Node, ...]]
 ) -> tuple[Node, ...]:
     """Apply ``fn`` to every node sequence (innermost first), the top one last."""
-
-    def inner(node: Node) -> Node:
-        if isinstance(node, Emphasis):
-            body = fn(tuple(inner(child) for child in node.body))
-            return node if same(body, node.body) else attrs.evolve(node, body=body)
-        if isinstance(node, Schedule):
-            before = None if node.before is None else fn(tuple(inner(c) for c in node.before))
-            after = fn(tuple(inner(c) for c in node.after))
-            if _same_optional(before, node.before) and same(after, node.after):
-                return node
-            return attrs.evolve(node, before=before, after=after)
-        if isinstance(node, Alternate):
-            options = tuple(fn(tuple(inner(c) for c in option)) for option in node.options)
-            if all(same(a, b) for a, b in zip(options, node.options, strict=True)):
-                return node
-            return attrs.evolve(node, options=options)
-        return node
-
-    children = tuple(inner(node) for node in seq)
-    result = fn(children)
-    return tuple(seq) if same(result, seq) else result
+    return _Sequences(fn).transform_sequence(seq)
 
 
 def with_body(prompt: Prompt, body: Sequence[Node]) -> Prompt:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Sequence
-from typing import Any
 
 import attrs
 
@@ -153,22 +152,58 @@ def underscores(to: str = "space", *, dialect: str | None = None) -> Transform:
     return run
 
 
-def _key(nodes: Sequence[Node]) -> Hashable:
-    """What makes two tags the same: text (whitespace-normalised) and weights."""
-    parts: list[Any] = []
-    for node in merge_texts(nodes):
-        if isinstance(node, Text):
-            parts.append(("text", " ".join(node.value.split())))
-        elif isinstance(node, Emphasis):
-            parts.append(("emphasis", round(node.weight, 9), _key(node.body)))
-        elif isinstance(node, Schedule):
-            before = None if node.before is None else _key(node.before)
-            parts.append(("schedule", before, _key(node.after), node.when, node.fractional))
-        elif isinstance(node, Alternate):
-            parts.append(("alternate", tuple(_key(option) for option in node.options)))
-        else:
-            parts.append(node)
-    return tuple(parts)
+class _Keys:
+    """What makes two tags the same: text (whitespace-normalised) and weights.
+
+    A key is a flat tuple; a nested sequence appears in it as a small integer
+    that stands for that sequence's own key (equal keys, equal numbers), so
+    keys hash and compare in constant depth. The parts of bracketed nodes are
+    remembered, and nodes are keyed after the nodes inside them (dedupe runs
+    innermost first), so keying a whole tree takes linear time at any depth.
+    """
+
+    def __init__(self) -> None:
+        self._numbers: dict[Hashable, int] = {}
+        self._parts: dict[int, tuple[Node, Hashable]] = {}  # id -> (node kept alive, part)
+
+    def key(self, nodes: Sequence[Node]) -> Hashable:
+        """The key of a tag made of ``nodes``."""
+        # Post-order over the bracketed nodes not yet known, with an explicit stack.
+        work: list[tuple[Node, bool]] = [(node, False) for node in nodes if node.children()]
+        while work:
+            node, ready = work.pop()
+            if id(node) in self._parts:
+                continue
+            if ready:
+                self._parts[id(node)] = (node, self._part(node))
+                continue
+            work.append((node, True))
+            for branch in node.children():
+                work.extend((child, False) for child in branch if child.children() and id(child) not in self._parts)
+        return self._sequence(nodes)
+
+    def _sequence(self, nodes: Sequence[Node]) -> Hashable:
+        parts: list[Hashable] = []
+        for node in merge_texts(nodes):
+            if isinstance(node, Text):
+                parts.append(("text", " ".join(node.value.split())))
+            elif node.children():
+                parts.append(self._parts[id(node)][1])
+            else:
+                parts.append(node)
+        return tuple(parts)
+
+    def _number(self, nodes: Sequence[Node]) -> int:
+        return self._numbers.setdefault(self._sequence(nodes), len(self._numbers))
+
+    def _part(self, node: Node) -> Hashable:
+        if isinstance(node, Emphasis):
+            return ("emphasis", round(node.weight, 9), self._number(node.body))
+        if isinstance(node, Schedule):
+            before = None if node.before is None else self._number(node.before)
+            return ("schedule", before, self._number(node.after), node.when, node.fractional)
+        assert isinstance(node, Alternate)
+        return ("alternate", tuple(self._number(option) for option in node.options))
 
 
 def dedupe() -> Transform:
@@ -187,13 +222,15 @@ def dedupe() -> Transform:
         'a, b, (b:1.2)'
     """
 
+    keys = _Keys()
+
     def on_sequence(seq: tuple[Node, ...]) -> tuple[Node, ...]:
         segments = split_items(seq)
         doomed: set[int] = set()
         for group in groups(segments):
             seen: set[Hashable] = set()
             for index in group:
-                key = _key(segments[index].nodes)
+                key = keys.key(segments[index].nodes)
                 if key in seen:
                     doomed.add(index)
                 seen.add(key)
@@ -202,7 +239,13 @@ def dedupe() -> Transform:
         return join_items(remove_items(segments, doomed))
 
     def run(prompt: Prompt) -> Prompt:
-        return with_body(prompt, map_sequences(prompt.body, on_sequence))
+        nonlocal keys
+        keys = _Keys()
+        try:
+            return with_body(prompt, map_sequences(prompt.body, on_sequence))
+        finally:
+            keys = _Keys()  # let go of the tree
+
 
     return run
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -32,6 +33,7 @@ from naiprompt.transforms._tree import (
     join_items,
     level_notations,
     levels,
+    map_sequences,
     merge_texts,
     rebuild,
     split_items,
@@ -64,34 +66,69 @@ def flatten(ndigits: int | None = 4, *, dialect: str | None = None) -> Transform
 
     def run(prompt: Prompt) -> Prompt:
         notation = explicit_notation(dialect or prompt.dialect)
-        return with_body(prompt, _flatten(prompt.body, 1.0, notation, ndigits))
+        return with_body(prompt, _flatten(prompt.body, notation, ndigits))
 
     return run
 
 
-def _flatten(
-    seq: Sequence[Node], weight: float, notation: str | None, ndigits: int | None
-) -> tuple[Node, ...]:
-    runs: list[tuple[float | None, Node]] = []  # None: not weighted (networks, BREAK, ...)
+class _Pending:
+    """A schedule or alternation whose branches are still being flattened."""
 
-    def visit(nodes: Sequence[Node], current: float) -> None:
-        for node in nodes:
+    __slots__ = ("node", "slots")
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.slots: list[int] = []
+
+
+def _flatten(seq: Sequence[Node], notation: str | None, ndigits: int | None) -> tuple[Node, ...]:
+    # Each branch of a schedule or alternation is flattened on its own, under the weight
+    # around it: a job. Jobs run from a queue and emphasis is walked with a stack, so any
+    # depth works. Branch results fill in their node afterwards, the innermost first.
+    outputs: list[list[Any]] = [[]]
+    pendings: list[_Pending] = []
+    jobs: list[tuple[Sequence[Node], float, int]] = [(seq, 1.0, 0)]
+    while jobs:
+        nodes, weight, slot = jobs.pop()
+        runs: list[tuple[float | None, Any]] = []  # None: not weighted (networks, BREAK, ...)
+        work = [(node, weight) for node in reversed(nodes)]
+        while work:
+            node, current = work.pop()
             if isinstance(node, Text):
                 runs.append((current, node))
             elif isinstance(node, Emphasis):
-                visit(node.body, current * node.weight)
-            elif isinstance(node, Schedule):
-                before = None if node.before is None else _flatten(node.before, current, notation, ndigits)
-                after = _flatten(node.after, current, notation, ndigits)
-                runs.append((None, attrs.evolve(node, before=before, after=after)))
-            elif isinstance(node, Alternate):
-                options = tuple(_flatten(option, current, notation, ndigits) for option in node.options)
-                runs.append((None, attrs.evolve(node, options=options)))
+                product = current * node.weight
+                work.extend((child, product) for child in reversed(node.body))
+            elif isinstance(node, (Schedule, Alternate)):
+                pending = _Pending(node)
+                for branch in node.children():
+                    pending.slots.append(len(outputs))
+                    jobs.append((branch, current, len(outputs)))
+                    outputs.append([])
+                pendings.append(pending)
+                runs.append((None, pending))
             else:
                 runs.append((None, node))
+        outputs[slot] = _weighted(runs, notation, ndigits)
+    # A pending node's branches hold only pendings made after it: resolve the newest first.
+    resolved: dict[int, Node] = {}
+    for pending in reversed(pendings):
+        branches = [tuple(_resolve(item, resolved) for item in outputs[s]) for s in pending.slots]
+        resolved[id(pending)] = pending.node.replace(*branches)
+    return tuple(_resolve(item, resolved) for item in outputs[0])
 
-    visit(seq, weight)
-    out: list[Node] = []
+
+def _resolve(item: Any, resolved: dict[int, Node]) -> Node:
+    if isinstance(item, _Pending):
+        return resolved[id(item)]
+    if isinstance(item, Emphasis) and any(isinstance(child, _Pending) for child in item.body):
+        return attrs.evolve(item, body=tuple(_resolve(child, resolved) for child in item.body))
+    return item  # type: ignore[no-any-return]
+
+
+def _weighted(runs: list[tuple[float | None, Any]], notation: str | None, ndigits: int | None) -> list[Any]:
+    """Group flat weighted runs into one explicit emphasis per run of equal weight."""
+    out: list[Any] = []
     index = 0
     while index < len(runs):
         current, node = runs[index]
@@ -101,7 +138,10 @@ def _flatten(
             out.append(node)
             index += 1
             continue
-        body: list[Node] = []
+        # The run itself, then the runs after it of an equal weight (a NaN weight equals
+        # nothing, not even itself, so NaN runs stay apart, as in WebUI).
+        body: list[Any] = [Text(value=node.value)]
+        index += 1
         while index < len(runs):
             other, item = runs[index]
             # Products equal once rounded share one weight (1.1 and 1.10002 at 4 decimals).
@@ -114,8 +154,25 @@ def _flatten(
         if not merged:  # only empty text (a dropped backslash): no brackets around nothing
             continue
         spelling = notation if notation != "numeric" or _tag_start(out) else None
-        out.append(Emphasis(body=merged, weight=final, notation=spelling))
-    return merge_texts(out)
+        node = merged
+        for factor in _factors(final):
+            node = (Emphasis(body=node, weight=factor, notation=spelling),)
+        out.extend(node)
+    return list(merge_texts(out))
+
+
+def _factors(weight: float) -> tuple[float, ...]:
+    """Finite weights, innermost first, whose product (outermost first) is ``weight``.
+
+    One weight when it is finite. A product that overflowed (``inf``, or ``nan``
+    from ``inf * 0``) cannot be written as one number, but as nested finite
+    weights it can: ``1e308 * 10`` is ``inf`` again when the UI multiplies them.
+    """
+    if math.isfinite(weight):
+        return (weight,)
+    if math.isnan(weight):
+        return (0.0, 10.0, 1e308)
+    return (10.0, math.copysign(1e308, weight))
 
 
 def _rounded(weight: float, ndigits: int | None) -> float:
@@ -247,22 +304,21 @@ def snap_weights(base: float = 1.05, *, ndigits: int | None = None) -> Transform
     return run
 
 
-def _strength(nodes: Sequence[Node], weight: float = 1.0) -> float | None:
-    """The highest weight of any text in ``nodes`` (None: no text)."""
+def _strength(nodes: Sequence[Node]) -> float | None:
+    """The highest weight of any text in ``nodes`` (None: no text), in source order."""
     best: float | None = None
-    for node in nodes:
-        found: float | None = None
+    work = [(node, 1.0) for node in reversed(nodes)]
+    while work:
+        node, weight = work.pop()
         if isinstance(node, Text):
-            found = weight if node.value.strip() else None
+            if node.value.strip() and (best is None or weight > best):
+                best = weight
         elif isinstance(node, Emphasis):
-            found = _strength(node.body, weight * node.weight)
-        elif isinstance(node, Schedule):
-            branches = (_strength(node.before or (), weight), _strength(node.after, weight))
-            found = max((s for s in branches if s is not None), default=None)
-        elif isinstance(node, Alternate):
-            found = max((s for o in node.options if (s := _strength(o, weight)) is not None), default=None)
-        if found is not None and (best is None or found > best):
-            best = found
+            product = weight * node.weight
+            work.extend((child, product) for child in reversed(node.body))
+        else:
+            for branch in reversed(node.children()):
+                work.extend((child, weight) for child in reversed(branch))
     return best
 
 
@@ -323,16 +379,5 @@ def strip_weights() -> Transform:
 
 
 def _merge_deep(seq: Sequence[Node]) -> tuple[Node, ...]:
-    out: list[Node] = []
-    for node in seq:
-        if isinstance(node, Schedule):
-            node = attrs.evolve(
-                node,
-                before=None if node.before is None else merge_texts(_merge_deep(node.before)),
-                after=merge_texts(_merge_deep(node.after)),
-            )
-        elif isinstance(node, Alternate):
-            node = attrs.evolve(node, options=tuple(merge_texts(_merge_deep(o)) for o in node.options))
-        out.append(node)
-    return merge_texts(out)
-
+    """Join adjacent texts in every sequence (the emphasis that split them is gone)."""
+    return map_sequences(seq, merge_texts)

@@ -85,6 +85,8 @@ def convert(
         >>> convert("(x:1.21), ganyu \\\\(genshin impact\\\\)", "webui", "nai")
         '{{{{x}}}}, ganyu (genshin impact)'
     """
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or decimals < 0:
+        raise ValueError(f"decimals must be a non-negative integer, got {decimals!r}")
     source = get_dialect(read)
     target = get_dialect(write)
     if source.name in ("nai", "nai4") and target is not source and ErrorLevel(errors) is not ErrorLevel.IGNORE:

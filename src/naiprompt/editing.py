@@ -17,8 +17,11 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 import attrs
 
+from naiprompt.errors import PromptWarning
 from naiprompt.grammar import tokens
 
 Token = tuple[str, str, int]
@@ -312,19 +315,34 @@ def _resolve(template: _Template, step: int) -> str:
     return "".join(pieces)
 
 
+def _check_steps(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
+    return value
+
+
 def schedules(
     text: str,
     steps: int,
     *,
     hires_steps: int | None = None,
     old_scheduling: bool = False,
+    strict: bool = False,
 ) -> list[tuple[int, str]]:
     """The texts of a prompt over the sampling steps: ``[(end_step, text), ...]``.
 
     Equals WebUI's ``get_learned_conditioning_prompt_schedules`` for one prompt:
     each entry is used up to and including its step. ``hires_steps`` gives the
-    schedule of the hires pass (fractions then run from 1 to 2 across it);
+    schedule of the hires pass (fractions then run from 1 to 2 across it, and
+    a prompt without edits is one entry ending at ``hires_steps``);
     ``old_scheduling`` is WebUI's "use old prompt editing timelines" setting.
+
+    A step that is no number of steps (``[a:1e999]``, infinite) makes WebUI
+    raise; here the prompt is kept as it is, as one entry, with a
+    :class:`~naiprompt.errors.PromptWarning` (``strict=True`` raises WebUI's
+    ``OverflowError`` instead). Negative ``steps`` raise :class:`ValueError`.
 
     Example:
         >>> schedules("[dog:cat:0.5]", 20)
@@ -333,17 +351,27 @@ def schedules(
         [(1, 'a'), (2, 'b'), (3, 'a'), (4, 'b')]
         >>> schedules("a | [b:c:5]", 20)   # a bare | disables editing, as in WebUI
         [(20, 'a | [b:c:5]')]
+        >>> schedules("a", 20, hires_steps=37)
+        [(37, 'a')]
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     schedules("[a:1e999]", 20)
+        [(20, '[a:1e999]')]
     """
+    _check_steps("steps", steps)
+    if hires_steps is not None:
+        _check_steps("hires_steps", hires_steps)
+    # WebUI counts the hires pass in its own steps, early returns included.
+    hires = hires_steps is not None and not old_scheduling
+    total = hires_steps if hires and hires_steps is not None else steps
     if "[" not in text:
-        return [(steps, text)]
+        return [(total, text)]
     ok, groups = analyze(editing_tokens(text), text)
     if not ok or not groups:
-        return [(steps, text)]
+        return [(total, text)]
     template = _template(text, groups)
-    if hires_steps is None or old_scheduling:
-        int_offset, flt_offset, total = 0.0, 0.0, steps
-    else:
-        int_offset, flt_offset, total = float(steps), 1.0, hires_steps
+    int_offset, flt_offset = (float(steps), 1.0) if hires else (0.0, 0.0)
     points = {total}
     for node in _walk(template):
         if isinstance(node, _Alt):
@@ -356,7 +384,18 @@ def schedules(
             value = (value - flt_offset) * total
         else:
             value = value - int_offset
-        node.when = min(total, int(value))
+        try:
+            node.when = min(total, int(value))
+        except (OverflowError, ValueError):  # inf (or nan): WebUI's int() raises
+            if strict:
+                raise
+            warnings.warn(
+                f"prompt editing step {node.when_text!r} is not a number of steps; "
+                "the prompt is kept as it is (WebUI fails on it)",
+                PromptWarning,
+                stacklevel=2,
+            )
+            return [(total, text)]
         if node.when >= 1:
             points.add(node.when)
     return [(step, _resolve(template, step)) for step in sorted(points)]

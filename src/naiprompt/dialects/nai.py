@@ -33,7 +33,7 @@ from naiprompt.dialects import Dialect
 from naiprompt.dialects._build import Range, TreeBuilder
 from naiprompt.dialects._nai_runs import numeric_runs
 from naiprompt.dialects._print import Printer, flatten, mark_omissions
-from naiprompt.dialects._runs import float_or_none, merge_equal, multiply_from
+from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import check, numeric_everywhere
 from naiprompt.dialects._tidy import DROPPED, JOINT, markers_safe, tidy
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
@@ -82,7 +82,7 @@ class NovelAI(Dialect):
         """
         text = prompt if isinstance(prompt, str) else self.render(prompt)
         texts: list[str] = []
-        weights: list[float] = []
+        weights = SuffixWeights()
         numerics: list[float] = []
         braces: list[int] = []
         brackets: list[int] = []
@@ -118,9 +118,9 @@ class NovelAI(Dialect):
             elif kind == "LSQB":
                 brackets.append(len(texts))
             elif kind == "RBRACE" and braces:
-                multiply_from(weights, braces.pop(), BRACE)
+                weights.multiply_from(braces.pop(), BRACE)
             elif kind == "RSQB" and brackets:
-                multiply_from(weights, brackets.pop(), BRACKET)
+                weights.multiply_from(brackets.pop(), BRACKET)
             elif kind == "WEIGHT_OPEN":
                 lead, numeric = _number_of(value)
                 numeric_open = True
@@ -139,13 +139,13 @@ class NovelAI(Dialect):
             weights.append(1.0)
             numerics.append(numeric)
         for start in braces:
-            multiply_from(weights, start, BRACE)
+            weights.multiply_from(start, BRACE)
         for start in brackets:
-            multiply_from(weights, start, BRACKET)
+            weights.multiply_from(start, BRACKET)
         if not texts:
             return [("", 1.0)]
         # Numeric weights apply last, after the brackets (2::{smile}:: is 1.05 * 2).
-        finals = [w * f if f != 1.0 else w for w, f in zip(weights, numerics, strict=True)]
+        finals = [w * f if f != 1.0 else w for w, f in zip(weights.values(), numerics, strict=True)]
         return merge_equal(texts, finals)
 
     # -- parsing ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from naiprompt.ast import (
 from naiprompt.dialects import Dialect
 from naiprompt.dialects._build import TreeBuilder
 from naiprompt.dialects._print import Event, Printer, flatten, mark_omissions
-from naiprompt.dialects._runs import float_or_none, merge_equal, multiply_from
+from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import WORDS, check, word_splitter
 from naiprompt.editing import Group, analyze, editing_tokens
 from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
@@ -71,11 +71,14 @@ def attention(text: str) -> list[tuple[str, float]]:
         [('a', 1.0), ('BREAK', -1.0), ('b', 1.0)]
     """
     texts: list[str] = []
-    weights: list[float] = []
+    weights = SuffixWeights()
     round_stack: list[int] = []
     square_stack: list[int] = []
-    pending: list[str] = []
-    has_pending = False
+    # WebUI's own runs since the last bracket: a text piece, a colon, an escaped character
+    # or a lone backslash each start one. Equal weights merge at the end anyway, but NaN
+    # weights never do (nan != nan), so the runs are kept apart exactly where WebUI has them.
+    pending: list[list[str]] = []
+    joinable = False
 
     for match in scanner("webui", _ATTENTION_EXCLUDE).finditer(text):
         kind = match.lastgroup
@@ -84,41 +87,53 @@ def attention(text: str) -> list[tuple[str, float]]:
             if kind == "TEXT" and "BREAK" in value:
                 parts = _BREAK.split(value)
                 if len(parts) > 1:
-                    pending.append(parts[0])
-                    texts.append("".join(pending))
-                    weights.append(1.0)
+                    if joinable:
+                        pending[-1].append(parts[0])
+                    else:
+                        pending.append([parts[0]])
+                    for piece in pending:
+                        texts.append("".join(piece))
+                        weights.append(1.0)
                     for part in parts[1:-1]:
                         texts.extend(("BREAK", part))
-                        weights.extend((-1.0, 1.0))
+                        weights.append(-1.0)
+                        weights.append(1.0)
                     texts.append("BREAK")
                     weights.append(-1.0)
-                    pending = [parts[-1]]
-                    has_pending = True
+                    pending = [[parts[-1]]]
+                    joinable = True
                     continue
-            pending.append(value)
-            has_pending = True
+            if kind == "COLON":
+                pending.append([value])
+                joinable = False
+            elif joinable:
+                pending[-1].append(value)
+            else:
+                pending.append([value])
+                joinable = True
             continue
         if kind == "ESCAPE":
-            pending.append(match.group()[1])
-            has_pending = True
+            pending.append([match.group()[1]])
+            joinable = False
             continue
         if kind == "BACKSLASH":
-            has_pending = True  # WebUI keeps an empty run for a lone backslash
+            pending.append([])  # WebUI keeps an empty run for a lone backslash
+            joinable = False
             continue
-        # A bracket: finish the pending run first, as WebUI appends runs eagerly.
-        if has_pending:
-            texts.append("".join(pending))
+        # A bracket: finish the pending runs first, as WebUI appends runs eagerly.
+        for piece in pending:
+            texts.append("".join(piece))
             weights.append(1.0)
-            pending = []
-            has_pending = False
+        pending = []
+        joinable = False
         if kind == "LPAR":
             round_stack.append(len(texts))
         elif kind == "LSQB":
             square_stack.append(len(texts))
         elif kind == "RPAR" and round_stack:
-            multiply_from(weights, round_stack.pop(), ROUND)
+            weights.multiply_from(round_stack.pop(), ROUND)
         elif kind == "RSQB" and square_stack:
-            multiply_from(weights, square_stack.pop(), SQUARE)
+            weights.multiply_from(square_stack.pop(), SQUARE)
         elif kind == "WEIGHT_CLOSE" and round_stack:
             lexeme = match.group()
             number = _weight_number(lexeme)
@@ -126,22 +141,22 @@ def attention(text: str) -> list[tuple[str, float]]:
                 _warn_weight(text, match.start(), lexeme)
                 texts.append(lexeme[:-1])
                 weights.append(1.0)
-                multiply_from(weights, round_stack.pop(), ROUND)
+                weights.multiply_from(round_stack.pop(), ROUND)
             else:
-                multiply_from(weights, round_stack.pop(), number)
+                weights.multiply_from(round_stack.pop(), number)
         else:  # a closer with nothing to close, or a weight outside brackets: text
             texts.append(match.group())
             weights.append(1.0)
-    if has_pending:
-        texts.append("".join(pending))
+    for piece in pending:
+        texts.append("".join(piece))
         weights.append(1.0)
     for start in round_stack:
-        multiply_from(weights, start, ROUND)
+        weights.multiply_from(start, ROUND)
     for start in square_stack:
-        multiply_from(weights, start, SQUARE)
+        weights.multiply_from(start, SQUARE)
     if not texts:
         return [("", 1.0)]
-    return merge_equal(texts, weights)
+    return merge_equal(texts, weights.values())
 
 
 def _weight_number(lexeme: str) -> float | None:

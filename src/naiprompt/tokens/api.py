@@ -227,8 +227,8 @@ def _counted_texts(text: str, dialect: str, steps: int, negative: bool) -> list[
                     flat.append(sub)
         texts: list[str] = []
         for sub in flat:
-            texts.extend(variant for _step, variant in _syntax("schedules")(sub, steps))
-    except ValueError:
+            texts.extend(variant for _step, variant in _syntax("schedules")(sub, steps, strict=True))
+    except (ValueError, ArithmeticError):  # [a:1e999]: int(inf) raises OverflowError in WebUI too
         # WebUI falls back to the raw text when scheduling fails while typing.
         texts = [stripped]
     return texts
@@ -244,6 +244,8 @@ def _counted_layout(
     emphasis: str,
     tokenizer: str | Tokenizer,
 ) -> tuple[str, list[tuple[str, float]], Layout]:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
     best: tuple[str, list[tuple[str, float]], Layout] | None = None
     for variant in _counted_texts(text, dialect, steps, negative):
         runs, layout = _layout(variant, dialect, comma_backtrack, emphasis, tokenizer)
@@ -541,6 +543,8 @@ def budget(
         >>> [t.text[:9] for t in budget(prompt, comma_backtrack=0).straddling]
         ['very very']
     """
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or math.isnan(limit) or limit < 0:
+        raise ValueError(f"limit must be a non-negative number of tokens, got {limit!r}")
     tok = get_tokenizer(tokenizer)
     variant, runs, layout = _counted_layout(
         text,

@@ -138,7 +138,8 @@ def attention(text_or_prompt: str | Prompt, dialect: str | Dialect | None = None
     return get_dialect(dialect).attention(text_or_prompt)
 
 
-_NUMERIC = re.compile(r"(?:^|,)\s*-?(?:\d+\.?\d*|\.\d+)::")
+# One reading of each number (\d+\.?\d* splits a digit run n ways: quadratic on digits).
+_NUMERIC = re.compile(r"(?:^|,)\s*-?(?:\d+(?:\.\d*)?|\.\d+)::")
 
 
 def detect(text: str) -> str:

@@ -174,5 +174,22 @@ def tokens(name: str, text: str, exclude: Iterable[str] = ()) -> list[tuple[str,
         >>> tokens("webui", "a\\\\(b")
         [('TEXT', 'a', 0), ('ESCAPE', '\\\\(', 1), ('TEXT', 'b', 3)]
     """
-    pattern = scanner(name, frozenset(exclude))
-    return [(m.lastgroup or "", m.group(), m.start()) for m in pattern.finditer(text)]
+    excluded = frozenset(exclude)
+    pattern = scanner(name, excluded)
+    # An extra network <name:args> needs a ">" after it. Past the last ">" none can match,
+    # and trying at every "<" there would scan to the end each time (quadratic on "<a:<a:...").
+    cut = text.rfind(">")
+    names = {terminal.name for terminal in _terminals(name)}
+    if "NETWORK" not in names or "NETWORK" in excluded or cut == len(text) - 1:
+        return [(m.lastgroup or "", m.group(), m.start()) for m in pattern.finditer(text)]
+    tail = scanner(name, excluded | {"NETWORK"})
+    out: list[tuple[str, str, int]] = []
+    position = 0
+    while position <= cut:
+        match = pattern.match(text, position)
+        if match is None:  # pragma: no cover - the text terminal matches any character
+            break
+        out.append((match.lastgroup or "", match.group(), match.start()))
+        position = match.end()
+    out.extend((m.lastgroup or "", m.group(), m.start()) for m in tail.finditer(text, position))
+    return out

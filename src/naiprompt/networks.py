@@ -42,6 +42,9 @@ def extra_networks(text: str) -> tuple[str, dict[str, list[list[str]]]]:
         found.setdefault(match.group(1), []).append(match.group(2).split(":"))
         return ""
 
-    if "<" not in text:
+    # A tag needs a ">" after it: past the last one nothing can match, and trying at every
+    # "<" there would scan to the end each time (quadratic on "<a:<a:...").
+    cut = text.rfind(">") + 1
+    if "<" not in text[:cut]:
         return text, found
-    return network_pattern().sub(take, text), found
+    return network_pattern().sub(take, text[:cut]) + text[cut:], found

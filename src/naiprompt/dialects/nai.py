@@ -465,7 +465,7 @@ class NovelAIPrinter(Printer):
         raise TypeError(f"cannot print {type(node).__name__} in {self.dialect}")  # pragma: no cover
 
 
-_NUMBER_END = re.compile(r"(?:^|,)\s*-?(?:\d+\.?\d*|\.\d+)$")
+_NUMBER_END = re.compile(r"(?:^|,)\s*-?(?:\d+(?:\.\d*)?|\.\d+)$")
 
 
 def _at_tag_start(out: list[str], blank: bool) -> bool:

@@ -194,6 +194,77 @@ def infer_config(state: Mapping[str, torch.Tensor]) -> Any:
     )
 
 
+#: Sizes a CLIP-family text encoder may have (OpenAI CLIP L/14: 49408 x 768, 12 layers, 77 positions;
+#: OpenCLIP bigG: 1280 wide, 32 layers, 5120 MLP), with generous room above them.
+CONFIG_BOUNDS: dict[str, tuple[int, int]] = {
+    "vocab_size": (1, 1_048_576),
+    "hidden_size": (1, 8192),
+    "intermediate_size": (1, 32768),
+    "num_hidden_layers": (1, 128),
+    "num_attention_heads": (1, 256),
+    "max_position_embeddings": (1, 4096),
+    "projection_dim": (1, 8192),
+}
+#: The most parameters a configuration may describe (bigG's text tower has about 0.7 billion).
+MAX_PARAMETERS = 4_000_000_000
+
+
+def validate_config(config: Mapping[str, Any], source: str = "config") -> None:
+    """Check a text-encoder configuration before any tensor is allocated.
+
+    Every size in :data:`CONFIG_BOUNDS` that is present must be a whole number
+    within its bounds, the width must split into the heads, and the whole model
+    must stay under :data:`MAX_PARAMETERS`. A ``config.json`` saying
+    ``hidden_size: 1e9`` would otherwise try to allocate gigabytes, or hang.
+    Raises :class:`ValueError` naming the field.
+
+    Example:
+        >>> validate_config({"hidden_size": 768, "num_attention_heads": 12})
+        >>> validate_config({"hidden_size": 1e9})
+        Traceback (most recent call last):
+        ...
+        ValueError: config: hidden_size must be a whole number from 1 to 8192, got 1000000000.0
+    """
+    for field, (low, high) in CONFIG_BOUNDS.items():
+        if field not in config:
+            continue
+        value = config[field]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{source}: {field} must be a whole number from {low} to {high}, got {value!r}")
+    hidden = config.get("hidden_size")
+    heads = config.get("num_attention_heads")
+    if hidden is not None and heads is not None and hidden % heads:
+        raise ValueError(
+            f"{source}: num_attention_heads ({heads}) must divide hidden_size ({hidden})"
+        )
+    width = int(config.get("hidden_size", 768))
+    parameters = (
+        int(config.get("vocab_size", 49408)) * width
+        + int(config.get("max_position_embeddings", 77)) * width
+        + int(config.get("num_hidden_layers", 12))
+        * (4 * width * width + 2 * width * int(config.get("intermediate_size", 4 * width)))
+    )
+    if parameters > MAX_PARAMETERS:
+        raise ValueError(
+            f"{source}: the configuration describes {parameters:,} parameters "
+            f"(vocab_size x hidden_size, num_hidden_layers x hidden_size and intermediate_size); "
+            f"at most {MAX_PARAMETERS:,}"
+        )
+
+
+def _read_config(path: Path) -> Mapping[str, Any]:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{os.fspath(path)}: not a readable JSON configuration ({error})") from error
+    if not isinstance(data, dict):
+        raise ValueError(f"{os.fspath(path)}: the configuration is not a JSON object")
+    text_config = data.get("text_config")  # a full CLIP config nests the text tower's sizes
+    return text_config if isinstance(text_config, dict) else data
+
+
 def load_state_into(model: Any, state: Mapping[str, torch.Tensor]) -> None:
     """Load canonical text-encoder tensors into a transformers CLIP text model of either layout.
 
@@ -263,6 +334,7 @@ def load_text_model(
         folder = p / subfolder if (p / subfolder / "config.json").is_file() else p
         if not (folder / "config.json").is_file():
             raise FileNotFoundError(f"no config.json in {os.fspath(p)!r} or its {subfolder}/ folder")
+        validate_config(_read_config(folder / "config.json"), os.fspath(folder / "config.json"))
         model = cls.from_pretrained(os.fspath(folder), local_files_only=True)
         if dtype is not None:
             model = model.to(dtype)
@@ -271,7 +343,9 @@ def load_text_model(
         if config is None:
             config = infer_config(state)
         elif isinstance(config, Mapping):
+            validate_config(config)
             config = tf.CLIPTextConfig(**config)
+        validate_config(config.to_dict() if hasattr(config, "to_dict") else config)
         model = cls(config)
         load_state_into(model, state)
         if dtype is not None:

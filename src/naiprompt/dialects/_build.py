@@ -87,6 +87,21 @@ class TreeBuilder:
         self.notations = notations or {}
         self.root = _Frame(None, 0)
         self.stack: list[_Frame] = [self.root]
+        # Stack positions of the open frames of each kind, so that finding the innermost
+        # range of a kind takes constant time at any depth (a stray "]" under 10,000 "{"
+        # would otherwise search them all, every time).
+        self._positions: dict[str, list[int]] = {}
+
+    def _push(self, frame: _Frame) -> None:
+        assert frame.range is not None
+        self._positions.setdefault(frame.range.kind, []).append(len(self.stack))
+        self.stack.append(frame)
+
+    def _pop(self) -> _Frame:
+        frame = self.stack.pop()
+        assert frame.range is not None
+        self._positions[frame.range.kind].pop()
+        return frame
 
     # -- events -------------------------------------------------------------------------
     def text(self, value: str, raw: str, start: int, end: int) -> None:
@@ -108,7 +123,7 @@ class TreeBuilder:
         """Open a range of ``kind`` at ``start``."""
         frame = _Frame(rng or Range(kind), start)
         self.stack[-1].children.append(frame)
-        self.stack.append(frame)
+        self._push(frame)
 
     def open_group(self, start: int, factory: GroupFactory) -> None:
         """Open a group (its bodies are separated by :meth:`next_part`)."""
@@ -116,7 +131,7 @@ class TreeBuilder:
         frame.parts = []
         frame.factory = factory
         self.stack[-1].children.append(frame)
-        self.stack.append(frame)
+        self._push(frame)
 
     def next_part(self) -> None:
         """Start the next body of the innermost group."""
@@ -127,21 +142,19 @@ class TreeBuilder:
 
     def close_group(self, end: int) -> None:
         """Close the innermost group."""
-        frame = self.stack.pop()
+        frame = self._pop()
         assert frame.parts is not None
         frame.closed = True
         frame.end = end
 
     def find(self, kind: str) -> Range | None:
         """The innermost open range of ``kind``, if any."""
-        for frame in reversed(self.stack):
-            if frame.range is not None and frame.range.kind == kind:
-                return frame.range
-        return None
+        positions = self._positions.get(kind)
+        return self.stack[positions[-1]].range if positions else None
 
     def is_open(self, kind: str) -> bool:
         """Whether a range of ``kind`` is open."""
-        return any(f.range is not None and f.range.kind == kind for f in self.stack)
+        return bool(self._positions.get(kind))
 
     def close(
         self,
@@ -158,22 +171,19 @@ class TreeBuilder:
 
         Ranges opened after it stay open: they are cut here and continue after.
         """
-        index = len(self.stack) - 1
-        while index > 0:
-            rng = self.stack[index].range
-            assert rng is not None
-            if rng.kind == kind:
-                break
-            if rng.kind == "group":  # a closer never reaches out of a schedule/alternation
-                return False
-            index -= 1
-        if index == 0:
+        positions = self._positions.get(kind)
+        if not positions:
             return False
+        index = positions[-1]
+        groups = self._positions.get("group")
+        if kind != "group" and groups and groups[-1] > index:
+            return False  # a closer never reaches out of a schedule/alternation
         crossed = self.stack[index + 1 :]
-        del self.stack[index + 1 :]
+        for _ in crossed:
+            self._pop()
         for frame in crossed:
             frame.end = start
-        target = self.stack.pop()
+        target = self._pop()
         assert target.range is not None
         target.range.weight = weight
         target.range.notation = notation
@@ -185,13 +195,13 @@ class TreeBuilder:
             assert frame.range is not None
             cont = _Frame(frame.range, end, opened=False)
             self.stack[-1].children.append(cont)
-            self.stack.append(cont)
+            self._push(cont)
         return True
 
     def close_all(self, end: int) -> None:
         """Leave every open range unclosed (they run to ``end``)."""
         while len(self.stack) > 1:
-            frame = self.stack.pop()
+            frame = self._pop()
             frame.end = end
             if frame.parts is not None:
                 frame.closed = True

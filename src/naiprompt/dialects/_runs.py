@@ -132,6 +132,8 @@ class SuffixWeights:
         if self._degraded:
             return _tree_products(self._initial, self._ops)
         out: list[float] = []
+        if not self._count:
+            return out
         ends = [*self._starts[1:], self._count]
         for begin, end, value in zip(self._starts, ends, self._values, strict=True):
             out.extend([value] * (end - begin))

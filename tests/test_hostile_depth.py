@@ -1,0 +1,145 @@
+"""Hostile input, depth: 10,000-deep nesting through parse, render, attention, the tree kit and every transform."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import pytest
+
+import naiprompt
+from naiprompt import transforms as T
+from naiprompt.ast import Emphasis, Prompt, Text, Transformer, Visitor
+
+DEPTH = 10_000
+COMFY_XFAIL = pytest.mark.xfail(reason="comfy parser rewritten in the convert branch", strict=False)
+
+# (dialect, kind, text): every dialect, closed and unclosed.
+CASES = [
+    ("webui", "closed", "(" * DEPTH + "a" + ")" * DEPTH),
+    ("webui", "unclosed", "(" * DEPTH + "a"),
+    ("webui", "unclosed-square", "[" * DEPTH + "a"),
+    ("nai", "closed", "{" * DEPTH + "a" + "}" * DEPTH),
+    ("nai", "unclosed", "{" * DEPTH + "a"),
+    ("nai4", "closed", "[" * DEPTH + "a" + "]" * DEPTH),
+    ("nai4", "unclosed", "{" * DEPTH + "a"),
+    pytest.param("comfy", "closed", "(" * DEPTH + "a" + ")" * DEPTH, marks=COMFY_XFAIL),
+    pytest.param("comfy", "unclosed", "(" * DEPTH + "a", marks=COMFY_XFAIL),
+]
+IDS = ["webui-closed", "webui-unclosed", "webui-square", "nai-closed", "nai-unclosed", "nai4-closed",
+       "nai4-unclosed", "comfy-closed", "comfy-unclosed"]
+
+TRANSFORMS = {
+    "step": lambda: T.step(0.9),
+    "underscores": T.underscores,
+    "flatten": T.flatten,
+    "expand": T.expand,
+    "round_weights": T.round_weights,
+    "snap_weights": T.snap_weights,
+    "sort_by_weight": T.sort_by_weight,
+    "dedupe": T.dedupe,
+    "strip_weights": T.strip_weights,
+    "canonical": T.canonical,
+}
+
+
+@pytest.fixture(autouse=True)
+def _default_recursion_limit() -> None:
+    assert sys.getrecursionlimit() <= 3000  # the depth really is beyond what recursion could reach
+
+
+def _depth(tree: Prompt) -> int:
+    depth, node = 0, tree.body[0]
+    while isinstance(node, Emphasis):
+        depth += 1
+        node = node.body[0]
+    return depth
+
+
+@pytest.mark.parametrize(("dialect", "kind", "text"), CASES, ids=IDS)
+def test_parse_render_attention(dialect: str, kind: str, text: str) -> None:
+    tree = naiprompt.parse(text, dialect)
+    assert _depth(tree) == DEPTH
+    assert naiprompt.render(tree) == text
+    runs = naiprompt.attention(text, dialect)
+    assert [t for t, _ in runs] == ["a"]
+    assert naiprompt.attention(tree) == runs
+
+
+@pytest.mark.parametrize(("dialect", "kind", "text"), CASES, ids=IDS)
+def test_equality_hash_repr(dialect: str, kind: str, text: str) -> None:
+    one, two = naiprompt.parse(text, dialect), naiprompt.parse(text, dialect)
+    assert one == two and not one != two
+    assert hash(one) == hash(two)
+    assert repr(one).count("Emphasis(") == DEPTH
+    other = naiprompt.parse(text.replace("a", "b"), dialect)
+    assert one != other
+
+
+@pytest.mark.parametrize(("dialect", "kind", "text"), CASES, ids=IDS)
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_every_transform(dialect: str, kind: str, text: str, name: str) -> None:
+    tree = naiprompt.parse(text, dialect)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # step(0.9) has no exact bracket form in nai
+        out = TRANSFORMS[name]()(tree)
+        printed = naiprompt.render(out)
+    assert "a" in printed
+    if name in ("underscores", "dedupe", "canonical", "sort_by_weight"):
+        # Nothing to change: the same text, the same weights.
+        assert naiprompt.attention(printed, dialect) == naiprompt.attention(text, dialect)
+    if name == "strip_weights":
+        assert printed == "a"
+
+
+def test_transformer_and_visitor_reach_every_level() -> None:
+    tree = naiprompt.parse("(" * DEPTH + "x" + ")" * DEPTH)
+
+    class Count(Visitor):
+        def __init__(self) -> None:
+            self.seen = 0
+            self.order: list[str] = []
+
+        def visit_Emphasis(self, node: Emphasis) -> None:
+            self.seen += 1
+
+        def leave_Text(self, node: Text) -> None:
+            self.order.append(node.value)
+
+    counter = Count()
+    counter.walk(tree)
+    assert counter.seen == DEPTH and counter.order == ["x"]
+
+    class Up(Transformer):
+        def leave_Text(self, node: Text) -> Text:
+            return Text(value=node.value.upper())
+
+    upper = Up()(tree)
+    assert naiprompt.render(upper) == "(" * DEPTH + "X" + ")" * DEPTH
+    assert Transformer()(tree) is tree  # nothing changed: the same object
+
+
+def test_transformer_splices_and_removes_in_source_order() -> None:
+    tree = naiprompt.parse("a (b [c] d) e")
+
+    class Unwrap(Transformer):
+        def leave_Emphasis(self, node: Emphasis) -> tuple[object, ...]:
+            return node.body
+
+    class DropC(Transformer):
+        def leave_Text(self, node: Text) -> Text | None:
+            return None if node.value == "c" else node
+
+    assert naiprompt.render(Unwrap()(tree)) == "a b c d e"
+    assert naiprompt.render(DropC()(tree)) == "a (b [] d) e"
+
+
+def test_children_and_replace_round_trip() -> None:
+    tree = naiprompt.parse("[a:b:3] [c|d|e] (f)")
+    for node in tree.body:
+        assert node.replace(*node.children()) is node
+    schedule = tree.body[0]
+    new = schedule.replace((Text(value="x"),), (Text(value="y"),))
+    assert naiprompt.render(Prompt(body=[new])) == "[x:y:3]"
+    with pytest.raises(ValueError):
+        tree.body[2].replace(())  # an alternation keeps its number of options

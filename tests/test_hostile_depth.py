@@ -8,7 +8,7 @@ import warnings
 import pytest
 
 import naiprompt
-from naiprompt import transforms as T
+from naiprompt import transforms as T  # noqa: N812
 from naiprompt.ast import Emphasis, Prompt, Text, Transformer, Visitor
 
 DEPTH = 10_000
@@ -69,7 +69,8 @@ def test_parse_render_attention(dialect: str, kind: str, text: str) -> None:
 @pytest.mark.parametrize(("dialect", "kind", "text"), CASES, ids=IDS)
 def test_equality_hash_repr(dialect: str, kind: str, text: str) -> None:
     one, two = naiprompt.parse(text, dialect), naiprompt.parse(text, dialect)
-    assert one == two and not one != two
+    assert one == two
+    assert not one != two  # noqa: SIM202 - __ne__ is iterative too
     assert hash(one) == hash(two)
     assert repr(one).count("Emphasis(") == DEPTH
     other = naiprompt.parse(text.replace("a", "b"), dialect)

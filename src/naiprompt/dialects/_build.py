@@ -56,13 +56,23 @@ class _Frame:
 
 
 class _MText:
-    __slots__ = ("end", "raw", "start", "value")
+    """Text being collected: pieces joined once at the end (``+=`` on an attribute is quadratic)."""
+
+    __slots__ = ("end", "raws", "start", "values")
 
     def __init__(self, value: str, raw: str, start: int, end: int) -> None:
-        self.value = value
-        self.raw = raw
+        self.values = [value]
+        self.raws = [raw]
         self.start = start
         self.end = end
+
+    @property
+    def value(self) -> str:
+        return "".join(self.values)
+
+    @property
+    def raw(self) -> str:
+        return "".join(self.raws)
 
 
 class TreeBuilder:
@@ -109,8 +119,8 @@ class TreeBuilder:
         children = self.stack[-1].children
         last = children[-1] if children else None
         if isinstance(last, _MText):
-            last.value += value
-            last.raw += raw
+            last.values.append(value)
+            last.raws.append(raw)
             last.end = end
         else:
             children.append(_MText(value, raw, start, end))

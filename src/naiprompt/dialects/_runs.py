@@ -169,15 +169,16 @@ def merge_equal(texts: list[str], weights: list[float]) -> list[tuple[str, float
         >>> merge_equal(["a", "", "b"], [1.1, 1.0, 1.1])
         [('a', 1.1), ('', 1.0), ('b', 1.1)]
     """
-    out_texts = [texts[0]]
+    # Pieces joined once per run: ``+=`` on a list item copies the string every time.
+    out_texts = [[texts[0]]]
     out_weights = [weights[0]]
     for text, weight in zip(texts[1:], weights[1:], strict=True):
-        if weight == out_weights[-1]:
-            out_texts[-1] += text
+        if weight == out_weights[-1]:  # NaN equals nothing: NaN runs stay apart
+            out_texts[-1].append(text)
         else:
-            out_texts.append(text)
+            out_texts.append([text])
             out_weights.append(weight)
-    return list(zip(out_texts, out_weights, strict=True))
+    return [("".join(pieces), weight) for pieces, weight in zip(out_texts, out_weights, strict=True)]
 
 
 def float_or_none(text: str) -> float | None:

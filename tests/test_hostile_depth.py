@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 
@@ -49,6 +50,12 @@ def _default_recursion_limit() -> None:
     assert sys.getrecursionlimit() <= 3000  # the depth really is beyond what recursion could reach
 
 
+@functools.cache
+def _parsed(text: str, dialect: str) -> Prompt:
+    """One parse per case: trees are immutable, so the transform tests share it."""
+    return naiprompt.parse(text, dialect)
+
+
 def _nested(dialect: str, kind: str) -> bool:
     """Whether the dialect reads the text as DEPTH levels (ComfyUI keeps unclosed brackets as text)."""
     return not (dialect == "comfy" and kind == "unclosed")
@@ -89,7 +96,7 @@ def test_equality_hash_repr(dialect: str, kind: str, text: str) -> None:
 @pytest.mark.parametrize(("dialect", "kind", "text"), CASES, ids=IDS)
 @pytest.mark.parametrize("name", sorted(TRANSFORMS))
 def test_every_transform(dialect: str, kind: str, text: str, name: str) -> None:
-    tree = naiprompt.parse(text, dialect)
+    tree = _parsed(text, dialect)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # step(0.9) has no exact bracket form in nai
         out = TRANSFORMS[name]()(tree)

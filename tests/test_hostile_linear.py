@@ -62,7 +62,7 @@ def cpu(function: Callable[[str], object], text: str, repeats: int = 3) -> float
             best = min(best, time.process_time() - start)
     finally:
         gc.enable()
-    return max(best, 1e-4)
+    return max(best, 2e-3)  # below a few ms, timer and cache noise would dominate the ratio
 
 
 def ratio(function: Callable[[str], object], make: Callable[[int], str], small: int = SMALL) -> float:
@@ -90,4 +90,4 @@ def test_linear_time(function: str, unit: str) -> None:
 def test_no_unit_repeated_is_quadratic(unit: str) -> None:
     # A bounded search for other slow inputs: any short unit, repeated, through the core functions.
     for name in ("parse", "attention", "detect", "extra_networks", "attention_nai", "parse_nai4"):
-        assert ratio(FUNCTIONS[name], lambda n, u=unit: repeat(u, n), small=1_000) < RATIO, (name, unit)
+        assert ratio(FUNCTIONS[name], lambda n, u=unit: repeat(u, n), small=2_000) < RATIO, (name, unit)

@@ -46,10 +46,14 @@ __all__ = ["Detection", "Mixed", "detect_evidence", "slips"]
 #: The ``[x]`` rules.
 SQUARE_RULES = ("auto", "webui", "nai")
 _BRACES = re.compile(r"[{}]")
-_WEBUI_WEIGHT = re.compile(r"\((?:\\.|[^()\\])*:\s*[+-]?[.\d]+\s*\)")
+# Linear scans (naiprompt.detect runs these on untrusted text): an escaped "\(" opens no weight,
+# an extra network's arguments hold no "<", each number has one reading.
+_WEBUI_WEIGHT = re.compile(r"(?<!\\)\((?:\\.|[^()\\])*:\s*[+-]?[.\d]+\s*\)")
 _PAREN_GROUP = re.compile(r"(?<!\\)\((?:\\.|[^()\\:])+\)")
 _BRACE_GROUP = re.compile(r"\{[^{}|]*\}")
-_WEBUI_STRONG = re.compile(r"<\w+:[^>]+>|\bAND\b|\bBREAK\b|\\[()]|\[[^\[\]|:]*\|[^\[\]]*\]|:\s*\d*\.?\d+\s*\]")
+_WEBUI_STRONG = re.compile(
+    r"<\w+:[^<>]+>|\bAND\b|\bBREAK\b|\\[()]|\[[^\[\]|:]*\|[^\[\]]*\]|:\s*(?:\d+(?:\.\d+)?|\.\d+)\s*\]"
+)
 _SLIP = re.compile(r"\{([^{}]*?)(:\s*[+-]?(?:\d+\.?\d*|\.\d+))\s*\}")
 
 

@@ -160,3 +160,28 @@ def test_children_and_replace_round_trip() -> None:
     assert naiprompt.render(Prompt(body=[new])) == "[x:y:3]"
     with pytest.raises(ValueError):
         tree.body[2].replace(())  # an alternation keeps its number of options
+
+
+def test_plugin_nodes_without_the_protocol_are_leaves() -> None:
+    # A plugin's own node type (compel's swap, say) need not define children()/replace().
+    import attrs
+
+    @attrs.frozen
+    class Custom:
+        label: str
+
+    tree = Prompt(body=[Text(value="a "), Custom("x"), Emphasis(body=[Text(value="b")], weight=1.1)])
+
+    class Up(Transformer):
+        def leave_Text(self, node: Text) -> Text:
+            return Text(value=node.value.upper())
+
+    out = Up()(tree)
+    assert out.body[1] is tree.body[1] and out.body[2] == Emphasis(body=[Text(value="B")], weight=1.1)
+    assert tree == Prompt(body=[Text(value="a "), Custom("x"), Emphasis(body=[Text(value="b")], weight=1.1)])
+    assert hash(tree) == hash(Prompt(body=list(tree.body))) and tree != out
+    assert "Custom(label='x')" in repr(tree)
+    for name in sorted(TRANSFORMS):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            TRANSFORMS[name]()(tree)

@@ -100,6 +100,12 @@ def _plain(node: _Node) -> tuple[Any, ...]:
     return tuple(getattr(node, name) for name in _plain_fields(type(node)))
 
 
+def _kids(node: Any) -> tuple[tuple[Node, ...], ...]:
+    """``node.children()``; a node of a plugin's own type without the protocol is a leaf."""
+    method = getattr(node, "children", None)
+    return () if method is None else method()
+
+
 def _same(a: Sequence[Any], b: Sequence[Any]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
@@ -168,7 +174,7 @@ def _equal(a: _Node, b: _Node) -> bool:
             continue
         if x.__class__ is not y.__class__ or _plain(x) != _plain(y):
             return False
-        xs, ys = x.children(), y.children()
+        xs, ys = _kids(x), _kids(y)
         if len(xs) != len(ys):
             return False
         for xseq, yseq in zip(xs, ys, strict=True):
@@ -183,7 +189,7 @@ def _shape(node: _Node) -> Iterator[Any]:
     stack = [node]
     while stack:
         item = stack.pop()
-        kids = item.children()
+        kids = _kids(item)
         yield item.__class__, _plain(item), tuple(len(seq) for seq in kids)
         for seq in reversed(kids):
             stack.extend(reversed(seq))
@@ -434,7 +440,7 @@ def children(node: Node | Prompt) -> Iterator[tuple[Node, ...]]:
         >>> [len(c) for c in children(naiprompt.parse("[a:b:3]").body[0])]
         [1, 1]
     """
-    yield from node.children()
+    yield from _kids(node)
 
 
 def walk(node: Node | Prompt) -> Iterator[Node]:
@@ -531,7 +537,7 @@ class Visitor:
             if entered:
                 self.leave(node)
                 continue
-            kids = node.children()
+            kids = _kids(node)
             if kids and self.visit(node) is not False:
                 work.append((node, True))
                 for seq in reversed(kids):
@@ -698,7 +704,7 @@ class Transformer:
                 if frame.position < len(seq):
                     child = seq[frame.position]
                     frame.position += 1
-                    kids = child.children()
+                    kids = _kids(child)
                     if kids and visit(child) is not False:
                         stack.append(_Frame(child, kids))
                     else:

@@ -14,7 +14,7 @@ from collections.abc import Hashable, Sequence
 
 import attrs
 
-from naiprompt.ast import Alternate, Break, Emphasis, Network, Node, Prompt, Schedule, SubpromptWeight, Text
+from naiprompt.ast import Alternate, Break, Emphasis, Network, Node, Prompt, Schedule, SubpromptWeight, Text, _kids
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
     close,
@@ -169,7 +169,7 @@ class _Keys:
     def key(self, nodes: Sequence[Node]) -> Hashable:
         """The key of a tag made of ``nodes``."""
         # Post-order over the bracketed nodes not yet known, with an explicit stack.
-        work: list[tuple[Node, bool]] = [(node, False) for node in nodes if node.children()]
+        work: list[tuple[Node, bool]] = [(node, False) for node in nodes if _kids(node)]
         while work:
             node, ready = work.pop()
             if id(node) in self._parts:
@@ -178,8 +178,8 @@ class _Keys:
                 self._parts[id(node)] = (node, self._part(node))
                 continue
             work.append((node, True))
-            for branch in node.children():
-                work.extend((child, False) for child in branch if child.children() and id(child) not in self._parts)
+            for branch in _kids(node):
+                work.extend((child, False) for child in branch if _kids(child) and id(child) not in self._parts)
         return self._sequence(nodes)
 
     def _sequence(self, nodes: Sequence[Node]) -> Hashable:
@@ -187,7 +187,7 @@ class _Keys:
         for node in merge_texts(nodes):
             if isinstance(node, Text):
                 parts.append(("text", " ".join(node.value.split())))
-            elif node.children():
+            elif _kids(node):
                 parts.append(self._parts[id(node)][1])
             else:
                 parts.append(node)

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from naiprompt.ast import Alternate, Emphasis, Node, Prompt, Schedule, Text
+from naiprompt.ast import Alternate, Emphasis, Node, Prompt, Schedule, Text, _kids
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
     bracket_weight,
@@ -101,7 +101,7 @@ def _flatten(seq: Sequence[Node], notation: str | None, ndigits: int | None) -> 
                 work.extend((child, product) for child in reversed(node.body))
             elif isinstance(node, (Schedule, Alternate)):
                 pending = _Pending(node)
-                for branch in node.children():
+                for branch in _kids(node):
                     pending.slots.append(len(outputs))
                     jobs.append((branch, current, len(outputs)))
                     outputs.append([])
@@ -317,7 +317,7 @@ def _strength(nodes: Sequence[Node]) -> float | None:
             product = weight * node.weight
             work.extend((child, product) for child in reversed(node.body))
         else:
-            for branch in reversed(node.children()):
+            for branch in reversed(_kids(node)):
                 work.extend((child, weight) for child in reversed(branch))
     return best
 

@@ -168,13 +168,14 @@ def test_lowering_reports_what_other_dialects_lose() -> None:
     assert lower(plain) is plain
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="core API gap: the built-in printers raise TypeError on a plugin's node instead of "
-    "reporting it through unsupported(); until then lower() the tree first",
-)
-def test_convert_reports_compel_constructs_directly() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PromptWarning)
-        assert isinstance(naiprompt.convert('("a", "b").blend(0.7, 0.3)', "compel", "webui"), str)
+def test_convert_and_render_lower_compel_constructs_through_the_dialect() -> None:
+    """convert() and render() ask the tree's dialect to lower its own nodes (Dialect.lower)."""
+    with pytest.warns(PromptWarning, match="blend"):
+        assert naiprompt.convert('("a", "b").blend(0.7, 0.3)', "compel", "webui") == "a"
+    with pytest.raises(ConversionError):
+        naiprompt.convert('("a", "b").blend(0.7, 0.3)', "compel", "nai", errors="raise")
+    assert naiprompt.convert('("a cat", "a dog").and()', "compel", "webui", errors="raise") == "a cat BREAK a dog"
+    tree = naiprompt.parse("cat.swap(dog)", "compel")
+    with pytest.warns(PromptWarning):
+        assert naiprompt.render(tree, "webui") == "[cat:dog:0.2]"
+    assert naiprompt.render(tree) == "cat.swap(dog)"  # its own dialect keeps it

@@ -51,7 +51,20 @@ def render(prompt: Prompt, dialect: str | Dialect | None = None, *, errors: Erro
         '(a:1.1025)'
     """
     target = get_dialect(dialect if dialect is not None else prompt.dialect)
+    prompt = _lowered(prompt, target, ErrorLevel(errors))
     return target.render(prompt, errors=ErrorLevel(errors))
+
+
+def _lowered(prompt: Prompt, target: Dialect, errors: ErrorLevel) -> Prompt:
+    """``prompt`` with its dialect's own node types rewritten, when ``target`` is another dialect."""
+    if prompt.dialect == target.name:
+        return prompt
+    try:
+        origin = get_dialect(prompt.dialect)
+    except LookupError:  # a tree built in code for a dialect that is not registered
+        return prompt
+    lower = getattr(origin, "lower", None)  # duck-typed plugin dialects may not have it
+    return prompt if lower is None else lower(prompt, errors=errors)
 
 
 def convert(
@@ -101,6 +114,7 @@ def convert(
     tree = source.parse(text)
     if target is source:
         return target.render(tree, errors=ErrorLevel(errors))
+    tree = _lowered(tree, target, ErrorLevel(errors))
     if _takes_decimals(type(target)):  # plugin dialects may not round weights
         return target.render(tree, errors=ErrorLevel(errors), decimals=decimals)  # type: ignore[call-arg]
     return target.render(tree, errors=ErrorLevel(errors))

@@ -57,7 +57,7 @@ from naiprompt.contrib._comfy_scan import Group, escape_important, unescape_impo
 from naiprompt.contrib._comfy_scan import scan as _scan
 from naiprompt.contrib._comfy_scan import segments as _segments
 from naiprompt.dialects import Dialect
-from naiprompt.dialects._tidy import DROPPED, JOINT, markers_safe, tidy
+from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
 from naiprompt.errors import ConversionError, ErrorLevel, PromptSyntaxError, PromptWarning
 from naiprompt.weights import format_number
 
@@ -206,6 +206,8 @@ class _Printer:
         self.errors = errors
         self.decimals = decimals
         self.source = source
+        #: Seams are marked (and tidied) only where the user's own text cannot hold a marker.
+        self.marked = True
         self.same = same  # parsed as comfy: source spellings (raw hints) may be reused
 
     def unsupported(self, construct: str, detail: str, node: Node) -> None:
@@ -260,7 +262,7 @@ class _Printer:
             self.unsupported("alternation", "ComfyUI has no alternation; keeping the first option", node)
             return self.seq(node.options[0] if node.options else (), weight)
         # Markers for the seams, closed by tidy() (no ", ," or trailing ", " left behind).
-        joint, dropped = (JOINT, DROPPED) if markers_safe(self.source) else (", ", "")
+        joint, dropped = (JOINT, DROPPED) if self.marked else (", ", "")
         if isinstance(node, Break):
             self.unsupported("BREAK", "ComfyUI has no BREAK (use a concat node); it is dropped", node)
             return joint
@@ -356,7 +358,9 @@ class Comfy(Dialect):
             'a, (c:1.2)'
         """
         printer = _Printer(ErrorLevel(errors), decimals, prompt.source, prompt.dialect == self.name)
-        return tidy(printer.seq(prompt.body, 1.0))
+        printer.marked = tree_markers_safe(prompt)
+        text = printer.seq(prompt.body, 1.0)
+        return tidy(text) if printer.marked else text
 
     def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
         """ComfyUI's weights: ``token_weights`` runs, equal neighbours merged, empty ones dropped.

@@ -183,6 +183,16 @@ class Compel(Dialect):
         notes = tuple(f"{reason} (position {position})" for position, reason in problems)
         return Prompt(body=tuple(body), dialect=self.name, source=text, warnings=notes)
 
+    def lower(self, prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN) -> Prompt:
+        """Compel's own nodes rewritten into shared ones before another dialect prints them (:func:`lower`).
+
+        Example:
+            >>> import naiprompt
+            >>> naiprompt.convert('("a cat", "a dog").and()', "compel", "webui")
+            'a cat BREAK a dog'
+        """
+        return lower(prompt, errors=errors)
+
     def render(self, prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN, decimals: int | None = None) -> str:
         """Print ``prompt`` as compel text; what compel lacks goes through ``errors``.
 

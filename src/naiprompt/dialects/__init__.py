@@ -69,6 +69,24 @@ class Dialect:
         """
         raise NotImplementedError
 
+    def lower(self, prompt: Prompt, *, errors: ErrorLevel = ErrorLevel.WARN) -> Prompt:
+        """Rewrite this dialect's own node types into the shared ones, before another dialect prints the tree.
+
+        The default has no own node types and returns ``prompt`` unchanged. A plugin
+        dialect with nodes of its own (compel's ``.and()``, ``.blend()``, ``.swap()``)
+        overrides it and reports what it cannot keep through ``errors``;
+        :func:`naiprompt.render` and :func:`naiprompt.convert` call it whenever the
+        target is another dialect.
+
+        Example:
+            >>> from naiprompt.dialects import get_dialect
+            >>> webui = get_dialect("webui")
+            >>> tree = webui.parse("(a:1.2)")
+            >>> webui.lower(tree) is tree
+            True
+        """
+        return prompt
+
     def __repr__(self) -> str:
         return f"<dialect {self.name}>"
 

@@ -13,8 +13,14 @@ Example:
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-__all__ = ["DROPPED", "JOINT", "markers_safe", "tidy"]
+import attrs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from naiprompt.ast import Prompt
+
+__all__ = ["DROPPED", "JOINT", "markers_safe", "tidy", "tree_markers_safe"]
 
 #: Marks a construct the target dropped (private-use characters: never in a prompt we mark).
 DROPPED = "\ue000"
@@ -33,6 +39,30 @@ def markers_safe(source: str | None) -> bool:
         (True, False)
     """
     return source is None or (DROPPED not in source and JOINT not in source)
+
+
+def tree_markers_safe(prompt: Prompt) -> bool:
+    """Whether no text of ``prompt`` holds a marker (its source when it has one, else every string field).
+
+    A tree built in code has no source, so its strings are looked at, iteratively.
+
+    Example:
+        >>> import naiprompt
+        >>> tree_markers_safe(naiprompt.parse("a, b")), tree_markers_safe(naiprompt.parse(f"a{DROPPED}"))
+        (True, False)
+    """
+    if prompt.source is not None:
+        return markers_safe(prompt.source)
+    from naiprompt.ast import walk
+
+    for node in walk(prompt):
+        if not attrs.has(type(node)):
+            continue
+        for field in attrs.fields(type(node)):
+            value = getattr(node, field.name)
+            if isinstance(value, str) and not markers_safe(value):
+                return False
+    return True
 
 
 def tidy(text: str) -> str:

@@ -35,7 +35,7 @@ from naiprompt.dialects._nai_runs import numeric_runs
 from naiprompt.dialects._print import Printer, flatten, mark_omissions
 from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import check, numeric_everywhere
-from naiprompt.dialects._tidy import DROPPED, JOINT, markers_safe, tidy
+from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.grammar import scanner, tokens
 from naiprompt.weights import NAI_STEP, format_number, nearest_power, power
@@ -300,6 +300,8 @@ class NovelAIPrinter(Printer):
             '{a}'
         """
         self.source = self.source or prompt
+        # Seams are marked only where the user's own text cannot hold a marker (else printed plainly).
+        self._marked = tree_markers_safe(self.source) and tree_markers_safe(prompt)
         same = prompt.dialect == self.dialect
         body = prompt.body if same or not self.numeric else numeric_runs(prompt.body)
         events = flatten(body, collapse=not same)
@@ -376,7 +378,8 @@ class NovelAIPrinter(Printer):
                 blank = blank and not out[-1].strip(" \t\n" + DROPPED)
             if len(out) > printed and out[-1]:
                 text_last = event.kind == "text"
-        return tidy("".join(out))
+        text = "".join(out)
+        return tidy(text) if self._marked else text
 
     def _text(self, node: Text, same: bool, open_counts: dict[str, int]) -> str:
         # NovelAI has no escapes: a closer is literal only while nothing of its kind is
@@ -448,8 +451,7 @@ class NovelAIPrinter(Printer):
 
     def _other(self, kind: str, node: Node, index: int) -> str:
         # Markers for the seams, closed by tidy() (no ", ," or trailing ", " left behind).
-        marked = markers_safe(self.source.source if self.source is not None else None)
-        joint, dropped = (JOINT, DROPPED) if marked else (", ", "")
+        joint, dropped = (JOINT, DROPPED) if self._marked else (", ", "")
         if isinstance(node, Break):
             self.unsupported("BREAK", "NovelAI has no BREAK; it is dropped", node)
             return joint

@@ -87,7 +87,21 @@ _NOT_CONDITIONING = frozenset(
         "vae_optional",
     }
 )
-_SAVE_HINTS = ("SaveImage", "Save Image", "Image Save", "SaveAnimated", "PreviewImage", "ImageSave", "Saver")
+#: Lower-cased parts of the class names of nodes that save (or show) the final image.
+_SAVE_HINTS = (
+    "saveimage",
+    "save image",
+    "image save",
+    "saveanimated",
+    "previewimage",
+    "imagesave",
+    "saver",
+    "save_image",
+)
+#: A prefix naiprompt gives, in a UI graph, to the widget value a link replaced (the text last typed there).
+_WIDGET = "\0widget:"
+#: Inputs a sampler has and a conditioning node (ControlNet, inpaint conditioning...) does not.
+_SAMPLING_INPUTS = ("steps", "latent_image", "cfg", "seed", "noise_seed", "sigmas", "denoise")
 _SAMPLER_PARAMS = ("seed", "noise_seed", "steps", "cfg", "sampler_name", "scheduler", "denoise")
 
 
@@ -151,7 +165,10 @@ def api_from_workflow(workflow: dict[str, Any]) -> Graph:
             link = slot.get("link")
             if link is not None and link in links:
                 source, index = links[link]
-                inputs[str(slot.get("name"))] = [source, index]
+                name = str(slot.get("name"))
+                if isinstance(inputs.get(name), str):  # a widget turned into an input keeps its last text
+                    inputs[_WIDGET + name] = inputs[name]
+                inputs[name] = [source, index]
         graph[str(node.get("id"))] = {"class_type": kind, "inputs": inputs}
     return graph
 
@@ -161,7 +178,9 @@ def _is_sampler(node: dict[str, Any]) -> bool:
     kind = str(node.get("class_type", ""))
     sampler_like = "Sampler" in kind or "sampler" in kind
     # KSampler & co. take positive/negative; SamplerCustomAdvanced takes a guider that holds them.
-    return ("positive" in inputs and (sampler_like or "negative" in inputs)) or (
+    # ControlNetApplyAdvanced & co. take positive and negative too, but no sampling settings.
+    sampling = sampler_like or any(key in inputs for key in _SAMPLING_INPUTS)
+    return ("positive" in inputs and sampling and (sampler_like or "negative" in inputs)) or (
         sampler_like and _is_link(inputs.get("guider"))
     )
 
@@ -198,7 +217,9 @@ def _choose_sampler(graph: Graph) -> tuple[str | None, list[str]]:
     if not samplers:
         return None, []
     notes: list[str] = []
-    saves = [node_id for node_id, node in graph.items() if any(h in str(node.get("class_type")) for h in _SAVE_HINTS)]
+    saves = [
+        node_id for node_id, node in graph.items() if any(h in str(node.get("class_type")).lower() for h in _SAVE_HINTS)
+    ]
     best: tuple[int, str] | None = None
     for save in saves:
         upstream = _upstream(graph, save)
@@ -220,7 +241,9 @@ def _text_parts(inputs: dict[str, Any]) -> tuple[list[Any], str]:
         return [populated], ""
     keys = [k for k in inputs if k in _TEXT_INPUTS or k.startswith(("text", "string"))]
     if not keys:
-        keys = [k for k, v in inputs.items() if isinstance(v, str) and k not in _NOT_TEXT]
+        keys = [k for k, v in inputs.items() if isinstance(v, str) and k not in _NOT_TEXT and not k.startswith("\0")]
+    if not keys:  # a pass-through node (Reroute, a Set/Get pair): its linked inputs
+        keys = [k for k, v in inputs.items() if _is_link(v) and k not in _NOT_TEXT and k not in _NOT_CONDITIONING]
     delimiter = inputs.get("delimiter", inputs.get("separator", ""))
     return [inputs[k] for k in keys], delimiter if isinstance(delimiter, str) else ""
 
@@ -273,6 +296,8 @@ def _encoder_text(graph: Graph, inputs: dict[str, Any]) -> str | None:
     values: list[str] = []
     for key in keys:
         text = _string(graph, inputs[key])
+        if text is None and isinstance(inputs.get(_WIDGET + key), str):
+            text = inputs[_WIDGET + key]  # a link naiprompt cannot follow: the text the UI graph last showed
         if text is not None and text not in values:
             values.append(text)
     non_empty = [v for v in values if v]

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from naiprompt.metadata import comfyui, novelai
+from naiprompt.metadata import comfyui, invokeai, novelai
 from naiprompt.metadata._json import as_float, as_int, load_object, raw_value
 from naiprompt.metadata.infotext import infotext_items, parse_infotext, split_infotext
 from naiprompt.metadata.model import GenerationInfo
@@ -33,10 +33,21 @@ __all__ = ["from_infotext", "interpret"]
 _PAIR = re.compile(r"^\s*\(?\s*(\d+)\s*[,x×*]\s*(\d+)\s*\)?\s*$")
 _INVOKE_NEGATIVE = re.compile(r"\[([^\[\]]*)\]")
 #: Carriers UIs use for generation data: text found there that no reader understands gives "unknown".
-_GENERATION_CARRIERS = frozenset({
-    "png:parameters", "png:prompt", "png:workflow", "png:Comment", "png:invokeai_metadata", "png:sd-metadata",
-    "png:Dream", "exif:UserComment", "stealth",
-})
+_GENERATION_CARRIERS = frozenset(
+    {
+        "png:parameters",
+        "png:prompt",
+        "png:workflow",
+        "png:Comment",
+        "png:invokeai_metadata",
+        "png:sd-metadata",
+        "png:Dream",
+        "png:invokeai_graph",
+        "png:invokeai_workflow",
+        "exif:UserComment",
+        "stealth",
+    }
+)
 
 
 def _wh(value: Any) -> tuple[int, int] | None:
@@ -240,6 +251,31 @@ def _invokeai(png: Mapping[str, str], raw: dict[str, str], size: tuple[int, int]
         return attrs.evolve(base, prompt=positive, negative=negative)
     if "Dream" in png:
         return _dream(png["Dream"], raw, size)
+    for key in ("invokeai_graph", "invokeai_workflow"):  # made without a metadata node: the graph only
+        graph = load_object(png.get(key))
+        settings = invokeai.graph_settings(graph) if graph is not None else {}
+        if settings:
+            found = _from_json(
+                settings,
+                generator="invokeai",
+                raw=raw,
+                size=size,
+                software="InvokeAI",
+                dialect="compel",
+                prompt_keys=("positive_prompt",),
+                negative_keys=("negative_prompt",),
+            )
+            return attrs.evolve(found, notes=(f"no invokeai_metadata: prompts read from {key}",))
+    if "invokeai_graph" in png or "invokeai_workflow" in png:
+        return GenerationInfo(
+            generator="invokeai",
+            software="InvokeAI",
+            dialect="compel",
+            raw=raw,
+            width=size[0] if size else None,
+            height=size[1] if size else None,
+            notes=("InvokeAI graph without a prompt naiprompt could follow",),
+        )
     return None
 
 

@@ -50,6 +50,38 @@ _WIDGETS: dict[str, tuple[str, ...]] = {
         "end_at_step",
         "return_with_leftover_noise",
     ),
+    "KSampler (Efficient)": (
+        "seed",
+        "control_after_generate",
+        "steps",
+        "cfg",
+        "sampler_name",
+        "scheduler",
+        "denoise",
+    ),
+    "KSampler Adv. (Efficient)": (
+        "add_noise",
+        "noise_seed",
+        "control_after_generate",
+        "steps",
+        "cfg",
+        "sampler_name",
+        "scheduler",
+        "start_at_step",
+        "end_at_step",
+        "return_with_leftover_noise",
+    ),
+    "SamplerCustom": ("add_noise", "noise_seed", "control_after_generate", "cfg"),
+    "RandomNoise": ("noise_seed", "control_after_generate"),
+    "BasicScheduler": ("scheduler", "steps", "denoise"),
+    "KSamplerSelect": ("sampler_name",),
+    "CFGGuider": ("cfg",),
+    "FluxGuidance": ("guidance",),
+    "CLIPTextEncodeFlux": ("clip_l", "t5xxl", "guidance"),
+    "CLIPTextEncodeSD3": ("clip_l", "clip_g", "t5xxl", "empty_padding"),
+    "ImpactWildcardEncode": ("wildcard_text", "populated_text", "mode"),
+    "ImpactWildcardProcessor": ("wildcard_text", "populated_text", "mode"),
+    "UNETLoader": ("unet_name", "weight_dtype"),
     "EmptyLatentImage": ("width", "height", "batch_size"),
     "EmptySD3LatentImage": ("width", "height", "batch_size"),
     "CheckpointLoaderSimple": ("ckpt_name",),
@@ -58,6 +90,8 @@ _WIDGETS: dict[str, tuple[str, ...]] = {
     "PrimitiveString": ("value",),
     "PrimitiveStringMultiline": ("value",),
 }
+#: The values of the frontend's "control after generate" widget, which an unknown node's widgets may hold.
+_SEED_CONTROLS = frozenset({"fixed", "increment", "decrement", "randomize"})
 _TEXT_INPUTS = ("text", "text_g", "text_l", "prompt", "positive_prompt", "string", "value", "text_positive")
 #: Text inputs of text-encoder nodes (CLIPTextEncode, SDXL, SD3, Flux and look-alikes).
 _ENCODER_TEXTS = ("text", "text_g", "text_l", "clip_l", "clip_g", "t5xxl", "prompt")
@@ -241,7 +275,11 @@ def _text_parts(inputs: dict[str, Any]) -> tuple[list[Any], str]:
         return [populated], ""
     keys = [k for k in inputs if k in _TEXT_INPUTS or k.startswith(("text", "string"))]
     if not keys:
-        keys = [k for k, v in inputs.items() if isinstance(v, str) and k not in _NOT_TEXT and not k.startswith("\0")]
+        keys = [
+            k
+            for k, v in inputs.items()
+            if isinstance(v, str) and k not in _NOT_TEXT and not k.startswith("\0") and v not in _SEED_CONTROLS
+        ]
     if not keys:  # a pass-through node (Reroute, a Set/Get pair): its linked inputs
         keys = [k for k, v in inputs.items() if _is_link(v) and k not in _NOT_TEXT and k not in _NOT_CONDITIONING]
     delimiter = inputs.get("delimiter", inputs.get("separator", ""))
@@ -321,6 +359,9 @@ def _texts(graph: Graph, start: Any) -> list[str]:
             continue
         seen.add(node_id)
         inputs = graph[node_id].get("inputs") or {}
+        if "ZeroOut" in str(graph[node_id].get("class_type")):
+            texts.append("")  # ConditioningZeroOut (Flux, SD3 negatives): the text it was given is not used
+            continue
         if "positive" in inputs and "negative" in inputs:
             positive, negative = inputs["positive"], inputs["negative"]
             if isinstance(positive, str) or isinstance(negative, str):

@@ -22,7 +22,7 @@ from PIL import Image  # noqa: E402
 
 from naiprompt.metadata import parse_infotext, read, to_comfy, to_infotext  # noqa: E402
 from naiprompt.metadata.model import GenerationInfo  # noqa: E402
-from test_metadata_carriers import png_bytes, saved  # noqa: E402
+from test_metadata_carriers import embed_stealth, novelai_v4_fields, png_bytes, saved  # noqa: E402
 
 GENERATED = Path(__file__).parent / "fixtures" / "images" / "webui_parse_generated.json"
 
@@ -135,6 +135,44 @@ def test_generated_infotexts_equal_webui() -> None:
         got = parse_infotext(case["text"])
         assert got == case["expected"], case["text"]
         assert list(got) == list(case["expected"]), case["text"]  # WebUI's key order too
+
+
+# --- NovelAI: chunks and stealth data together ---------------------------------------------------------
+
+
+def _novelai_png(image: Image.Image) -> bytes:
+    from PIL import PngImagePlugin
+
+    chunks = PngImagePlugin.PngInfo()
+    for key, value in novelai_v4_fields().items():
+        chunks.add_text(key, value)
+    return saved(image, "PNG", pnginfo=chunks)
+
+
+def test_novelai_png_with_chunks_also_reads_its_stealth_copy() -> None:
+    fields = {key: value for key, value in novelai_v4_fields().items() if key != "Title"}
+    image = embed_stealth(Image.new("RGBA", (64, 64), (5, 6, 7, 255)), json.dumps(fields), compressed=True)
+    info = read(_novelai_png(image))
+    assert info is not None and info.generator == "novelai" and len(info.characters) == 2
+    assert json.loads(info.raw["stealth"]) == fields
+    assert "stealth data: stealth_pngcomp" in info.notes
+    assert "stealth" not in read(_novelai_png(image), stealth=False).raw  # type: ignore[union-attr]
+
+
+def test_novelai_png_with_damaged_stealth_copy_still_reads() -> None:
+    image = Image.new("RGBA", (64, 64), (5, 6, 7, 255))
+    alpha = image.getchannel("A")
+    pixels = alpha.load()
+    bits = "".join(f"{byte:08b}" for byte in b"stealth_pngcomp" + (10**9).to_bytes(4, "big"))
+    for index, bit in enumerate(bits):  # the magic, then a length the image cannot hold (column by column)
+        x, y = divmod(index, 64)
+        pixels[x, y] = 254 | int(bit)
+    image.putalpha(alpha)
+    info = read(_novelai_png(image))
+    assert info is not None and info.generator == "novelai" and "stealth" not in info.raw
+    assert any(note.startswith("stealth data not read") for note in info.notes)
+    with pytest.raises(ValueError, match="stealth"):
+        read(_novelai_png(image), stealth=True)
 
 
 # --- ComfyUI --------------------------------------------------------------------------------------------

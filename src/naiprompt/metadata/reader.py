@@ -100,7 +100,7 @@ def _pillow_texts(image: Any) -> dict[str, str]:
     return raw
 
 
-def _stealth(data: bytes | None, image: Any, raw: dict[str, str], notes: list[str]) -> None:
+def _stealth(data: bytes | None, image: Any, raw: dict[str, str], notes: list[str], *, strict: bool = True) -> None:
     try:
         from PIL import Image as PILImage
     except ImportError:  # the `images` extra is not installed: no pixel access
@@ -115,8 +115,11 @@ def _stealth(data: bytes | None, image: Any, raw: dict[str, str], notes: list[st
                 found = read_stealth(opened)
         else:
             found = read_stealth(image)
-    except MetadataError:
-        raise
+    except MetadataError as exc:
+        if strict:
+            raise
+        notes.append(f"stealth data not read: {exc}")  # the text chunks already gave the info
+        return
     except Exception as exc:  # Pillow's many decode errors: the pixels are unreadable, the text chunks were not
         notes.append(f"stealth data not checked: {type(exc).__name__}: {exc}")
         return
@@ -132,8 +135,9 @@ def read(source: Source, *, stealth: bool | None = None) -> GenerationInfo | Non
     ``PIL.Image.Image``. PNG text chunks (tEXt, zTXt, iTXt, anywhere in the
     file), JPEG and WebP EXIF, GIF and JPEG comments are read from the bytes;
     NovelAI's stealth data from the pixels (with Pillow). ``stealth=None``
-    decodes the pixels only when no other carrier holds generation data,
-    ``True`` always, ``False`` never.
+    decodes the pixels only when no other carrier holds generation data or
+    when the image is NovelAI's (which writes both; the pixels' copy goes to
+    ``raw["stealth"]``), ``True`` always, ``False`` never.
 
     Raises :class:`~naiprompt.errors.MetadataError` (a ``ValueError``) when the
     file is not a readable image: an unknown format, a length past the end of
@@ -163,8 +167,10 @@ def read(source: Source, *, stealth: bool | None = None) -> GenerationInfo | Non
             raw, size = _other_format(data)
         pixels = kind != "jpeg"
     info = interpret(raw, size=size)
-    if pixels and (stealth or (stealth is None and info is None)):
-        _stealth(data, image, raw, notes)
+    # NovelAI writes its chunks into the alpha channel too: read them into raw["stealth"] as well.
+    also_novelai = stealth is None and info is not None and info.generator == "novelai"
+    if pixels and (stealth or (stealth is None and info is None) or also_novelai):
+        _stealth(data, image, raw, notes, strict=not also_novelai)
         if "stealth" in raw:
             info = interpret(raw, size=size) if info is None else attrs.evolve(info, raw=raw)
     if info is None:

@@ -455,3 +455,67 @@ def test_to_comfy_every_link_points_to_an_existing_output(info: GenerationInfo) 
     sampler = next(node for node in graph.values() if node["class_type"] == "KSampler")["inputs"]
     assert sampler["scheduler"] in ("normal", "karras", "sgm_uniform")
     assert sampler["sampler_name"] in ("euler", "euler_ancestral", "dpmpp_2m")
+
+
+def test_comfy_loader_nodes_that_encode_their_own_texts() -> None:
+    # Efficiency's loader encodes its texts (outputs 1 and 2) and holds the empty latent's size.
+    efficient = {
+        "1": {
+            "class_type": "Efficient Loader",
+            "inputs": {
+                "ckpt_name": "m.safetensors",
+                "positive": "a dog",
+                "negative": "bad",
+                "empty_latent_width": 512,
+                "empty_latent_height": 768,
+            },
+        },
+        "2": {
+            "class_type": "KSampler (Efficient)",
+            "inputs": {
+                "model": ["1", 0],
+                "positive": ["1", 1],
+                "negative": ["1", 2],
+                "latent_image": ["1", 3],
+                "seed": 3,
+                "steps": 20,
+                "cfg": 7,
+                "sampler_name": "euler",
+                "scheduler": "karras",
+                "denoise": 1,
+            },
+        },
+    }
+    info = read(_comfy_png(efficient))
+    assert info is not None and (info.prompt, info.negative, info.size, info.steps) == ("a dog", "bad", (512, 768), 20)
+    # easy-use: the sampler takes a pipe, not positive/negative; a text may come from a string node.
+    easy = {
+        "1": {
+            "class_type": "easy fullLoader",
+            "inputs": {
+                "ckpt_name": "m.safetensors",
+                "positive": "a cat, masterpiece",
+                "negative": ["9", 0],
+                "empty_latent_width": 896,
+                "empty_latent_height": 1152,
+                "batch_size": 1,
+            },
+        },
+        "9": {"class_type": "PrimitiveStringMultiline", "inputs": {"value": "lowres"}},
+        "2": {
+            "class_type": "easy fullkSampler",
+            "inputs": {
+                "pipe": ["1", 0],
+                "steps": 25,
+                "cfg": 6,
+                "sampler_name": "euler_ancestral",
+                "scheduler": "normal",
+                "denoise": 1.0,
+                "seed": 11,
+            },
+        },
+        "3": {"class_type": "easy imageSave", "inputs": {"images": ["2", 1]}},
+    }
+    info = read(_comfy_png(easy))
+    assert info is not None and info.generator == "comfyui"
+    assert (info.prompt, info.negative, info.size, info.seed) == ("a cat, masterpiece", "lowres", (896, 1152), 11)

@@ -215,15 +215,31 @@ def _is_sampler(node: dict[str, Any]) -> bool:
     # ControlNetApplyAdvanced & co. take positive and negative too, but no sampling settings.
     sampling = sampler_like or any(key in inputs for key in _SAMPLING_INPUTS)
     return ("positive" in inputs and sampling and (sampler_like or "negative" in inputs)) or (
-        sampler_like and _is_link(inputs.get("guider"))
+        sampler_like and (_is_link(inputs.get("guider")) or _pipe(inputs) is not None)
     )
 
 
-def _conditioning(graph: Graph, sampler: dict[str, Any]) -> tuple[Any, Any]:
-    """The links a sampler's positive and negative conditioning come from."""
-    inputs = sampler.get("inputs") or {}
+def _pipe(inputs: dict[str, Any]) -> Any:
+    """The pipe link of a pipe-based sampler (Efficiency, easy-use, Impact, tinyterra), or None."""
+    return next((v for k, v in inputs.items() if "pipe" in k.lower() and _is_link(v)), None)
+
+
+def _conditioning(graph: Graph, sampler_id: str) -> tuple[Any, Any]:
+    """The links (or, for pipe loaders, the texts) a sampler's positive and negative conditioning come from."""
+    inputs = graph[sampler_id].get("inputs") or {}
     if "positive" in inputs:
         return inputs.get("positive"), inputs.get("negative")
+    pipe = _pipe(inputs)
+    if pipe is not None and not _is_link(inputs.get("guider")):
+        # The pipe carries what its loader encoded: the nearest node upstream with both texts.
+        for node_id in _upstream(graph, str(pipe[0])):
+            found = graph[node_id].get("inputs") or {}
+            if "positive" in found and "negative" in found:
+                positive, negative = found["positive"], found["negative"]
+                if isinstance(positive, str) or isinstance(negative, str):
+                    return _string(graph, positive) or "", _string(graph, negative) or ""
+                return positive, negative
+        return None, None
     guider: Any = inputs.get("guider")
     guider_inputs = (graph.get(str(guider[0]), {}).get("inputs") or {}) if _is_link(guider) else {}
     if "positive" in guider_inputs:  # CFGGuider, DualCFGGuider
@@ -409,14 +425,16 @@ def _settings(graph: Graph, sampler_id: str) -> dict[str, Any]:
     return {key: found[key] for key in (*_SAMPLER_PARAMS, "guidance") if key in found}
 
 
-def _size(graph: Graph, sampler: dict[str, Any]) -> dict[str, Any]:
-    latent: Any = (sampler.get("inputs") or {}).get("latent_image")
-    if not _is_link(latent):
-        return {}
-    for node_id in _upstream(graph, str(latent[0])):
+def _size(graph: Graph, sampler_id: str) -> dict[str, Any]:
+    latent: Any = (graph[sampler_id].get("inputs") or {}).get("latent_image")
+    # From the latent when there is one; a pipe sampler's loader holds an empty latent's size itself.
+    start = str(latent[0]) if _is_link(latent) else sampler_id
+    for node_id in _upstream(graph, start):
         inputs = graph[node_id].get("inputs") or {}
-        if isinstance(inputs.get("width"), int) and isinstance(inputs.get("height"), int):
-            return {"width": inputs["width"], "height": inputs["height"]}
+        for width_key, height_key in (("width", "height"), ("empty_latent_width", "empty_latent_height")):
+            width, height = inputs.get(width_key), inputs.get(height_key)
+            if isinstance(width, int) and isinstance(height, int) and not isinstance(width, bool):
+                return {"width": width, "height": height}
     return {}
 
 
@@ -438,7 +456,7 @@ def walk(graph: Graph) -> GraphPrompts:
     sampler = graph[sampler_id]
     parameters: dict[str, Any] = {"sampler_node": sampler.get("class_type")}
     parameters.update(_settings(graph, sampler_id))
-    parameters.update(_size(graph, sampler))
+    parameters.update(_size(graph, sampler_id))
     for node_id in _upstream(graph, sampler_id):
         node_inputs = graph[node_id].get("inputs") or {}
         model = node_inputs.get("ckpt_name", node_inputs.get("unet_name"))
@@ -449,7 +467,7 @@ def walk(graph: Graph) -> GraphPrompts:
         layer = (node.get("inputs") or {}).get("stop_at_clip_layer")
         if node.get("class_type") == "CLIPSetLastLayer" and isinstance(layer, int):
             parameters["stop_at_clip_layer"] = layer
-    positive_link, negative_link = _conditioning(graph, sampler)
+    positive_link, negative_link = _conditioning(graph, sampler_id)
     positive = _texts(graph, positive_link)
     negative = _texts(graph, negative_link)
     return GraphPrompts(

@@ -77,6 +77,9 @@ def _normalise(obj: dict[str, Any]) -> tuple[Nodes, Edges]:
 
 def _text(nodes: Nodes, edges: Edges, node_id: str | None) -> str | None:
     """The prompt text a conditioning node was made from: its own field or the string node feeding it."""
+    first_input: dict[str, str] = {}
+    for (destination, _field), source in edges.items():
+        first_input.setdefault(destination, source)
     for _ in range(_MAX_HOPS):
         node = nodes.get(node_id or "")
         if node is None:
@@ -90,7 +93,7 @@ def _text(nodes: Nodes, edges: Edges, node_id: str | None) -> str | None:
                 return str(node[field])
         else:
             # A node between (a collect, a conditioning combine): its first linked input.
-            node_id = next((src for (dst, _), src in edges.items() if dst == node_id), None)
+            node_id = first_input.get(str(node_id))
     return None
 
 

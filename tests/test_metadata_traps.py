@@ -519,3 +519,26 @@ def test_comfy_loader_nodes_that_encode_their_own_texts() -> None:
     info = read(_comfy_png(easy))
     assert info is not None and info.generator == "comfyui"
     assert (info.prompt, info.negative, info.size, info.seed) == ("a cat, masterpiece", "lowres", (896, 1152), 11)
+
+
+def test_png_cut_short_inside_its_image_data_keeps_its_text() -> None:
+    # A partial download: the "parameters" chunk sits before the image data, which is cut.
+    text = "a cat\nSteps: 20, Sampler: Euler, CFG scale: 7"
+    data = png_bytes([("parameters", text, "tEXt")], size=(64, 64))
+    idat = data.index(b"IDAT")
+    info = read(data[: idat + 10])
+    assert info is not None and info.prompt == "a cat" and info.steps == 20
+    plain = png_bytes(size=(64, 64))
+    with pytest.raises(ValueError, match="declares"):  # nothing read before the cut: still an error
+        read(plain[: plain.index(b"IDAT") + 10])
+
+
+def test_png_text_chunk_without_keyword_terminator_is_read_like_pillow() -> None:
+    import struct
+    import zlib
+
+    body = b"no terminator here"
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    plain = png_bytes([("parameters", "a cat\nSteps: 20, Sampler: Euler, CFG scale: 7", "tEXt")])
+    info = read(plain[:33] + chunk + plain[33:])
+    assert info is not None and info.prompt == "a cat" and info.raw["png:no terminator here"] == ""

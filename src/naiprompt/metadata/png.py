@@ -50,6 +50,8 @@ def _decode_latin1_text(data: bytes) -> str:
 
 def _text_of(kind: bytes, data: bytes) -> tuple[str, str]:
     key_bytes, sep, rest = data.partition(b"\0")
+    if not sep and kind == b"tEXt":
+        return data.decode("latin-1"), ""  # as Pillow reads it: all keyword, no text
     if not sep:
         raise MetadataError(f"PNG {kind.decode()} chunk without a keyword terminator")
     key = key_bytes.decode("latin-1")
@@ -91,6 +93,8 @@ def read_chunks(data: bytes) -> PngChunks:
     while pos + 8 <= end:
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         start = pos + 8
+        if length > end - start and kind == b"IDAT" and texts:
+            break  # a file cut short inside its image data (a partial download): the texts before it stand
         if length > end - start:
             raise MetadataError(f"PNG chunk {kind!r} at byte {pos} declares {length} bytes, only {end - start} remain")
         body = data[start : start + length]

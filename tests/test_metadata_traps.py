@@ -542,3 +542,21 @@ def test_png_text_chunk_without_keyword_terminator_is_read_like_pillow() -> None
     plain = png_bytes([("parameters", "a cat\nSteps: 20, Sampler: Euler, CFG scale: 7", "tEXt")])
     info = read(plain[:33] + chunk + plain[33:])
     assert info is not None and info.prompt == "a cat" and info.raw["png:no terminator here"] == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "payload"),
+    [
+        ("workflow", {"nodes": [{"id": 1, "type": "KSampler", "inputs": -1}], "links": 2.5}),
+        ("workflow", {"nodes": [{"id": 1, "type": "CLIPTextEncode", "inputs": [{"name": "text", "link": [1]}]}],
+                      "links": [[[1], 2, 0, 1, 0, "STRING"], {"id": {}, "origin_slot": "x"}]}),
+        ("prompt", {"1": {"class_type": "KSampler", "inputs": True}, "2": {"class_type": "X", "inputs": [1, 2]}}),
+        ("invokeai_graph", {"nodes": ["3", 2], "edges": 2.5}),
+        ("invokeai_workflow", {"nodes": [{"data": {"inputs": 5}}, 7], "edges": [{"source": 1}, 3]}),
+    ],
+    ids=["links-not-a-list", "unhashable-link-ids", "inputs-not-a-dict", "invoke-edges-not-a-list", "invoke-junk"],
+)  # fmt: skip
+def test_malformed_graphs_never_raise(key: str, payload: dict[str, Any]) -> None:
+    # Shapes found by fuzzing the graph readers: each once raised TypeError; now read leniently.
+    info = read(png_bytes([(key, json.dumps(payload), "tEXt")]))
+    assert info is not None and info.prompt == ""

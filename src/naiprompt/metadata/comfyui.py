@@ -154,6 +154,14 @@ class GraphPrompts:
     notes: tuple[str, ...] = ()
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
 def _is_link(value: Any) -> bool:
     return (
         isinstance(value, list)
@@ -174,13 +182,14 @@ def api_from_workflow(workflow: dict[str, Any]) -> Graph:
         {'1': {'class_type': 'CLIPTextEncode', 'inputs': {'text': 'a cat'}}}
     """
     links: dict[Any, tuple[str, int]] = {}
-    for link in workflow.get("links") or []:
-        if isinstance(link, list) and len(link) >= 5:
+    for link in _list(workflow.get("links")):
+        if isinstance(link, list) and len(link) >= 5 and isinstance(link[0], (int, str)):
             links[link[0]] = (str(link[1]), link[2] if isinstance(link[2], int) else 0)
-        elif isinstance(link, dict) and "id" in link:  # newer serialisation
-            links[link["id"]] = (str(link.get("origin_id")), int(link.get("origin_slot") or 0))
+        elif isinstance(link, dict) and isinstance(link.get("id"), (int, str)):  # newer serialisation
+            slot = link.get("origin_slot")
+            links[link["id"]] = (str(link.get("origin_id")), slot if isinstance(slot, int) else 0)
     graph: Graph = {}
-    for node in workflow.get("nodes") or []:
+    for node in _list(workflow.get("nodes")):
         if not isinstance(node, dict) or node.get("mode") == 2:  # 2: muted
             continue
         kind = str(node.get("type", ""))
@@ -193,11 +202,11 @@ def api_from_workflow(workflow: dict[str, Any]) -> Graph:
             for index, value in enumerate(widgets):
                 name = names[index] if names and index < len(names) else f"widget_{index}"
                 inputs[name] = value
-        for slot in node.get("inputs") or []:
+        for slot in _list(node.get("inputs")):
             if not isinstance(slot, dict):
                 continue
             link = slot.get("link")
-            if link is not None and link in links:
+            if isinstance(link, (int, str)) and link in links:
                 source, index = links[link]
                 name = str(slot.get("name"))
                 if isinstance(inputs.get(name), str):  # a widget turned into an input keeps its last text
@@ -449,7 +458,12 @@ def walk(graph: Graph) -> GraphPrompts:
         >>> walk({"1": {"class_type": "LoadImage", "inputs": {}}}).parameters
         {}
     """
-    graph = {str(k): v for k, v in graph.items() if isinstance(v, dict)}
+    # Only the two fields the walk reads, each of the right type: a hostile graph cannot trip a lookup.
+    graph = {
+        str(k): {"class_type": str(v.get("class_type", "")), "inputs": _dict(v.get("inputs"))}
+        for k, v in graph.items()
+        if isinstance(v, dict)
+    }
     sampler_id, notes = _choose_sampler(graph)
     if sampler_id is None:
         return GraphPrompts(None, None, {}, tuple(notes))

@@ -64,7 +64,8 @@ def _normalise(obj: dict[str, Any]) -> tuple[Nodes, Edges]:
                     flat[str(name)] = field["value"]
             nodes[str(data.get("id", node.get("id")))] = flat
     edges: Edges = {}
-    for edge in obj.get("edges") or []:
+    raw_edges = obj.get("edges")
+    for edge in raw_edges if isinstance(raw_edges, list) else []:
         if not isinstance(edge, dict):
             continue
         source, destination = edge.get("source"), edge.get("destination")

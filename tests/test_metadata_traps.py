@@ -560,3 +560,25 @@ def test_malformed_graphs_never_raise(key: str, payload: dict[str, Any]) -> None
     # Shapes found by fuzzing the graph readers: each once raised TypeError; now read leniently.
     info = read(png_bytes([(key, json.dumps(payload), "tEXt")]))
     assert info is not None and info.prompt == ""
+
+
+def test_comfy_face_detailer_after_the_sampler_reads_the_sampler() -> None:
+    # FaceDetailer re-samples the face in image space with its own steps; the image is the KSampler's.
+    graph = {
+        **BASE,
+        "3": {
+            "class_type": "KSampler",
+            "inputs": {"seed": 1, "steps": 30, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal",
+                       "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0]},
+        },
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+        "12": {
+            "class_type": "FaceDetailer",
+            "inputs": {"image": ["8", 0], "seed": 99, "steps": 12, "cfg": 4.0, "sampler_name": "euler",
+                       "scheduler": "normal", "denoise": 0.4, "positive": ["6", 0], "negative": ["7", 0]},
+        },
+        "9": {"class_type": "SaveImage", "inputs": {"images": ["12", 0]}},
+    }  # fmt: skip
+    info = read(_comfy_png(graph))
+    assert info is not None and (info.prompt, info.seed, info.steps) == ("a cat", 1, 30)
+    assert info.notes == ("2 samplers in the graph; read node 3 (KSampler)",)

@@ -228,6 +228,11 @@ def _is_sampler(node: dict[str, Any]) -> bool:
     )
 
 
+def _is_latent_sampler(node: dict[str, Any]) -> bool:
+    inputs = node.get("inputs") or {}
+    return "latent_image" in inputs or _pipe(inputs) is not None or _is_link(inputs.get("guider"))
+
+
 def _pipe(inputs: dict[str, Any]) -> Any:
     """The pipe link of a pipe-based sampler (Efficiency, easy-use, Impact, tinyterra), or None."""
     return next((v for k, v in inputs.items() if "pipe" in k.lower() and _is_link(v)), None)
@@ -279,14 +284,17 @@ def _choose_sampler(graph: Graph) -> tuple[str | None, list[str]]:
     saves = [
         node_id for node_id, node in graph.items() if any(h in str(node.get("class_type")).lower() for h in _SAVE_HINTS)
     ]
+    # Samplers in latent space make the image; image-space ones (FaceDetailer, UltimateSDUpscale) retouch it.
+    latent = {node_id for node_id in samplers if _is_latent_sampler(graph[node_id])}
     best: tuple[int, str] | None = None
     for save in saves:
         upstream = _upstream(graph, save)
         found = [node_id for node_id in upstream if node_id in samplers]
         # The save fed by the longest chain of samplers is the final output (e.g. the hires pass).
         if found and (best is None or len(found) > best[0]):
-            best = (len(found), found[0])
-    chosen = best[1] if best is not None else samplers[-1]
+            best = (len(found), next((node_id for node_id in found if node_id in latent), found[0]))
+    fallback = [node_id for node_id in samplers if node_id in latent] or samplers
+    chosen = best[1] if best is not None else fallback[-1]
     if len(samplers) > 1:
         kind = graph[chosen].get("class_type")
         notes.append(f"{len(samplers)} samplers in the graph; read node {chosen} ({kind})")

@@ -101,10 +101,16 @@ def _pillow_texts(image: Any) -> dict[str, str]:
 
 
 def _stealth(data: bytes | None, image: Any, raw: dict[str, str], notes: list[str], *, strict: bool = True) -> None:
+    """Decode the stealth data into ``raw["stealth"]``.
+
+    ``strict=False`` is the extra look at a NovelAI image whose chunks were read: alpha only (NovelAI's
+    mode), and a damaged copy becomes a note instead of an error.
+    """
     try:
         from PIL import Image as PILImage
     except ImportError:  # the `images` extra is not installed: no pixel access
-        notes.append("stealth data not checked: Pillow is not installed")
+        if strict:
+            notes.append("stealth data not checked: Pillow is not installed")
         return
     from naiprompt.metadata.stealth import read_stealth
 
@@ -112,9 +118,9 @@ def _stealth(data: bytes | None, image: Any, raw: dict[str, str], notes: list[st
         if image is None:
             assert data is not None
             with PILImage.open(io.BytesIO(data)) as opened:
-                found = read_stealth(opened)
+                found = read_stealth(opened, rgb=strict)
         else:
-            found = read_stealth(image)
+            found = read_stealth(image, rgb=strict)
     except MetadataError as exc:
         if strict:
             raise

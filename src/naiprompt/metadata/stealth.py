@@ -127,8 +127,8 @@ def embed_alpha(text: str, width: int, height: int, *, compressed: bool = True) 
     return bytes(alpha)
 
 
-def read_stealth(image: Image) -> tuple[str, str] | None:
-    """``(mode, text)`` of the stealth data in a Pillow image (alpha first, then RGB), or None.
+def read_stealth(image: Image, *, rgb: bool = True) -> tuple[str, str] | None:
+    """``(mode, text)`` of the stealth data in a Pillow image (alpha first, then RGB unless ``rgb=False``), or None.
 
     Images over :data:`~naiprompt.metadata.limits.MAX_PIXELS_FOR_STEALTH` pixels are not decoded.
 
@@ -147,7 +147,7 @@ def read_stealth(image: Image) -> tuple[str, str] | None:
         found = decode_alpha(image.getchannel("A").tobytes(), width, height)
         if found is not None:
             return found
-    if image.mode not in ("RGB", "RGBA"):
+    if not rgb or image.mode not in ("RGB", "RGBA"):
         return None
     rgb = image.convert("RGB") if image.mode == "RGBA" else image
     return decode_rgb(rgb.tobytes(), width, height)

@@ -149,5 +149,5 @@ def read_stealth(image: Image, *, rgb: bool = True) -> tuple[str, str] | None:
             return found
     if not rgb or image.mode not in ("RGB", "RGBA"):
         return None
-    rgb = image.convert("RGB") if image.mode == "RGBA" else image
-    return decode_rgb(rgb.tobytes(), width, height)
+    colour = image.convert("RGB") if image.mode == "RGBA" else image
+    return decode_rgb(colour.tobytes(), width, height)

@@ -11,6 +11,7 @@ with WebUI's own output for each; see ``tests/fixtures/README.md``.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -582,3 +583,22 @@ def test_comfy_face_detailer_after_the_sampler_reads_the_sampler() -> None:
     info = read(_comfy_png(graph))
     assert info is not None and (info.prompt, info.seed, info.steps) == ("a cat", 1, 30)
     assert info.notes == ("2 samplers in the graph; read node 3 (KSampler)",)
+
+
+@pytest.mark.parametrize("options", [{"lossless": True}, {"quality": 80}], ids=["lossless", "lossy"])
+def test_write_into_animated_webp_keeps_every_frame(options: dict[str, Any]) -> None:
+    from PIL import ImageSequence
+
+    from naiprompt.metadata import write
+
+    frames = [Image.new("RGBA", (16, 16), (40 * i, 10, 200, 128 + i)) for i in range(3)]
+    source = saved(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=50, **options)
+    written = write(source, "猫 cat\nSteps: 20, Seed: 1, Size: 16x16")
+
+    def pixels(data: bytes) -> list[bytes]:
+        with Image.open(io.BytesIO(data)) as image:
+            return [frame.convert("RGBA").tobytes() for frame in ImageSequence.Iterator(image)]
+
+    assert pixels(written) == pixels(source) and len(pixels(written)) == 3
+    info = read(written)
+    assert info is not None and (info.prompt, info.seed, list(info.raw)) == ("猫 cat", 1, ["exif:UserComment"])

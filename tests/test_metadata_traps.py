@@ -602,3 +602,26 @@ def test_write_into_animated_webp_keeps_every_frame(options: dict[str, Any]) -> 
     assert pixels(written) == pixels(source) and len(pixels(written)) == 3
     info = read(written)
     assert info is not None and (info.prompt, info.seed, list(info.raw)) == ("猫 cat", 1, ["exif:UserComment"])
+
+
+def test_comfy_string_nodes_that_double_their_text_are_capped() -> None:
+    # Each concatenation joins the previous one with itself: 2**200 characters uncapped.
+    from naiprompt.metadata.comfyui import MAX_TEXT_CHARS
+
+    graph: dict[str, Any] = {
+        f"t{i}": {
+            "class_type": "StringConcatenate",
+            "inputs": {"string_a": [f"t{i - 1}", 0] if i else "ab", "string_b": [f"t{i - 1}", 0] if i else "cd"},
+        }
+        for i in range(200)
+    }
+    graph |= {f"e{i}": {"class_type": "CLIPTextEncode", "inputs": {"text": ["t199", 0]}} for i in range(50)}
+    graph |= {
+        f"c{i}": {"class_type": "ConditioningCombine",
+                  "inputs": {"conditioning_1": [f"c{i - 1}", 0] if i else ["e0", 0], "conditioning_2": [f"e{i}", 0]}}
+        for i in range(50)
+    }  # fmt: skip
+    graph["k"] = {"class_type": "KSampler", "inputs": {"positive": ["c49", 0], "negative": ["e0", 0], "steps": 1}}
+    info = read(_comfy_png(graph))
+    assert info is not None and info.prompt.startswith("abcdabcd")
+    assert MAX_TEXT_CHARS <= len(info.prompt) <= MAX_TEXT_CHARS + 50  # the cap, plus newlines between encoders

@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -134,6 +135,12 @@ _SAVE_HINTS = (
 )
 #: A prefix naiprompt gives, in a UI graph, to the widget value a link replaced (the text last typed there).
 _WIDGET = "\0widget:"
+#: Save nodes whose upstream graphs are compared (real graphs have a handful; a hostile one could have thousands).
+_MAX_SAVES = 16
+#: Longest text a graph walk builds (real prompts are a few thousand characters).
+MAX_TEXT_CHARS = 1 << 20
+#: Most characters all the string nodes of one walk may build together (each is capped too).
+_STRINGS_BUDGET = 8 * MAX_TEXT_CHARS
 #: Inputs a sampler has and a conditioning node (ControlNet, inpaint conditioning...) does not.
 _SAMPLING_INPUTS = ("steps", "latent_image", "cfg", "seed", "noise_seed", "sigmas", "denoise")
 _SAMPLER_PARAMS = ("seed", "noise_seed", "steps", "cfg", "sampler_name", "scheduler", "denoise")
@@ -286,10 +293,11 @@ def _choose_sampler(graph: Graph) -> tuple[str | None, list[str]]:
     ]
     # Samplers in latent space make the image; image-space ones (FaceDetailer, UltimateSDUpscale) retouch it.
     latent = {node_id for node_id in samplers if _is_latent_sampler(graph[node_id])}
+    is_sampler = set(samplers)
     best: tuple[int, str] | None = None
-    for save in saves:
+    for save in saves[:_MAX_SAVES]:  # each costs a walk over the graph: a bounded number of them
         upstream = _upstream(graph, save)
-        found = [node_id for node_id in upstream if node_id in samplers]
+        found = [node_id for node_id in upstream if node_id in is_sampler]
         # The save fed by the longest chain of samplers is the final output (e.g. the hires pass).
         if found and (best is None or len(found) > best[0]):
             best = (len(found), next((node_id for node_id in found if node_id in latent), found[0]))
@@ -319,7 +327,28 @@ def _text_parts(inputs: dict[str, Any]) -> tuple[list[Any], str]:
     return [inputs[k] for k in keys], delimiter if isinstance(delimiter, str) else ""
 
 
-def _string(graph: Graph, value: Any) -> str | None:
+class _Memo(dict[str, "str | None"]):
+    """The texts of string nodes by id, shared by the calls of one walk, and how many characters they hold."""
+
+    spent: int = 0
+
+
+def _join_capped(texts: Iterable[str], delimiter: str) -> str:
+    """``delimiter.join(texts)``, cut at :data:`MAX_TEXT_CHARS` (string nodes can double a text at each step)."""
+    out: list[str] = []
+    size = 0
+    for text in texts:
+        if out:
+            out.append(delimiter)
+            size += len(delimiter)
+        out.append(text[: MAX_TEXT_CHARS - size])
+        size += len(out[-1])
+        if size >= MAX_TEXT_CHARS:
+            break
+    return "".join(out)[:MAX_TEXT_CHARS]
+
+
+def _string(graph: Graph, value: Any, memo: _Memo | None = None) -> str | None:
     """A text input: a literal, or links followed to primitive, string and concatenation nodes.
 
     Evaluated bottom-up with an explicit stack and a memo: each node once; an edge closing a cycle is dropped.
@@ -328,7 +357,7 @@ def _string(graph: Graph, value: Any) -> str | None:
         return value
     if not _is_link(value):
         return None
-    memo: dict[str, str | None] = {}
+    memo = _Memo() if memo is None else memo  # shared by the calls of one walk: each node is evaluated once
     active: set[str] = set()
     stack: list[tuple[str, bool]] = [(str(value[0]), False)]
     while stack:
@@ -352,11 +381,17 @@ def _string(graph: Graph, value: Any) -> str | None:
                          for part in parts)
             if text is not None
         ]  # fmt: skip
-        memo[node_id] = delimiter.join(texts) if texts else None
+        if texts and memo.spent < _STRINGS_BUDGET:
+            joined = _join_capped(texts, delimiter)
+            if not any(joined is text for text in texts):  # a new string, not one of its parts passed on
+                memo.spent += len(joined)
+            memo[node_id] = joined
+        else:  # nothing to join, or a hostile graph that already built enough text
+            memo[node_id] = None
     return memo.get(str(value[0]))
 
 
-def _encoder_text(graph: Graph, inputs: dict[str, Any]) -> str | None:
+def _encoder_text(graph: Graph, inputs: dict[str, Any], memo: _Memo) -> str | None:
     """The text of a text-encoder node, or None when the node is not one."""
     if "populated_text" in inputs:
         keys: tuple[str, ...] = ("populated_text",)
@@ -366,7 +401,7 @@ def _encoder_text(graph: Graph, inputs: dict[str, Any]) -> str | None:
         return None
     values: list[str] = []
     for key in keys:
-        text = _string(graph, inputs[key])
+        text = _string(graph, inputs[key], memo)
         if text is None and isinstance(inputs.get(_WIDGET + key), str):
             text = inputs[_WIDGET + key]  # a link naiprompt cannot follow: the text the UI graph last showed
         if text is not None and text not in values:
@@ -375,9 +410,10 @@ def _encoder_text(graph: Graph, inputs: dict[str, Any]) -> str | None:
     return "\n".join(non_empty) if non_empty else ""
 
 
-def _texts(graph: Graph, start: Any) -> list[str]:
+def _texts(graph: Graph, start: Any, memo: _Memo) -> list[str]:
     """The texts of the encoders that feed a conditioning input, in graph order."""
     texts: list[str] = []
+    size = 0
     seen: set[str] = set()
     stack: list[Any] = [start]
     while stack:
@@ -399,13 +435,16 @@ def _texts(graph: Graph, start: Any) -> list[str]:
             positive, negative = inputs["positive"], inputs["negative"]
             if isinstance(positive, str) or isinstance(negative, str):
                 # loader nodes (Efficient Loader & co.) encode their own texts: outputs 1 (+) and 2 (-)
-                stack.append(_string(graph, negative if slot == 2 else positive) or "")
+                stack.append(_string(graph, negative if slot == 2 else positive, memo) or "")
             else:  # ControlNet-style nodes pass both through: outputs 0 (+) and 1 (-)
                 stack.append(negative if slot == 1 else positive)
             continue
-        text = _encoder_text(graph, inputs)
+        text = _encoder_text(graph, inputs, memo)
         if text is not None:
-            texts.append(text)
+            texts.append(text[: max(0, MAX_TEXT_CHARS - size)])
+            size += len(texts[-1])
+            if size >= MAX_TEXT_CHARS:
+                break  # a hostile graph: enough text
             continue
         follow = [v for k, v in inputs.items() if _is_link(v) and k not in _NOT_CONDITIONING]
         stack.extend(reversed(follow))
@@ -490,8 +529,9 @@ def walk(graph: Graph) -> GraphPrompts:
         if node.get("class_type") == "CLIPSetLastLayer" and isinstance(layer, int):
             parameters["stop_at_clip_layer"] = layer
     positive_link, negative_link = _conditioning(graph, sampler_id)
-    positive = _texts(graph, positive_link)
-    negative = _texts(graph, negative_link)
+    memo = _Memo()
+    positive = _texts(graph, positive_link, memo)
+    negative = _texts(graph, negative_link, memo)
     return GraphPrompts(
         prompt="\n".join(positive) if positive else None,
         negative="\n".join(negative) if negative else None,

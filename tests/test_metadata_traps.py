@@ -350,6 +350,7 @@ def _invoke_graph() -> dict[str, Any]:
             "pos": {"id": "pos", "type": "sdxl_compel_prompt", "style": "a castle, sunset"},
             "neg": {"id": "neg", "type": "sdxl_compel_prompt", "prompt": "blurry", "style": ""},
             "noise": {"id": "noise", "type": "noise", "seed": 77, "width": 1024, "height": 768},
+            "loader": {"id": "loader", "type": "sdxl_model_loader", "model": {"key": "k1", "name": "juggernautXL"}},
             "denoise": {
                 "id": "denoise",
                 "type": "denoise_latents",
@@ -391,6 +392,7 @@ def test_invokeai_graph_only(key: str) -> None:
     assert (info.prompt, info.negative) == ("a castle, sunset", "blurry")
     assert (info.steps, info.cfg_scale, info.seed, info.size, info.sampler) == (30, 6.5, 77, (1024, 768), "dpmpp_2m_k")
     assert "Sampler: DPM++ 2M, Schedule type: Karras" in to_infotext(info)
+    assert to_infotext(info).endswith("Model: juggernautXL")
 
 
 def test_invokeai_metadata_wins_over_the_graph() -> None:

@@ -102,7 +102,7 @@ def graph_settings(obj: dict[str, Any]) -> dict[str, Any]:
     """Prompt, negative and sampler settings of an InvokeAI graph or workflow, with the metadata's key names.
 
     Keys: ``positive_prompt``, ``negative_prompt``, ``steps``, ``cfg_scale``,
-    ``scheduler``, ``seed``, ``width``, ``height`` (those found).
+    ``scheduler``, ``seed``, ``width``, ``height``, ``model`` (those found).
 
     Example:
         >>> graph_settings({"nodes": [], "edges": []})
@@ -124,6 +124,9 @@ def graph_settings(obj: dict[str, Any]) -> dict[str, Any]:
     for field in _DENOISE_FIELDS:
         if isinstance(node.get(field), (int, float, str)):
             found[field] = node[field]
+    loader = next((n for n in nodes.values() if str(n.get("type", "")).endswith("model_loader")), {})
+    if isinstance(loader.get("model"), dict):  # {"key", "hash", "name", "base", "type"} (3.x: "model_name")
+        found["model"] = loader["model"]
     noise = nodes.get(edges.get((chosen, "noise"), ""), {})
     for field in ("seed", "width", "height"):
         value = noise.get(field, node.get(field))

@@ -44,6 +44,7 @@ _BUILTINS = {
     for module, names in {
         "step": ("step",),
         "text": ("underscores", "dedupe", "strip_extra_networks", "canonical"),
+        "tags": ("remove_tags", "replace_tags", "keep_first", "fit_budget"),
         "weights": (
             "flatten",
             "expand",

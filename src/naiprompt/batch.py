@@ -1,0 +1,764 @@
+"""One operation over many prompts: a picklable, hashable callable that shares work across rows.
+
+``Batch(op, **options)`` names an operation and its options; calling it on a list of strings (or a
+``pyarrow`` string array) returns one result per row, each equal to what the per-call API returns for that
+row. What makes it more than a loop:
+
+* **Shared work.** Captions repeat tags heavily. Repeated rows are computed once; ``convert`` converts
+  each distinct top-level comma fragment once (only where that is provably the same as converting the
+  whole caption: balanced brackets, no syntax that reaches across a comma); ``count_tokens`` counts from
+  the token ids without building the 77-id chunks. Transform specs are resolved once per batch, not once
+  per row.
+* **Bad rows stay rows.** ``None`` gives ``None``; a row that fails (not a string, a conversion error
+  under ``errors="raise"``) gives a :class:`RowError` with the message the per-call API raised, and the
+  other rows carry on.
+* **Data, not closures.** A ``Batch`` holds its operation name and normalised options only, so the
+  standard :mod:`pickle` ships it to worker processes, Dask workers and Hugging Face ``datasets``, and two
+  equal batches pickle to the same bytes (``datasets`` fingerprints them for its cache). Caches and
+  compiled transforms are rebuilt lazily in each process.
+* **Many cores.** :meth:`Batch.map` with ``jobs=N`` sends large chunks of rows to ``N`` processes.
+
+Operations (see :data:`OPERATIONS` for the options of each):
+
+============== ================================================================= ====================
+op             result per row (the per-call equivalent)                          pyarrow type
+============== ================================================================= ====================
+convert        ``naiprompt.convert(row, read, write, errors=, decimals=)``        string
+attention      ``naiprompt.attention(row, dialect)``                              list<struct>
+count_tokens   ``naiprompt.count_tokens(row, dialect, ...)`` as a                string ("63/75")
+               :class:`TokenCounter` (equal to both its ``str`` and the object)
+budget         ``naiprompt.budget(row, limit, dialect, ...).over`` (0 when fits)  int64
+apply          ``naiprompt.render(naiprompt.apply(row, *transforms, dialect=),    string
+               write or dialect)``
+tags           ``naiprompt.transforms.tags.tags(row, dialect)``                   list<string>
+detect         ``naiprompt.detect(row)``                                         string
+============== ================================================================= ====================
+
+Example:
+    >>> import pickle
+    >>> from naiprompt.batch import Batch, RowError
+    >>> to_webui = Batch("convert", read="nai", write="webui")
+    >>> to_webui(["{masterpiece}, 1girl", None, "[blurry]"])
+    ['(masterpiece:1.05), 1girl', None, '(blurry:0.9524)']
+    >>> pickle.loads(pickle.dumps(to_webui)) == to_webui
+    True
+    >>> Batch("count_tokens")(["1girl, solo", 42])
+    ['4/75', RowError(message='expected a string, not int', kind='TypeError')]
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from naiprompt.tokens.api import TokenCount
+
+__all__ = ["OPERATIONS", "Batch", "ColumnFunction", "RowError", "TokenCounter"]
+
+#: Rows per chunk sent to a worker process (large: one pickled message per chunk, not per row).
+DEFAULT_CHUNK_SIZE = 5_000
+
+#: Distinct rows (or fragments) remembered per cache before it starts over: bounds memory on endless input.
+CACHE_LIMIT = 200_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    """The result of a row that failed: the exception's message and its type name.
+
+    Example:
+        >>> Batch("convert", read="webui", write="nai", errors="raise")(["[a:b:5]"])[0].kind
+        'ConversionError'
+    """
+
+    message: str
+    kind: str = "Error"
+
+
+class TokenCounter(str):
+    """WebUI's counter text (``"63/75"``) carrying the :class:`~naiprompt.tokens.TokenCount` it came from.
+
+    It is a ``str`` (so it prints, compares, and goes into a string column as ``"63/75"``) and it also
+    compares equal to the ``TokenCount`` that :func:`naiprompt.count_tokens` returns for the row;
+    ``count``, ``target`` and ``text`` are that object's fields (``count`` shadows ``str.count``).
+
+    Example:
+        >>> import naiprompt
+        >>> counter = Batch("count_tokens")(["1girl, solo"])[0]
+        >>> counter == "4/75", counter == naiprompt.count_tokens("1girl, solo"), counter.count
+        (True, True, 4)
+    """
+
+    count: int  # type: ignore[assignment]  # the TokenCount field, not str.count
+    target: int
+    text: str
+
+    def __new__(cls, count: int, target: int, text: str) -> TokenCounter:
+        self = super().__new__(cls, f"{count}/{target}")
+        self.count = count
+        self.target = target
+        self.text = text
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (TokenCounter, (self.count, self.target, self.text))
+
+    def __eq__(self, other: object) -> bool:
+        from naiprompt.tokens.api import TokenCount
+
+        if isinstance(other, TokenCount):
+            return (self.count, self.target, self.text) == (other.count, other.target, other.text)
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
+
+    @property
+    def token_count(self) -> TokenCount:
+        """The :class:`~naiprompt.tokens.TokenCount` object itself.
+
+        Example:
+            >>> Batch("count_tokens")(["a BREAK b"])[0].token_count
+            TokenCount(count=76, target=150, text='a BREAK b')
+        """
+        from naiprompt.tokens.api import TokenCount
+
+        return TokenCount(count=self.count, target=self.target, text=self.text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Options: every operation declares its options with defaults and a normaliser, so that equal batches
+# hold equal (and identically pickled) option tuples.
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, not {type(value).__name__}")
+    return value
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, not {type(value).__name__}")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected True or False, not {value!r}")
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Plain data with a canonical form: lists become tuples, mappings sorted tuples of pairs."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(item) for item in value)
+    if isinstance(value, Mapping):
+        return tuple(sorted((_str(key), _plain(item)) for key, item in value.items()))
+    raise TypeError(f"{value!r} is not plain data (str, number, bool, None, list, dict)")
+
+
+def _transforms(value: Any) -> tuple[Any, ...]:
+    """Transform specs: ``"name:opt=value"`` strings or ``(name, {option: value})`` pairs."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise TypeError("transforms must be a list of specs")
+    specs: list[Any] = []
+    for spec in value:
+        if isinstance(spec, str):
+            specs.append(spec)
+        elif isinstance(spec, (list, tuple)) and len(spec) == 2 and isinstance(spec[0], str):
+            options = spec[1]
+            if isinstance(options, (list, tuple)):  # the normalised form: pairs
+                options = dict(options)
+            if not isinstance(options, Mapping):
+                raise TypeError(f"transform spec {spec!r}: the options must be a mapping")
+            specs.append((spec[0], _plain(options)))
+        else:
+            raise TypeError(
+                f"transform {spec!r} is not a spec; give 'name:opt=value' or (name, {{options}}) so that "
+                "the batch pickles (register a factory for custom transforms)"
+            )
+    return tuple(specs)
+
+
+_COUNT_OPTIONS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
+    "dialect": ("webui", _str),
+    "steps": (20, _int),
+    "negative": (False, _bool),
+    "comma_backtrack": (20, _int),
+    "emphasis": ("original", _str),
+    "tokenizer": ("webui", _str),
+}
+
+#: Every operation's options: ``{op: {option: (default, normaliser)}}``.
+OPERATIONS: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
+    "convert": {"read": ("webui", _str), "write": ("webui", _str), "errors": ("warn", _str), "decimals": (4, _int)},
+    "attention": {"dialect": ("webui", _str)},
+    "count_tokens": dict(_COUNT_OPTIONS),
+    "budget": {"limit": (75, _int), **_COUNT_OPTIONS},
+    "apply": {"transforms": ((), _transforms), "dialect": ("webui", _str), "write": (None, _opt_str)},
+    "tags": {"dialect": ("webui", _str)},
+    "detect": {},
+}
+
+
+def _normalise(op: str, options: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    declared = OPERATIONS.get(op)
+    if declared is None:
+        raise ValueError(f"unknown batch operation {op!r}; choose one of {', '.join(OPERATIONS)}")
+    unknown = sorted(set(options) - set(declared))
+    if unknown:
+        raise TypeError(f"Batch({op!r}) takes no option {unknown[0]!r}; its options: {', '.join(declared) or 'none'}")
+    normalised: list[tuple[str, Any]] = []
+    for name in sorted(declared):
+        default, check = declared[name]
+        value = options.get(name, default)
+        try:
+            normalised.append((name, check(value) if value is not default else value))
+        except TypeError as exc:
+            raise TypeError(f"Batch({op!r}) option {name!r}: {exc}") from exc
+    return tuple(normalised)
+
+
+# --------------------------------------------------------------------------------------------------
+# Row functions. Each builder takes the options and returns ``str -> result``; Batch wraps it with the
+# None/RowError handling and the repeated-row cache.
+
+RowFunction = Callable[[str], Any]
+
+
+def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowFunction:
+    from naiprompt.api import convert
+    from naiprompt.dialects import get_dialect
+
+    get_dialect(read), get_dialect(write)  # unknown names fail when the batch is made
+
+    def whole(text: str) -> str:
+        return convert(text, read, write, errors=errors, decimals=decimals)
+
+    if not (read in _FRAGMENT_DIALECTS and write in _FRAGMENT_DIALECTS):
+        return whole
+    # One cache per position: a piece converts with the context it has in the caption.
+    firsts: dict[str, str] = {}
+    middles: dict[str, str] = {}
+    lasts: dict[str, str] = {}
+
+    def fresh(piece: str, cache: dict[str, str]) -> str:
+        # Commas around a piece keep it from being the start or the end of a prompt where it is neither
+        # (printers treat both ends specially: a trailing ":3" would read as a subprompt weight).
+        before = cache is not firsts
+        after = cache is not lasts
+        done = whole(("," if before else "") + piece + ("," if after else ""))
+        if (before and not done.startswith(",")) or (after and not done.endswith(",")):
+            raise ValueError("the piece does not convert on its own")  # the row falls back to the whole
+        if len(cache) >= CACHE_LIMIT:
+            cache.clear()
+        cache[piece] = done = done[1 if before else 0 : -1 if after else None]
+        return done
+
+    def row(text: str) -> str:
+        parts = fragments(text, read)
+        if parts is None or len(parts) < 2:
+            return whole(text)
+        try:
+            first = parts[0]
+            done = firsts.get(first)
+            out = [fresh(first, firsts) if done is None else done]
+            get = middles.get
+            for index in range(1, len(parts) - 1):
+                part = parts[index]
+                done = get(part)
+                out.append(fresh(part, middles) if done is None else done)
+            last = parts[-1]
+            done = lasts.get(last)
+            out.append(fresh(last, lasts) if done is None else done)
+        except Exception:
+            return whole(text)  # the per-call result or error, with positions in the whole caption
+        return ",".join(out)
+
+    return row
+
+
+#: Dialects whose conversion is checked to work fragment by fragment (tests compare every row).
+_FRAGMENT_DIALECTS = frozenset({"webui", "nai", "nai4"})
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+_UNSAFE = re.compile(r"[\\<>|\n\r]|::|AND|BREAK")
+_BRACKET = re.compile(r"[()\[\]{}]")
+
+
+def fragments(text: str, dialect: str) -> list[str] | None:
+    """``text`` cut at its top-level commas (``",".join`` gives it back), or ``None`` when that is unsafe.
+
+    Safe means each piece converts on its own exactly as it does inside the whole: every piece has
+    balanced, nested brackets, and nothing reaches across a comma or changes how the whole is read
+    (escapes, extra networks, alternation, ``::`` weights, AND, BREAK, newlines; in ``webui``, brackets
+    together with a colon, which may be prompt editing: all or nothing for the whole prompt).
+
+    Example:
+        >>> fragments("{a, b}, c", "nai")
+        ['{a, b}', ' c']
+        >>> fragments("(a, c", "webui") is None
+        True
+    """
+    if "," not in text or _UNSAFE.search(text) is not None:
+        return None
+    if _BRACKET.search(text) is None:
+        return text.split(",")
+    if dialect == "webui" and ":" in text and "[" in text:
+        return None
+    pieces: list[str] = []
+    open_piece: str | None = None
+    for part in text.split(","):
+        piece = part if open_piece is None else open_piece + "," + part
+        if _BRACKET.search(piece) is not None:
+            state = _balance(piece)
+            if state is None:
+                return None
+            if state:  # a bracket is still open: this comma is not top level
+                open_piece = piece
+                continue
+        pieces.append(piece)
+        open_piece = None
+    return None if open_piece is not None else pieces
+
+
+def _balance(text: str) -> bool | None:
+    """``False`` when the brackets of ``text`` are balanced and nested, ``True`` when some stay open,
+    ``None`` when a closer does not match."""
+    stack: list[str] = []
+    for char in _BRACKET.findall(text):
+        if char in _CLOSERS:
+            stack.append(_CLOSERS[char])
+        elif not stack or stack.pop() != char:
+            return None
+    return bool(stack)
+
+
+def _attention_function(dialect: str) -> RowFunction:
+    from naiprompt.api import attention
+    from naiprompt.dialects import get_dialect
+
+    get_dialect(dialect)
+    return lambda text: attention(text, dialect)
+
+
+def _target(count: int) -> int:
+    return math.ceil(max(count, 1) / 75) * 75
+
+
+def _token_count(
+    runs: Iterable[tuple[str, float]], encode: Callable[[str], list[int]], comma: int, backtrack: int
+) -> int:
+    """WebUI's token count from the ids alone: ``chunk_segments(...).token_count`` without the chunks.
+
+    Mirrors the chunker step for step (BREAK closes a chunk, a full chunk closes, the comma backtrack
+    moves the tail after the last comma); a run that fits in the current chunk is added in one step.
+    """
+    count = 0
+    size = 0  # tokens in the open chunk
+    last_comma = -1
+    for text, weight in runs:
+        if text == "BREAK" and weight == -1:
+            count += 75
+            size, last_comma = 0, -1
+            continue
+        ids = encode(text)
+        if size + len(ids) <= 75:  # no token reaches a full chunk: only the last comma matters
+            if comma in ids:
+                last_comma = size + len(ids) - 1 - ids[::-1].index(comma)
+            size += len(ids)
+            continue
+        for token in ids:
+            if token == comma:
+                last_comma = size
+            elif backtrack and size == 75 and last_comma != -1 and 75 - last_comma <= backtrack:
+                count += 75
+                size -= last_comma + 1
+                last_comma = -1
+            if size == 75:
+                count += 75
+                size, last_comma = 0, -1
+            size += 1
+    return count + size
+
+
+def _count_function(
+    dialect: str, steps: int, negative: bool, comma_backtrack: int, emphasis: str, tokenizer: str
+) -> Callable[[str], TokenCounter]:
+    from naiprompt.tokens.api import _counted_texts, segments
+    from naiprompt.tokens.registry import get_tokenizer
+
+    tok = get_tokenizer(tokenizer)
+    encode, comma = tok.encode, tok.comma_id
+    if not 0 <= comma_backtrack < 75:
+        raise ValueError(f"comma_backtrack must be in 0..74, got {comma_backtrack}")
+    segments("", dialect, emphasis=emphasis)  # an unknown emphasis mode or dialect fails here, once
+
+    runs_cache: dict[str, list[int]] = {}
+
+    def encode_run(text: str) -> list[int]:
+        # Emphasised runs are often one tag ("(smile:1.2)"): worth remembering.
+        ids = runs_cache.get(text)
+        if ids is None:
+            if len(runs_cache) >= CACHE_LIMIT:
+                runs_cache.clear()
+            ids = runs_cache[text] = encode(text)
+        return ids
+
+    def variants(text: str) -> list[str]:
+        if dialect == "webui" and not _MAY_VARY.search(text):
+            # No extra network, AND, or prompt editing, and no ":number" at the end: the counter's one
+            # variant is the text without trailing whitespace (what subprompts() leaves), or the text
+            # itself for a negative prompt.
+            tail = text.rstrip()
+            if not (tail[-1:].isdecimal() or tail.endswith(".")):
+                return [text if negative else tail]
+        return _counted_texts(text, dialect, steps, negative)
+
+    def row(text: str) -> TokenCounter:
+        best_text, best = "", -1
+        for variant in variants(text):
+            runs = segments(variant, dialect, emphasis=emphasis)
+            count = _token_count(runs, encode_run, comma, comma_backtrack)
+            if count > best:  # the first variant with the largest count, as count_tokens picks it
+                best_text, best = variant, count
+        return TokenCounter(best, _target(best), best_text)
+
+    return row
+
+
+#: What makes WebUI's counter look at more than the text itself: networks, AND, prompt editing.
+_MAY_VARY = re.compile(r"[<\[]|AND")
+
+
+def _budget_function(limit: int, **options: Any) -> RowFunction:
+    from naiprompt.tokens.api import budget
+
+    dialect = options.pop("dialect")
+    return lambda text: budget(text, limit, dialect, **options).over
+
+
+def _apply_function(transforms: tuple[Any, ...], dialect: str, write: str | None) -> RowFunction:
+    from naiprompt.api import render
+    from naiprompt.dialects import get_dialect
+    from naiprompt.transforms import apply, get_transform, resolve
+
+    get_dialect(dialect), get_dialect(write or dialect)
+    resolved = []
+    for spec in transforms:
+        if isinstance(spec, str):
+            resolved.append(resolve(spec))
+        else:
+            name, options = spec
+            resolved.append(get_transform(name)(**dict(options)))
+    return lambda text: render(apply(text, *resolved, dialect=dialect), write or dialect)
+
+
+def _tags_function(dialect: str) -> RowFunction:
+    from naiprompt.dialects import get_dialect
+    from naiprompt.transforms.tags import tags
+
+    get_dialect(dialect)
+    return lambda text: tags(text, dialect)
+
+
+def _detect_function() -> RowFunction:
+    from naiprompt.api import detect
+
+    return detect
+
+
+_BUILDERS: dict[str, Callable[..., RowFunction]] = {
+    "convert": _convert_function,
+    "attention": _attention_function,
+    "count_tokens": _count_function,
+    "budget": _budget_function,
+    "apply": _apply_function,
+    "tags": _tags_function,
+    "detect": _detect_function,
+}
+
+#: Operations whose results are lists (copied out of the cache so callers may change them).
+_LIST_RESULTS = frozenset({"attention", "tags"})
+
+
+def _rebuild(op: str, options: tuple[tuple[str, Any], ...]) -> Batch:
+    """Unpickle a :class:`Batch` (module level, so pickles name it and nothing else)."""
+    return Batch(op, **dict(options))
+
+
+class Batch:
+    """An operation over many prompts: ``Batch(op, **options)(rows) -> results``.
+
+    ``rows`` is a sequence of strings (``None`` allowed) or a ``pyarrow`` string array; the result is a
+    list of the same length (a ``pyarrow`` array for ``pyarrow`` input, failed rows as nulls there). Options
+    not given take their defaults, so ``Batch("convert", read="nai")`` equals
+    ``Batch("convert", read="nai", write="webui")``. Unknown operations and options fail at once.
+
+    Example:
+        >>> from naiprompt.batch import Batch
+        >>> Batch("apply", transforms=["underscores", "dedupe"])(["long_hair, long hair, smile"])
+        ['long hair, smile']
+        >>> Batch("tags", dialect="nai")(["{a, b}, c"])
+        [['{a, b}', 'c']]
+        >>> Batch("convert", read="nai") == Batch("convert", read="nai", write="webui", errors="warn")
+        True
+    """
+
+    __slots__ = ("_cache", "_function", "op", "options")
+
+    op: str
+    options: tuple[tuple[str, Any], ...]
+    _function: RowFunction | None
+    _cache: dict[str, Any]
+
+    def __init__(self, op: str, **options: Any) -> None:
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "options", _normalise(op, options))
+        object.__setattr__(self, "_function", None)
+        object.__setattr__(self, "_cache", {})
+        self._row_function()  # fail now on a bad dialect, transform or option value, not on every row
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Batch is immutable")
+
+    # -- identity: data only ---------------------------------------------------------------------
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.op, self.options))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Batch):
+            return NotImplemented
+        return (self.op, self.options) == (other.op, other.options)
+
+    def __hash__(self) -> int:
+        return hash((self.op, self.options))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.options)
+        return f"Batch({self.op!r}{', ' if shown else ''}{shown})"
+
+    # -- running ---------------------------------------------------------------------------------
+    def _row_function(self) -> RowFunction:
+        function = self._function
+        if function is None:
+            function = _BUILDERS[self.op](**dict(self.options))
+            object.__setattr__(self, "_function", function)
+        return function
+
+    def row(self, row: object) -> Any:
+        """The result of one row: the operation's value, ``None`` for ``None``, or a :class:`RowError`.
+
+        Example:
+            >>> Batch("detect").row("{a}"), Batch("detect").row(3.5)
+            ('nai', RowError(message='expected a string, not float', kind='TypeError'))
+        """
+        if row is None:
+            return None
+        if not isinstance(row, str):
+            return RowError(f"expected a string, not {type(row).__name__}", "TypeError")
+        cache: dict[str, Any] = self._cache
+        result = cache.get(row, cache)
+        if result is cache:
+            try:
+                result = self._row_function()(row)
+            except Exception as exc:  # one bad caption never ends the batch
+                result = RowError(str(exc), type(exc).__name__)
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
+            cache[row] = result
+        return list(result) if self.op in _LIST_RESULTS and isinstance(result, list) else result
+
+    def __call__(self, rows: Any) -> Any:
+        """Run over ``rows``: a list in, a list out; a ``pyarrow`` array in, a ``pyarrow`` array out."""
+        if _is_arrow(rows):
+            return self._arrow(rows)
+        return [self.row(row) for row in rows]
+
+    def map(self, rows: Iterable[Any], *, jobs: int | None = 1, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Any]:
+        """Run over ``rows`` in ``jobs`` processes (``None``: every core); results in input order.
+
+        Rows travel in chunks of ``chunk_size``: one message per chunk, each worker with its own caches.
+
+        Example:
+            >>> Batch("detect").map(["{a}", "(a:1.2)"], jobs=1)
+            ['nai', 'webui']
+        """
+        results: list[Any] = []
+        for chunk in self.imap(_chunked(rows, chunk_size), jobs=jobs):
+            results.extend(chunk)
+        return results
+
+    def imap(self, chunks: Iterable[Sequence[Any]], *, jobs: int | None = 1) -> Iterator[list[Any]]:
+        """Results of each chunk of rows, in order, computed in ``jobs`` processes.
+
+        At most two chunks per process are in flight, so a stream of any length runs in bounded memory.
+
+        Example:
+            >>> list(Batch("detect").imap([["{a}"], ["a"]]))
+            [['nai'], ['webui']]
+        """
+        workers = default_jobs() if jobs is None else jobs
+        if workers < 1:
+            raise ValueError(f"jobs must be at least 1, got {workers}")
+        if workers == 1:
+            for chunk in chunks:
+                yield self(list(chunk))
+            return
+        from collections import deque
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending: deque[Future[list[Any]]] = deque()
+            try:
+                for chunk in chunks:
+                    pending.append(pool.submit(_run_chunk, self, list(chunk)))
+                    if len(pending) >= 2 * workers:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def on_column(self, column: str, output: str | None = None, *, error_column: str | None = None) -> ColumnFunction:
+        """A picklable function for ``datasets.Dataset.map(..., batched=True)``: column in, column out.
+
+        Example:
+            >>> fn = Batch("convert", read="nai").on_column("text", "webui")
+            >>> fn({"text": ["{a}", None]})
+            {'webui': ['(a:1.05)', None]}
+        """
+        return ColumnFunction(self, column, output or column, error_column)
+
+    # -- pyarrow ---------------------------------------------------------------------------------
+    def arrow_type(self) -> Any:
+        """The ``pyarrow`` type of this operation's results.
+
+        Example:
+            >>> str(Batch("tags").arrow_type())
+            'list<item: string>'
+        """
+        import pyarrow as pa
+
+        if self.op == "attention":
+            return pa.list_(pa.struct([("text", pa.string()), ("weight", pa.float64())]))
+        if self.op == "tags":
+            return pa.list_(pa.string())
+        if self.op == "budget":
+            return pa.int64()
+        return pa.string()
+
+    def to_arrow(self, results: Sequence[Any]) -> Any:
+        """Results as a ``pyarrow`` array (``RowError`` rows become nulls).
+
+        Example:
+            >>> Batch("tags").to_arrow([["a"], None]).to_pylist()
+            [['a'], None]
+        """
+        import pyarrow as pa
+
+        values: list[Any] = []
+        for result in results:
+            if result is None or isinstance(result, RowError):
+                values.append(None)
+            elif self.op == "attention":
+                values.append([{"text": text, "weight": weight} for text, weight in result])
+            elif isinstance(result, str):
+                values.append(str(result))
+            else:
+                values.append(result)
+        return pa.array(values, type=self.arrow_type())
+
+    def _arrow(self, array: Any) -> Any:
+        import pyarrow as pa
+
+        if isinstance(array, pa.ChunkedArray):
+            return pa.chunked_array([self._arrow(chunk) for chunk in array.chunks], type=self.arrow_type())
+        return self.to_arrow([self.row(row) for row in array.to_pylist()])
+
+
+def _is_arrow(rows: Any) -> bool:
+    module = type(rows).__module__
+    return module.startswith("pyarrow") and "pyarrow" in sys.modules
+
+
+def _run_chunk(batch: Batch, rows: list[Any]) -> list[Any]:
+    return [batch.row(row) for row in rows]
+
+
+def _chunked(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    if size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {size}")
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use (the default of ``jobs=None``).
+
+    Example:
+        >>> default_jobs() >= 1
+        True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ColumnFunction:
+    """``examples -> {output: results}`` for ``datasets.Dataset.map(batched=True)``; pickles as data.
+
+    Failed rows give ``None`` in ``output`` and, with ``error_column``, their message there.
+
+    Example:
+        >>> fn = ColumnFunction(Batch("detect"), "text", "dialect", "error")
+        >>> fn({"text": ["{a}", 1]})
+        {'dialect': ['nai', None], 'error': [None, 'expected a string, not int']}
+    """
+
+    batch: Batch
+    column: str
+    output: str
+    error_column: str | None = None
+
+    def __call__(self, examples: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+        results = self.batch(list(examples[self.column]))
+        values = [None if isinstance(result, RowError) else _plain_result(result) for result in results]
+        out: dict[str, list[Any]] = {self.output: values}
+        if self.error_column is not None:
+            out[self.error_column] = [result.message if isinstance(result, RowError) else None for result in results]
+        return out
+
+
+def _plain_result(result: Any) -> Any:
+    """Results as plain Python data for table libraries (a TokenCounter becomes its string)."""
+    if isinstance(result, str):
+        return str(result)
+    if isinstance(result, list) and result and isinstance(result[0], tuple):
+        return [{"text": text, "weight": weight} for text, weight in result]
+    return result

@@ -569,8 +569,8 @@ class Batch:
             >>> Batch("detect").row("{a}"), Batch("detect").row(3.5)
             ('nai', RowError(message='expected a string, not float', kind='TypeError'))
         """
-        if row is None:
-            return None
+        if row is None or isinstance(row, RowError):  # a reader's error (bad JSON line) stays as it is
+            return row
         if not isinstance(row, str):
             return RowError(f"expected a string, not {type(row).__name__}", "TypeError")
         cache: dict[str, Any] = self._cache
@@ -624,7 +624,7 @@ class Batch:
         from collections import deque
         from concurrent.futures import Future, ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
             pending: deque[Future[list[Any]]] = deque()
             try:
                 for chunk in chunks:
@@ -697,6 +697,13 @@ class Batch:
 def _is_arrow(rows: Any) -> bool:
     module = type(rows).__module__
     return module.startswith("pyarrow") and "pyarrow" in sys.modules
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them (no traceback from every process)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_chunk(batch: Batch, rows: list[Any]) -> list[Any]:

@@ -64,8 +64,11 @@ __all__ = ["OPERATIONS", "Batch", "ColumnFunction", "RowError", "TokenCounter"]
 #: Rows per chunk sent to a worker process (large: one pickled message per chunk, not per row).
 DEFAULT_CHUNK_SIZE = 5_000
 
-#: Distinct rows (or fragments) remembered per cache before it starts over: bounds memory on endless input.
+#: Distinct fragments (tags, runs) remembered per cache before it starts over: bounds memory on endless input.
 CACHE_LIMIT = 200_000
+
+#: Distinct whole rows remembered (rows are long: fewer of them, so memory stays flat).
+ROW_CACHE_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -272,8 +275,10 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
         cache[piece] = done = done[1 if before else 0 : -1 if after else None]
         return done
 
+    split: dict[str, list[str] | None] = {}  # rows split by prepare(), used once by row()
+
     def row(text: str) -> str:
-        parts = fragments(text, read)
+        parts = split.pop(text) if text in split else fragments(text, read)
         if parts is None or len(parts) < 2:
             return whole(text)
         try:
@@ -292,7 +297,50 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
             return whole(text)  # the per-call result or error, with positions in the whole caption
         return ",".join(out)
 
+    def prepare(rows: Sequence[str]) -> None:
+        """Convert the new middle pieces of many rows in one call: one parse instead of one per piece."""
+        todo: dict[str, None] = {}
+        split.clear()
+        for text in rows:
+            parts = split[text] = fragments(text, read)
+            if parts is not None:
+                todo.update((part, None) for part in parts[1:-1] if part not in middles)
+        pieces = list(todo)
+        for start in range(0, len(pieces), _BULK):
+            _convert_together(pieces[start : start + _BULK], whole, middles)
+
+    row.prepare = prepare  # type: ignore[attr-defined]
     return row
+
+
+#: Middle pieces converted together in one call (see :func:`_convert_together`).
+_BULK = 500
+_SEPARATOR = ",naiprompt0separator0tag,"
+
+
+def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: dict[str, str]) -> None:
+    """Convert ``pieces`` (middle pieces: a comma on each side) as one prompt and split the result.
+
+    Each piece sits between commas there, as in its caption, with a plain tag between neighbours. Any
+    doubt (an error, a warning, a piece whose output holds the separator) leaves the pieces to be
+    converted one by one, so errors and warnings come from the per-piece path as before.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            done = whole("," + _SEPARATOR.join(pieces) + ",")
+        except Exception:
+            return
+    if caught or not (done.startswith(",") and done.endswith(",")):
+        return
+    results = done[1:-1].split(_SEPARATOR)
+    if len(results) != len(pieces):
+        return
+    if len(cache) + len(pieces) > CACHE_LIMIT:
+        cache.clear()
+    cache.update(zip(pieces, results, strict=True))
 
 
 #: Dialects whose conversion is checked to work fragment by fragment (tests compare every row).
@@ -322,32 +370,29 @@ def fragments(text: str, dialect: str) -> list[str] | None:
         return text.split(",")
     if dialect == "webui" and ":" in text and "[" in text:
         return None
-    pieces: list[str] = []
-    open_piece: str | None = None
-    for part in text.split(","):
-        piece = part if open_piece is None else open_piece + "," + part
-        if _BRACKET.search(piece) is not None:
-            state = _balance(piece)
-            if state is None:
-                return None
-            if state:  # a bracket is still open: this comma is not top level
-                open_piece = piece
-                continue
-        pieces.append(piece)
-        open_piece = None
-    return None if open_piece is not None else pieces
-
-
-def _balance(text: str) -> bool | None:
-    """``False`` when the brackets of ``text`` are balanced and nested, ``True`` when some stay open,
-    ``None`` when a closer does not match."""
     stack: list[str] = []
-    for char in _BRACKET.findall(text):
-        if char in _CLOSERS:
+    cuts: list[int] = []
+    for match in _SYNTAX.finditer(text):  # one pass over the brackets and commas only
+        char = match.group()
+        if char == ",":
+            if not stack:
+                cuts.append(match.start())
+        elif char in _CLOSERS:
             stack.append(_CLOSERS[char])
         elif not stack or stack.pop() != char:
             return None
-    return bool(stack)
+    if stack:
+        return None
+    pieces: list[str] = []
+    start = 0
+    for at in cuts:
+        pieces.append(text[start:at])
+        start = at + 1
+    pieces.append(text[start:])
+    return pieces
+
+
+_SYNTAX = re.compile(r"[()\[\]{},]")
 
 
 def _attention_function(dialect: str) -> RowFunction:
@@ -580,7 +625,7 @@ class Batch:
                 result = self._row_function()(row)
             except Exception as exc:  # one bad caption never ends the batch
                 result = RowError(str(exc), type(exc).__name__)
-            if len(cache) >= CACHE_LIMIT:
+            if len(cache) >= ROW_CACHE_LIMIT:
                 cache.clear()
             cache[row] = result
         return list(result) if self.op in _LIST_RESULTS and isinstance(result, list) else result
@@ -589,7 +634,16 @@ class Batch:
         """Run over ``rows``: a list in, a list out; a ``pyarrow`` array in, a ``pyarrow`` array out."""
         if _is_arrow(rows):
             return self._arrow(rows)
+        rows = list(rows)
+        self._prepare(rows)
         return [self.row(row) for row in rows]
+
+    def _prepare(self, rows: list[Any]) -> None:
+        """Let the operation share work across the new rows first (convert: one parse for many pieces)."""
+        prepare = getattr(self._row_function(), "prepare", None)
+        if prepare is not None:
+            cache = self._cache
+            prepare([row for row in rows if isinstance(row, str) and row not in cache])
 
     def map(self, rows: Iterable[Any], *, jobs: int | None = 1, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Any]:
         """Run over ``rows`` in ``jobs`` processes (``None``: every core); results in input order.
@@ -691,7 +745,9 @@ class Batch:
 
         if isinstance(array, pa.ChunkedArray):
             return pa.chunked_array([self._arrow(chunk) for chunk in array.chunks], type=self.arrow_type())
-        return self.to_arrow([self.row(row) for row in array.to_pylist()])
+        rows = array.to_pylist()
+        self._prepare(rows)
+        return self.to_arrow([self.row(row) for row in rows])
 
 
 def _is_arrow(rows: Any) -> bool:
@@ -707,7 +763,7 @@ def _worker_init() -> None:
 
 
 def _run_chunk(batch: Batch, rows: list[Any]) -> list[Any]:
-    return [batch.row(row) for row in rows]
+    return list(batch(rows))
 
 
 def _chunked(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

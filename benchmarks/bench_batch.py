@@ -1,0 +1,194 @@
+"""Rows per second of the batch API against a per-call loop, on captions built from danbooru and e621 tags.
+
+Run from the repository root (needs ../shared/data; pyarrow and dask[distributed] for the last parts)::
+
+    python benchmarks/bench_batch.py [--rows 200000] [--parquet-mb 2048] [--skip-dask]
+
+Corpus: ``--rows`` captions of 8 to 30 tags, drawn from the danbooru and e621 tag lists weighted by post
+count (so popular tags repeat, as in real datasets), with NovelAI emphasis on some tags (``{tag}``,
+``{{tag}}``, ``[tag]``) and underscores or spaces. Three operations:
+
+* **convert**: NovelAI to WebUI (``naiprompt.convert(row, "nai", "webui")``);
+* **count_tokens**: ``str(naiprompt.count_tokens(row))`` on the WebUI form of the captions;
+* **apply**: ``underscores``, ``dedupe``, ``remove_tags``, rendered to WebUI.
+
+Each runs as the per-call loop, one cold ``Batch`` in this process, ``Batch.map(jobs=2)`` (two processes,
+chunks of 5,000 rows), and ``naiprompt.dask.map_prompts`` on a Dask ``LocalCluster`` with two worker
+processes (cluster start not timed). Every mode's results are checked equal to the loop's. Ratios are
+against the loop (Batch) and against one Batch (processes, Dask), from the same run.
+
+Memory: a Parquet file of about ``--parquet-mb`` MB (uncompressed text, row groups of 50,000 rows) is
+written to a temporary folder and streamed through ``naiprompt batch convert`` in a child process; its peak
+resident memory is reported (the target is under 300 MB whatever the file size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT / "src"))
+
+import naiprompt  # noqa: E402
+from naiprompt.batch import Batch  # noqa: E402
+
+APPLY_SPECS = ["underscores", "dedupe", "remove_tags:tags=watermark|signature|artist name"]
+
+
+def load_tags() -> tuple[list[str], list[int]]:
+    names: list[str] = []
+    weights: list[int] = []
+    for name in ("danbooru.csv", "e621.csv"):
+        with (SHARED / "data" / name).open(encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                if len(row) >= 3 and row[0] and row[2].isdigit():
+                    names.append(row[0])
+                    weights.append(int(row[2]))
+    return names, weights
+
+
+def make_captions(count: int, seed: int = 12) -> list[str]:
+    names, weights = load_tags()
+    rng = random.Random(seed)
+    captions: list[str] = []
+    for _ in range(count):
+        tags = rng.choices(names, weights, k=rng.randint(8, 30))
+        out: list[str] = []
+        for tag in tags:
+            if rng.random() < 0.3:
+                tag = tag.replace("_", " ")
+            roll = rng.random()
+            if roll < 0.08:
+                tag = "{" + tag + "}"
+            elif roll < 0.12:
+                tag = "{{" + tag + "}}"
+            elif roll < 0.15:
+                tag = "[" + tag + "]"
+            out.append(tag)
+        captions.append(", ".join(out))
+    return captions
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def plain(results: list[Any]) -> list[Any]:
+    return [str(r) if isinstance(r, str) else r for r in results]
+
+
+def run_ops(captions: list[str], skip_dask: bool) -> None:
+    webui = Batch("convert", read="nai", write="webui").map(captions, jobs=2)
+    ops: list[tuple[str, Callable[[str], Any], Batch, list[str], dict[str, Any]]] = [
+        (
+            "convert",
+            lambda row: naiprompt.convert(row, "nai", "webui"),
+            Batch("convert", read="nai", write="webui"),
+            captions,
+            {"read": "nai", "write": "webui"},
+        ),
+        ("count_tokens", lambda row: str(naiprompt.count_tokens(row)), Batch("count_tokens"), webui, {}),
+        (
+            "apply",
+            lambda row: naiprompt.render(naiprompt.apply(row, *APPLY_SPECS, dialect="nai"), "webui"),
+            Batch("apply", transforms=APPLY_SPECS, dialect="nai", write="webui"),
+            captions,
+            {"transforms": APPLY_SPECS, "dialect": "nai", "write": "webui"},
+        ),
+    ]
+    client = cluster = None
+    if not skip_dask:
+        import distributed
+
+        cluster = distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
+        )
+        client = distributed.Client(cluster)
+    header = f"{'op':<13}{'loop r/s':>10}{'Batch r/s':>11}{'x loop':>8}{'-j 2 r/s':>10}{'x Batch':>9}"
+    header += f"{'Dask r/s':>10}{'x Batch':>9}" if client else ""
+    print(header)
+    for name, per_call, batch, rows, options in ops:
+        loop_s, expected = timed(lambda per_call=per_call, rows=rows: [per_call(row) for row in rows])
+        fresh = Batch(batch.op, **dict(batch.options))  # cold caches
+        batch_s, got = timed(lambda fresh=fresh, rows=rows: fresh(rows))
+        assert plain(got) == expected, name
+        jobs_s, got = timed(lambda batch=batch, rows=rows: batch.map(rows, jobs=2))
+        assert plain(got) == expected, name
+        line = (
+            f"{name:<13}{len(rows) / loop_s:>10,.0f}{len(rows) / batch_s:>11,.0f}{loop_s / batch_s:>8.2f}"
+            f"{len(rows) / jobs_s:>10,.0f}{batch_s / jobs_s:>9.2f}"
+        )
+        if client is not None:
+            import dask.bag as db
+
+            from naiprompt.dask import map_prompts
+
+            bag = db.from_sequence(rows, partition_size=10_000).persist()
+            dask_s, got = timed(lambda bag=bag, name=name, options=options: map_prompts(bag, name, **options).compute())
+            assert plain(got) == expected, name
+            line += f"{len(rows) / dask_s:>10,.0f}{batch_s / dask_s:>9.2f}"
+        print(line, flush=True)
+    if client is not None and cluster is not None:
+        client.close()
+        cluster.close()
+
+
+def parquet_memory(megabytes: float, captions: list[str]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.parquet"
+        target = int(megabytes * 1024 * 1024)
+        group = (captions * (50_000 // max(len(captions), 1) + 1))[:50_000]
+        table = pa.table({"text": group})
+        rows = 0
+        with pq.ParquetWriter(path, table.schema, compression="none", use_dictionary=False) as writer:
+            while path.stat().st_size < target if path.exists() else True:
+                writer.write_table(table)
+                rows += len(group)
+                if rows * 200 > target * 4:  # a guard against a filesystem that reports no size
+                    break
+        size = path.stat().st_size
+        command = [sys.executable, "-m", "naiprompt", "batch", "convert", "--read", "nai", str(path)]
+        command += ["-o", os.devnull, "--out-format", "lines", "-j", "1", "-q"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        seconds, _ = timed(lambda: subprocess.run(command, check=True, env=env))
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        print(
+            f"parquet stream: {size / 1e6:,.0f} MB, {rows:,} rows, {seconds:.1f} s, "
+            f"peak resident {peak_kb / 1024:,.0f} MB (target < 300 MB)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--parquet-mb", type=float, default=2048.0, help="size of the streamed file (0: skip)")
+    parser.add_argument("--skip-dask", action="store_true")
+    args = parser.parse_args()
+    print(f"{platform.python_implementation()} {platform.python_version()} on {platform.platform()}")
+    print(f"{os.cpu_count()} cores; {args.rows:,} captions")
+    captions = make_captions(args.rows)
+    run_ops(captions, args.skip_dask)
+    if args.parquet_mb > 0:
+        parquet_memory(args.parquet_mb, captions[:50_000])
+
+
+if __name__ == "__main__":
+    main()

@@ -321,26 +321,35 @@ _SEPARATOR = ",naiprompt0separator0tag,"
 def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: dict[str, str]) -> None:
     """Convert ``pieces`` (middle pieces: a comma on each side) as one prompt and split the result.
 
-    Each piece sits between commas there, as in its caption, with a plain tag between neighbours. Any
-    doubt (an error, a warning, a piece whose output holds the separator) leaves the pieces to be
-    converted one by one, so errors and warnings come from the per-piece path as before.
+    Each piece sits between commas there, as in its caption, with a plain tag between neighbours. A group
+    that raises or warns is halved and tried again; single pieces that still do are left to the per-piece
+    path, so errors and warnings come from there as before. A piece whose output holds the separator
+    makes the split fail, and the group is left alone too.
     """
     import warnings
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            done = whole("," + _SEPARATOR.join(pieces) + ",")
-        except Exception:
-            return
-    if caught or not (done.startswith(",") and done.endswith(",")):
-        return
-    results = done[1:-1].split(_SEPARATOR)
-    if len(results) != len(pieces):
-        return
-    if len(cache) + len(pieces) > CACHE_LIMIT:
-        cache.clear()
-    cache.update(zip(pieces, results, strict=True))
+    groups = [pieces]
+    while groups:
+        group = groups.pop()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                done = whole("," + _SEPARATOR.join(group) + ",")
+            except Exception:
+                caught.append(None)  # type: ignore[arg-type]  # treated as a warning: halve the group
+                done = ""
+        if caught:
+            if len(group) > 1:
+                groups += [group[: len(group) // 2], group[len(group) // 2 :]]
+            continue
+        if not (done.startswith(",") and done.endswith(",")):
+            continue
+        results = done[1:-1].split(_SEPARATOR)
+        if len(results) != len(group):
+            continue
+        if len(cache) + len(group) > CACHE_LIMIT:
+            cache.clear()
+        cache.update(zip(group, results, strict=True))
 
 
 #: Dialects whose conversion is checked to work fragment by fragment (tests compare every row).

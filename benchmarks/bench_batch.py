@@ -30,7 +30,6 @@ import itertools
 import os
 import platform
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -171,8 +170,18 @@ def parquet_memory(megabytes: float, captions: list[str]) -> None:
         command = [sys.executable, "-m", "naiprompt", "batch", "convert", "--read", "nai", str(path)]
         command += ["-o", os.devnull, "--out-format", "lines", "-j", "1", "-q"]
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        seconds, _ = timed(lambda: subprocess.run(command, check=True, env=env))
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        # A fresh parent whose only child is the command: RUSAGE_CHILDREN here would also count the
+        # worker processes of the earlier modes.
+        probe = (
+            "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        )
+        seconds, done = timed(
+            lambda: subprocess.run(
+                [sys.executable, "-c", probe, *command], check=True, env=env, capture_output=True, text=True
+            )
+        )
+        peak_kb = int(done.stdout.split()[-1])
         print(
             f"parquet stream: {size / 1e6:,.0f} MB, {rows:,} rows, {seconds:.1f} s, "
             f"peak resident {peak_kb / 1024:,.0f} MB (target < 300 MB)"

@@ -505,7 +505,8 @@ class ParquetFile:
         self.path = str(path)
         self.name = self.path
         self.column = column
-        self._file = pq.ParquetFile(self.path)
+        # No pre-buffering of whole column chunks, a bounded read buffer: memory stays flat on any size.
+        self._file = pq.ParquetFile(self.path, pre_buffer=False, buffer_size=1 << 20)
         names = self._file.schema_arrow.names
         if column not in names:
             raise KeyError(f"{self.name}: no column {column!r} (columns: {', '.join(names)})")
@@ -515,7 +516,7 @@ class ParquetFile:
 
     def chunks(self, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
         start = 0
-        for batch in self._file.iter_batches(batch_size=size):
+        for batch in self._file.iter_batches(batch_size=size, use_threads=False):
             rows = batch.column(self.column).to_pylist()
             yield Chunk(rows, list(range(start, start + len(rows))), payload=batch)
             start += len(rows)

@@ -281,20 +281,32 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
         parts = split.pop(text) if text in split else fragments(text, read)
         if parts is None or len(parts) < 2:
             return whole(text)
-        try:
-            first = parts[0]
-            done = firsts.get(first)
-            out = [fresh(first, firsts) if done is None else done]
-            get = middles.get
-            for index in range(1, len(parts) - 1):
-                part = parts[index]
-                done = get(part)
-                out.append(fresh(part, middles) if done is None else done)
-            last = parts[-1]
-            done = lasts.get(last)
-            out.append(fresh(last, lasts) if done is None else done)
-        except Exception:
-            return whole(text)  # the per-call result or error, with positions in the whole caption
+        get = middles.get
+        out = [get(part) for part in parts]  # the common case: every piece seen before
+        if None in out or ":" in parts[-1]:
+            try:
+                _fill(parts, out)
+            except Exception:
+                return whole(text)  # the per-call result or error, with positions in the whole caption
+        return ",".join(out)  # type: ignore[arg-type]  # no None is left
+
+    def _fill(parts: list[str], out: list[str | None]) -> None:
+        """The pieces no cache answered, each converted in its own position."""
+        last = len(parts) - 1
+        for index, part in enumerate(parts):
+            if out[index] is not None and (index < last or ":" not in part):
+                continue
+            if index == 0:
+                # A first piece reads and prints as it does between commas (nothing in these dialects
+                # looks at the start of a prompt), so a middle result serves it; else its own.
+                done = firsts.get(part)
+                out[index] = fresh(part, firsts) if done is None else done
+            elif index == last:
+                # The end of a prompt is special only through WebUI's subprompt weight (a trailing ":3").
+                done = lasts.get(part)
+                out[index] = fresh(part, lasts) if done is None else done
+            else:
+                out[index] = fresh(part, middles)
         return ",".join(out)
 
     def prepare(rows: Sequence[str]) -> None:
@@ -304,8 +316,17 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
         for text in rows:
             parts = split[text] = fragments(text, read)
             if parts is not None:
-                todo.update((part, None) for part in parts[1:-1] if part not in middles)
-        pieces = list(todo)
+                todo.update((part, None) for part in parts[:-1] if part not in middles)
+                if ":" not in parts[-1] and parts[-1] not in middles:
+                    todo[parts[-1]] = None
+        # A piece that warns makes its whole group go round again in halves: leave the pieces known to
+        # warn ({1girl:1.2} slips in NovelAI syntax) to the per-piece path from the start.
+        if read in ("nai", "nai4"):
+            from naiprompt.dialects.mixed import slips
+
+            pieces = [piece for piece in todo if "{" not in piece or ":" not in piece or not slips(piece)]
+        else:
+            pieces = list(todo)
         for start in range(0, len(pieces), _BULK):
             _convert_together(pieces[start : start + _BULK], whole, middles)
 
@@ -314,8 +335,8 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
 
 
 #: Middle pieces converted together in one call (see :func:`_convert_together`).
-_BULK = 500
-_SEPARATOR = ",naiprompt0separator0tag,"
+_BULK = 100
+_SEPARATOR = ",§,"  # a short plain tag: a piece whose output holds it fails the split and is left alone
 
 
 def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: dict[str, str]) -> None:
@@ -379,6 +400,25 @@ def fragments(text: str, dialect: str) -> list[str] | None:
         return text.split(",")
     if dialect == "webui" and ":" in text and "[" in text:
         return None
+    # Fast path: brackets balanced and no outermost pair holding a comma: every comma is a cut.
+    pairs: list[tuple[str, int]] = []
+    crossing = False
+    for match in _BRACKET.finditer(text):  # the few brackets only
+        char = match.group()
+        if char in _CLOSERS:
+            pairs.append((_CLOSERS[char], match.start()))
+        else:
+            if not pairs:
+                return None
+            closer, at = pairs.pop()
+            if closer != char:
+                return None
+            if not pairs and not crossing:
+                crossing = text.find(",", at, match.start()) != -1
+    if pairs:
+        return None
+    if not crossing:
+        return text.split(",")
     stack: list[str] = []
     cuts: list[int] = []
     for match in _SYNTAX.finditer(text):  # one pass over the brackets and commas only

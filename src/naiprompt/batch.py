@@ -307,7 +307,6 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
                 out[index] = fresh(part, lasts) if done is None else done
             else:
                 out[index] = fresh(part, middles)
-        return ",".join(out)
 
     def prepare(rows: Sequence[str]) -> None:
         """Convert the new middle pieces of many rows in one call: one parse instead of one per piece."""

@@ -273,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
     """
     from naiprompt.api import detect
     from naiprompt.tokens.api import budget
+    from naiprompt.tokens.chunking import backtrack_limit
     from naiprompt.tokens.registry import get_tokenizer
 
     parser = getattr(args, "parser", None) or argparse.ArgumentParser(prog="naiprompt tokens")
@@ -283,8 +284,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         # The limits are the tokenizer's: its window (75 for CLIP) bounds the comma backtrack.
-        if not 0 <= args.comma_backtrack < tokenizer.window:
-            raise UsageError(f"--comma-backtrack must be in 0..{tokenizer.window - 1}")
+        if not 0 <= args.comma_backtrack <= backtrack_limit(tokenizer.window):
+            raise UsageError(f"--comma-backtrack must be in 0..{backtrack_limit(tokenizer.window)}")
         if args.limit is not None and args.limit < 0:
             raise UsageError("--limit must not be negative")
         if args.steps < 1:

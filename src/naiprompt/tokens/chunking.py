@@ -27,7 +27,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from naiprompt.tokens.registry import Tokenizer
 
-__all__ = ["CHUNK_LENGTH", "CLIP_BOS", "CLIP_EOS", "Chunk", "Layout", "chunk_segments", "is_break"]
+__all__ = [
+    "CHUNK_LENGTH",
+    "CLIP_BOS",
+    "CLIP_EOS",
+    "Chunk",
+    "Layout",
+    "backtrack_limit",
+    "chunk_segments",
+    "effective_backtrack",
+    "is_break",
+]
 
 #: CLIP's window (content tokens per chunk, without BOS and EOS). The chunker reads the window from the
 #: tokenizer (:attr:`~naiprompt.tokens.Tokenizer.window`); this constant only names CLIP's default.
@@ -146,6 +156,35 @@ def is_break(text: str, weight: float) -> bool:
     return text == "BREAK" and weight == -1
 
 
+def backtrack_limit(window: int) -> int:
+    """The largest comma backtrack accepted for a tokenizer ``window``: WebUI's 74, or ``window - 1`` if larger.
+
+    Example:
+        >>> backtrack_limit(75), backtrack_limit(10), backtrack_limit(512)
+        (74, 74, 511)
+    """
+    return max(window, CHUNK_LENGTH) - 1
+
+
+def effective_backtrack(comma_backtrack: int, window: int) -> int:
+    """Check ``comma_backtrack`` and fit it to ``window``.
+
+    WebUI's setting runs 0..74 for CLIP's 75-token window; a tokenizer with a smaller window caps it at
+    ``window - 1`` (so the default of 20 works with any window), a larger window allows up to ``window - 1``.
+
+    Example:
+        >>> effective_backtrack(20, 75), effective_backtrack(20, 10)
+        (20, 9)
+        >>> effective_backtrack(75, 75)
+        Traceback (most recent call last):
+        ...
+        ValueError: comma_backtrack must be in 0..74, got 75
+    """
+    if not 0 <= comma_backtrack <= backtrack_limit(window):
+        raise ValueError(f"comma_backtrack must be in 0..{backtrack_limit(window)}, got {comma_backtrack}")
+    return min(comma_backtrack, window - 1)
+
+
 def chunk_segments(
     segments: Sequence[tuple[str, float]],
     tokenizer: str | Tokenizer = "webui",
@@ -157,7 +196,7 @@ def chunk_segments(
 
     ``encoded`` may give the ids of each segment (then ``tokenizer`` only supplies its special ids and its
     geometry). ``comma_backtrack`` is WebUI's "Increase coherency by padding from the last comma within n
-    tokens" (0 disables it; WebUI allows 0..74, in general 0 .. window - 1).
+    tokens" (0 disables it; WebUI allows 0..74; :func:`effective_backtrack` fits it to other windows).
 
     Example:
         >>> chunk_segments([("a", 1.0)]).token_count
@@ -169,8 +208,7 @@ def chunk_segments(
 
     tok = get_tokenizer(tokenizer)
     window = tok.window
-    if not 0 <= comma_backtrack < window:
-        raise ValueError(f"comma_backtrack must be in 0..{window - 1}, got {comma_backtrack}")
+    comma_backtrack = effective_backtrack(comma_backtrack, window)
     # WebUI pads CLIP chunks with EOS whatever the model's pad id (OpenCLIP's 0 is put in later, by the
     # encoder); a tokenizer that does not wrap its chunks pads with its own pad id.
     bos, eos, comma = tok.bos_id, tok.eos_id, tok.comma_id

@@ -87,6 +87,7 @@ def test_chunks_have_the_tokenizers_geometry(toy_package: Path) -> None:
     flat = chunks("a bb ccc dddd e f", tokenizer="flat")
     assert [c.tokens for c in flat] == [(101, 102, 103, 104), (101, 101, 0, 0)]
     assert count_tokens("a bb ccc dddd e f", tokenizer="flat").target == 8
+    assert budget("a bb ccc dddd e f", tokenizer="flat").chunk_lengths == (4, 2)
 
 
 def test_comma_backtrack_works_in_a_small_window(toy_package: Path) -> None:
@@ -145,6 +146,8 @@ def test_cli_reads_its_limits_from_the_tokenizer(toy_package: Path) -> None:
     record = json.loads(_cli(toy_package, "--tokenizer", "toy", "--json", "--limit", "11", WORDS).stdout)
     assert (record["counter"], record["limit"], record["over"], record["past_limit"]) == ("12/20", 11, 1, [WORDS])
     assert _cli(toy_package, "--tokenizer", "toy", "--comma-backtrack", "75", "a").returncode == 2
+    flat = json.loads(_cli(toy_package, "--tokenizer", "flat", "--json", "a bb ccc dddd e f").stdout)
+    assert (flat["counter"], flat["chunk_lengths"]) == ("6/8", [4, 2])
 
 
 # ---- the emphasis registry -----------------------------------------------------------------------

@@ -210,8 +210,7 @@ def _tag_label(tag: TagSpan, index: int) -> str:
 
 def _chunk_view(report: Budget, colour: bool) -> Iterator[str]:
     order = {id(tag): number for number, tag in enumerate(report.tags)}
-    for index, chunk in enumerate(report.chunks):
-        length = chunk.length
+    for index, length in enumerate(report.chunk_lengths):
         padding = report.window - length
         head = f"chunk {index + 1}: {length} token{'s' if length != 1 else ''}"
         if padding and index < len(report.chunks) - 1:
@@ -258,7 +257,7 @@ def _record(report: Budget, prompt: str) -> dict[str, Any]:
     record: dict[str, Any] = {"prompt": prompt}
     record.update(report.to_dict())
     record["past_limit"] = [tag.text for tag in report.tags if tag.end > report.limit]
-    record["chunk_lengths"] = [chunk.length for chunk in report.chunks]
+    record["chunk_lengths"] = list(report.chunk_lengths)
     return record
 
 

@@ -363,6 +363,17 @@ class Budget:
     tags: tuple[TagSpan, ...]
     chunks: tuple[Chunk, ...]
     window: int = 75
+    lengths: tuple[int, ...] = ()
+
+    @property
+    def chunk_lengths(self) -> tuple[int, ...]:
+        """Content tokens of each chunk, whatever the tokenizer's geometry.
+
+        Example:
+            >>> budget("a BREAK b c").chunk_lengths
+            (1, 2)
+        """
+        return self.lengths or tuple(chunk.length for chunk in self.chunks)
 
     @property
     def over(self) -> int:
@@ -568,4 +579,5 @@ def budget(
         tags=tuple(_tag_spans(runs, layout, tok)),
         chunks=tuple(layout.chunks),
         window=tok.window,
+        lengths=tuple(layout.lengths),
     )

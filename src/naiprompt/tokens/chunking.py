@@ -132,7 +132,8 @@ class Layout:
 
     ``segment_tokens[i]`` are the ids of segment ``i`` (empty for BREAK markers); ``positions[i][j]`` is the
     ``(chunk_index, index_in_chunk)`` of token ``j`` of segment ``i``, ``index_in_chunk`` counting from 1
-    (in a wrapped chunk position 0 is BOS). ``token_count`` is WebUI's count.
+    (in a wrapped chunk position 0 is BOS). ``token_count`` is WebUI's count. ``lengths`` holds the content
+    tokens of each chunk (empty when a chunker does not record them; then read :attr:`Chunk.length`).
 
     Example:
         >>> layout = chunk_segments([("a", 1.0), ("b", 1.1)])
@@ -144,6 +145,7 @@ class Layout:
     token_count: int = 0
     segment_tokens: list[list[int]] = field(default_factory=list)
     positions: list[list[tuple[int, int]]] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
 
 
 def is_break(text: str, weight: float) -> bool:
@@ -229,6 +231,7 @@ def chunk_segments(
     def close(is_last: bool) -> None:
         nonlocal tokens, mults, sources, last_comma
         layout.token_count += len(tokens) if is_last else window
+        layout.lengths.append(len(tokens))
         index = len(layout.chunks)
         for at, (segment, offset) in enumerate(sources, start=1):
             positions[segment][offset] = (index, at)

@@ -66,9 +66,11 @@ Apply = Callable[..., "torch.Tensor"]
 class Emphasis:
     """One emphasis mode.
 
-    ``apply`` is None when the weights do not reach the conditioning. ``literal`` modes tokenize the prompt
-    as plain text (no brackets, no BREAK). ``needs_empty`` asks the encoder for the encoded empty prompt.
-    ``chunker(segments, tokenizer) -> Layout``, when set, replaces WebUI's chunking in the encoder.
+    ``apply`` is None when the weights do not reach the conditioning; the encoder calls it only when some
+    multiplier of the batch differs from 1 (a mode must leave all-1 weights' output as it is). ``literal``
+    modes tokenize the prompt as plain text (no brackets, no BREAK). ``needs_empty`` asks the encoder for the
+    encoded empty prompt. ``chunker(segments, tokenizer) -> Layout``, when set, replaces WebUI's chunking in
+    the encoder.
 
     Example:
         >>> mode = get_emphasis("comfy")

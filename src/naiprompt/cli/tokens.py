@@ -91,15 +91,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--emphasis",
         default="original",
-        type=str.lower,
-        choices=("original", "no_norm", "ignore", "none"),
+        type=_emphasis_name,
+        choices=_EmphasisChoices(),
         help="WebUI emphasis mode: original (default), no_norm, ignore, none",
     )
     parser.add_argument(
         "--tokenizer", default="webui", help="tokenizer: webui (default), openai, or a plugin's name"
     )
     parser.add_argument(
-        "--limit", type=int, metavar="N", help="exit with status 1 if a prompt is over N tokens"
+        "--limit",
+        type=int,
+        metavar="N",
+        help="exit with status 1 if a prompt is over N tokens (shown against the tokenizer's window, 75 for CLIP)",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="one JSON object per prompt and line")
@@ -117,6 +120,28 @@ def register(subparsers: Any) -> None:
         help=f"progress bar on stderr (auto: {PROGRESS_THRESHOLD}+ prompts, output redirected, a terminal)",
     )
     parser.set_defaults(func=run, parser=parser)
+
+
+class _EmphasisChoices:
+    """The emphasis registry's names, read only when argparse checks or lists them (not at every start)."""
+
+    def __iter__(self) -> Iterator[str]:
+        from naiprompt.tokens.emphasis import emphasis_names
+
+        return iter(emphasis_names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in list(self)
+
+
+def _emphasis_name(text: str) -> str:
+    """A registered name or alias ("No norm", "A1111") as its canonical name; anything else as typed."""
+    from naiprompt.tokens.emphasis import get_emphasis
+
+    try:
+        return get_emphasis(text).name
+    except ValueError:
+        return text.lower()  # argparse's choices check reports it
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
@@ -176,7 +201,8 @@ def _tag_label(tag: TagSpan, index: int) -> str:
     if not tag.straddles:
         return f"{label} ({len(tag.tokens)})"
     # A cut tag's tokens sit at contiguous positions (a hard cut leaves no padding between them).
-    here = min(tag.end, (index + 1) * 75) - max(tag.start, index * 75)
+    window = tag.window
+    here = min(tag.end, (index + 1) * window) - max(tag.start, index * window)
     before = "✂ " if index > tag.first_chunk else ""
     after = " ✂" if index < tag.last_chunk else ""
     return f"{before}{label} ({here} of {len(tag.tokens)}){after}"
@@ -184,9 +210,8 @@ def _tag_label(tag: TagSpan, index: int) -> str:
 
 def _chunk_view(report: Budget, colour: bool) -> Iterator[str]:
     order = {id(tag): number for number, tag in enumerate(report.tags)}
-    for index, chunk in enumerate(report.chunks):
-        length = chunk.length
-        padding = 75 - length
+    for index, length in enumerate(report.chunk_lengths):
+        padding = report.window - length
         head = f"chunk {index + 1}: {length} token{'s' if length != 1 else ''}"
         if padding and index < len(report.chunks) - 1:
             head += _paint(f" + {padding} padding", _DIM, colour)
@@ -232,7 +257,7 @@ def _record(report: Budget, prompt: str) -> dict[str, Any]:
     record: dict[str, Any] = {"prompt": prompt}
     record.update(report.to_dict())
     record["past_limit"] = [tag.text for tag in report.tags if tag.end > report.limit]
-    record["chunk_lengths"] = [chunk.length for chunk in report.chunks]
+    record["chunk_lengths"] = list(report.chunk_lengths)
     return record
 
 
@@ -247,12 +272,19 @@ def run(args: argparse.Namespace) -> int:
     """
     from naiprompt.api import detect
     from naiprompt.tokens.api import budget
-    from naiprompt.tokens.chunking import CHUNK_LENGTH
+    from naiprompt.tokens.chunking import backtrack_limit
+    from naiprompt.tokens.registry import get_tokenizer
 
     parser = getattr(args, "parser", None) or argparse.ArgumentParser(prog="naiprompt tokens")
     try:
-        if not 0 <= args.comma_backtrack < CHUNK_LENGTH:
-            raise UsageError(f"--comma-backtrack must be in 0..{CHUNK_LENGTH - 1}")
+        tokenizer = get_tokenizer(args.tokenizer)
+    except LookupError as exc:  # unknown tokenizer, or a plugin that fails to load: a usage error
+        print(f"naiprompt tokens: {exc}", file=sys.stderr)
+        return 2
+    try:
+        # The limits are the tokenizer's: its window (75 for CLIP) bounds the comma backtrack.
+        if not 0 <= args.comma_backtrack <= backtrack_limit(tokenizer.window):
+            raise UsageError(f"--comma-backtrack must be in 0..{backtrack_limit(tokenizer.window)}")
         if args.limit is not None and args.limit < 0:
             raise UsageError("--limit must not be negative")
         if args.steps < 1:
@@ -277,15 +309,15 @@ def run(args: argparse.Namespace) -> int:
             try:
                 report = budget(
                     prompt,
-                    limit=args.limit if args.limit is not None else 75,
+                    limit=args.limit,
                     dialect=detect(prompt) if args.dialect in (None, "auto") else args.dialect,
                     steps=args.steps,
                     negative=args.negative,
                     comma_backtrack=args.comma_backtrack,
                     emphasis=args.emphasis,
-                    tokenizer=args.tokenizer,
+                    tokenizer=tokenizer,
                 )
-            except LookupError as exc:  # unknown dialect or tokenizer: a usage error
+            except LookupError as exc:  # unknown dialect: a usage error
                 progress.close()
                 print(f"naiprompt tokens: {exc}", file=sys.stderr)
                 return 2

@@ -1,9 +1,10 @@
 """Token chunks as the encoder consumes them: 77 token ids and 77 multipliers.
 
-The tokenizer (:mod:`naiprompt.tokens`) builds the chunks; this module only
-defines the minimal shape the encoder needs, a plain implementation of it, and
-the bridge to the tokenizer, imported lazily so that the encoder can also be
-fed chunks built elsewhere (for example WebUI's own, from a conformance file).
+The tokenizer (:mod:`naiprompt.tokens`) builds the chunks, and the encoder takes
+the same :class:`~naiprompt.tokens.Chunk` type (``TokenChunk`` here) or anything
+shaped like it (``ChunkLike``), for example WebUI's own chunks from a
+conformance file. Emphasis modes come from the one registry of
+:mod:`naiprompt.tokens.emphasis`.
 
 Example:
     >>> from naiprompt.encode import TokenChunk, empty_chunk
@@ -15,53 +16,47 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-BOS = 49406
+from naiprompt.tokens.chunking import CHUNK_LENGTH as CLIP_WINDOW
+from naiprompt.tokens.chunking import CLIP_BOS, CLIP_EOS, Chunk
+from naiprompt.tokens.emphasis import Emphasis, get_emphasis
+
+BOS = CLIP_BOS
 """CLIP's start-of-text id."""
-EOS = 49407
+EOS = CLIP_EOS
 """CLIP's end-of-text id, also the padding id of SD 1.x and SDXL's CLIP-L."""
-CHUNK_LENGTH = 77
-"""Tokens per chunk: BOS, 75 prompt tokens, EOS."""
+CHUNK_LENGTH = CLIP_WINDOW + 2
+"""Ids per CLIP chunk: BOS, CLIP's window of 75 prompt tokens, EOS."""
 
-EmphasisMode = Literal["original", "no_norm", "ignore", "none", "comfy"]
-"""How multipliers reach the conditioning (see :func:`normalize_emphasis`)."""
+EmphasisMode = str
+"""The canonical name of an emphasis mode of the :mod:`naiprompt.tokens.emphasis` registry."""
 
-_EMPHASIS_ALIASES: dict[str, EmphasisMode] = {
-    "original": "original",
-    "a1111": "original",
-    "webui": "original",
-    "no_norm": "no_norm",
-    "no norm": "no_norm",
-    "nonorm": "no_norm",
-    "ignore": "ignore",
-    "none": "none",
-    "comfy": "comfy",
-    "comfyui": "comfy",
-}
+TokenChunk = Chunk
+"""The chunk the encoder consumes: :class:`naiprompt.tokens.Chunk`, one type for tokens and encode.
+
+Example:
+    >>> c = TokenChunk.from_tokens([320, 2368], weights=[1.0, 1.3])
+    >>> c.tokens[:4], c.multipliers[:4]
+    ((49406, 320, 2368, 49407), (1.0, 1.0, 1.3, 1.0))
+"""
 
 
-def normalize_emphasis(name: str) -> EmphasisMode:
-    """Return the canonical emphasis mode for ``name`` (WebUI's display names accepted).
+def normalize_emphasis(name: str | Emphasis) -> EmphasisMode:
+    """Return the canonical emphasis mode for ``name`` (WebUI's, ComfyUI's and diffusers' names accepted).
 
     Example:
         >>> normalize_emphasis("No norm")
         'no_norm'
-        >>> normalize_emphasis("Original")
-        'original'
+        >>> normalize_emphasis("Original"), normalize_emphasis("A1111")
+        ('original', 'original')
     """
-    key = name.strip().lower().replace("-", "_")
-    try:
-        return _EMPHASIS_ALIASES[key]
-    except KeyError:
-        choices = ", ".join(sorted({"original", "no_norm", "ignore", "none", "comfy"}))
-        raise ValueError(f"unknown emphasis mode {name!r}; choose one of {choices}") from None
+    return get_emphasis(name).name
 
 
 @runtime_checkable
 class ChunkLike(Protocol):
-    """Anything with 77 ``tokens`` and 77 ``multipliers``, such as ``naiprompt.tokens.Chunk``.
+    """Anything with 77 ``tokens`` and 77 ``multipliers``, such as :class:`TokenChunk`.
 
     Example:
         >>> isinstance(TokenChunk.from_tokens([320]), ChunkLike)
@@ -73,48 +68,6 @@ class ChunkLike(Protocol):
 
     @property
     def multipliers(self) -> Sequence[float]: ...
-
-
-@dataclass(frozen=True)
-class TokenChunk:
-    """A plain 77-token chunk with one multiplier per position.
-
-    Example:
-        >>> c = TokenChunk.from_tokens([320, 2368], weights=[1.0, 1.3])
-        >>> c.tokens[:4], c.multipliers[:4]
-        ((49406, 320, 2368, 49407), (1.0, 1.0, 1.3, 1.0))
-    """
-
-    tokens: tuple[int, ...]
-    multipliers: tuple[float, ...]
-
-    def __post_init__(self) -> None:
-        if len(self.tokens) != len(self.multipliers):
-            raise ValueError(
-                f"a chunk needs one multiplier per token, got {len(self.tokens)} tokens "
-                f"and {len(self.multipliers)} multipliers"
-            )
-
-    @classmethod
-    def from_tokens(
-        cls, tokens: Sequence[int], weights: Sequence[float] | None = None, *, pad: int = EOS
-    ) -> TokenChunk:
-        """Wrap up to 75 prompt tokens with BOS and EOS and pad them to 77.
-
-        Example:
-            >>> TokenChunk.from_tokens([320], pad=0).tokens[:4]
-            (49406, 320, 49407, 0)
-        """
-        if len(tokens) > CHUNK_LENGTH - 2:
-            raise ValueError(f"a chunk holds at most {CHUNK_LENGTH - 2} tokens, got {len(tokens)}")
-        if weights is None:
-            weights = [1.0] * len(tokens)
-        if len(weights) != len(tokens):
-            raise ValueError("weights must be as long as tokens")
-        fill = CHUNK_LENGTH - 2 - len(tokens)
-        ids = (BOS, *tokens, EOS, *([pad] * fill))
-        mults = (1.0, *map(float, weights), 1.0, *([1.0] * fill))
-        return cls(tuple(int(t) for t in ids), mults)
 
 
 def empty_chunk(pad: int = EOS) -> TokenChunk:
@@ -161,12 +114,13 @@ def text_chunks(
     *,
     dialect: str = "webui",
     comma_backtrack: int = 20,
-    emphasis: EmphasisMode = "original",
+    emphasis: EmphasisMode | Emphasis = "original",
 ) -> list[TokenChunk]:
     """Tokenize ``text`` into WebUI chunks with ``naiprompt.tokens.chunks``.
 
-    With ``emphasis="none"`` the text is tokenized literally (brackets kept, BREAK
-    inactive), as WebUI's "None" mode; every other mode parses the emphasis.
+    A literal mode (``"none"``) tokenizes the text as it is (brackets kept, BREAK
+    inactive), as WebUI's "None" mode; every other mode parses the emphasis. A mode
+    with its own chunker (``"comfy"``: ComfyUI's) chunks with it.
 
     Example:
         >>> [c.tokens[:6] for c in text_chunks("a photo of a cat")]  # doctest: +SKIP
@@ -178,11 +132,10 @@ def text_chunks(
         raise ImportError(
             "naiprompt.encode needs the tokenizer; install naiprompt[torch] (it pulls regex and ftfy)"
         ) from exc
-    parse_mode = "none" if emphasis == "none" else "original"
-    if emphasis == "comfy":  # ComfyUI's own chunking: unmerged segments, no comma backtrack
+    mode = get_emphasis(emphasis)
+    if mode.chunker is not None:  # ComfyUI's own chunking: unmerged segments, no comma backtrack
         from naiprompt.tokens import segments
-        from naiprompt.tokens.comfy_chunking import comfy_chunk_segments
 
-        return [as_token_chunk(c) for c in comfy_chunk_segments(segments(text, dialect)).chunks]
-    result = _chunks(text, dialect, comma_backtrack=comma_backtrack, emphasis=parse_mode)
+        return [as_token_chunk(c) for c in mode.chunker(segments(text, dialect), "webui").chunks]
+    result = _chunks(text, dialect, comma_backtrack=comma_backtrack, emphasis=mode)
     return [as_token_chunk(c) for c in result]

@@ -33,6 +33,7 @@ from naiprompt.encode._chunks import (
     pad_after_first_eos,
 )
 from naiprompt.encode._model import ClipRunner
+from naiprompt.tokens.emphasis import Emphasis, get_emphasis
 
 PadMode = Literal["empty", "tile", "v0", "none"]
 """How a prompt and its negative are brought to one length (see :func:`pad_pair`)."""
@@ -206,7 +207,7 @@ def run_groups(
     groups: Sequence[Sequence[Sequence[ChunkLike]]],
     *,
     clip_skip: int,
-    emphasis: EmphasisMode,
+    emphasis: EmphasisMode | Emphasis,
     want_pooled: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, list[tuple[TokenChunk, ...]]]:
     """Encode texts grouped by WebUI call; return ``(z, empty, pooled, layouts)``.
@@ -223,6 +224,7 @@ def run_groups(
         ...                             emphasis="original")  # doctest: +SKIP
     """
     runner.check_skip(clip_skip)
+    mode = get_emphasis(emphasis)
     pad = runner.pad_id
     layouts: list[tuple[TokenChunk, ...]] = []
     group_of: list[int] = []
@@ -242,7 +244,7 @@ def run_groups(
     empty_ids = pad_after_first_eos(empty_chunk().tokens, pad)
     row_of: dict[tuple[int, ...], int] = {}
     rows: list[tuple[int, ...]] = []
-    if emphasis == "comfy":
+    if mode.needs_empty:
         row_of[empty_ids] = 0
         rows.append(empty_ids)
     index = torch.empty((n_texts, k_max), dtype=torch.long)
@@ -276,18 +278,8 @@ def run_groups(
         empty = None if empty_row is None else z_rows[empty_row]
         idx = index.to(device)
         z = z_rows[idx]  # (T, K, 77, C)
-        if any_weight and emphasis not in ("ignore", "none"):
-            m = mults.to(device)
-            if emphasis == "original":
-                z = _original(z, m, group_of)
-            elif emphasis == "no_norm":
-                z = z * m[..., None]
-            elif emphasis == "comfy" and empty is not None:
-                e = empty.view(1, 1, CHUNK_LENGTH, -1)
-                mm = m[..., None]
-                z = torch.where(mm == 1.0, z, e + mm * (z - e))
-            else:  # pragma: no cover - normalize_emphasis guards this
-                raise ValueError(emphasis)
+        if any_weight and mode.apply is not None:
+            z = mode.apply(z, mults.to(device), groups=group_of, empty=empty)
         z = z.reshape(n_texts, k_max * CHUNK_LENGTH, -1)
         pooled = None
         if want_pooled and pooled_rows is not None:
@@ -318,28 +310,3 @@ def encode_empty(runner: ClipRunner, clip_skip: int) -> torch.Tensor:
     """
     z, _, _, _ = run_groups(runner, [[[empty_chunk()]]], clip_skip=clip_skip, emphasis="ignore")
     return z[0]
-
-
-def _original(z: torch.Tensor, m: torch.Tensor, group_of: Sequence[int]) -> torch.Tensor:
-    """WebUI's "Original": multiply, then restore each chunk batch's mean (one scalar per group and chunk).
-
-    Singleton groups (the usual case) are reduced in one vectorised call; a group of
-    several texts takes ``mean()`` of its contiguous (texts, 77, width) block, the
-    same reduction WebUI runs, so that results agree to the last bits.
-    """
-    z1 = z * m[..., None]
-    mean0 = z.mean(dim=(2, 3))
-    mean1 = z1.mean(dim=(2, 3))
-    members: dict[int, list[int]] = {}
-    for t, g in enumerate(group_of):
-        members.setdefault(g, []).append(t)
-    for rows in members.values():
-        if len(rows) == 1:
-            continue
-        sel = torch.tensor(rows, device=z.device)
-        for k in range(z.shape[1]):
-            block0 = z[sel, k].contiguous()
-            block1 = z1[sel, k].contiguous()
-            mean0[sel, k] = block0.mean()
-            mean1[sel, k] = block1.mean()
-    return z1 * (mean0 / mean1)[..., None, None]

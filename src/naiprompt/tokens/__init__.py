@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
     from naiprompt.tokens.chunking import Chunk, Layout, chunk_segments
     from naiprompt.tokens.clip import ClipTokenizer, TokenizerDependencyError
+    from naiprompt.tokens.emphasis import Emphasis, emphasis_names, get_emphasis, register_emphasis
     from naiprompt.tokens.registry import Tokenizer, get_tokenizer, register_tokenizer, tokenizer_names
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Chunk",
     "ChunkBatch",
     "ClipTokenizer",
+    "Emphasis",
     "Layout",
     "TagSpan",
     "TokenCount",
@@ -51,7 +53,10 @@ __all__ = [
     "chunk_segments",
     "chunks",
     "count_tokens",
+    "emphasis_names",
+    "get_emphasis",
     "get_tokenizer",
+    "register_emphasis",
     "register_tokenizer",
     "segments",
     "tokenize",
@@ -74,6 +79,10 @@ _WHERE = {
     "chunk_segments": "chunking",
     "ClipTokenizer": "clip",
     "TokenizerDependencyError": "clip",
+    "Emphasis": "emphasis",
+    "emphasis_names": "emphasis",
+    "get_emphasis": "emphasis",
+    "register_emphasis": "emphasis",
     "Tokenizer": "registry",
     "get_tokenizer": "registry",
     "register_tokenizer": "registry",

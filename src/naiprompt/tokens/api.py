@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from naiprompt.tokens.chunking import CHUNK_LENGTH, Chunk, Layout, chunk_segments, is_break
+from naiprompt.tokens.chunking import Chunk, Layout, chunk_segments, is_break
+from naiprompt.tokens.emphasis import Emphasis, get_emphasis
 from naiprompt.tokens.registry import Tokenizer, get_tokenizer
 
 __all__ = [
@@ -39,11 +40,6 @@ __all__ = [
     "segments",
     "tokenize",
 ]
-
-_PARSED_EMPHASIS = frozenset(
-    ("original", "no_norm", "no norm", "nonorm", "ignore", "a1111", "webui", "comfy", "comfyui")
-)
-
 
 def tokenize(text: str, *, mode: str | Tokenizer = "webui") -> list[int]:
     """CLIP ViT-L/14 BPE ids of ``text``, without BOS/EOS.
@@ -68,19 +64,13 @@ def _syntax(name: str) -> Callable[..., Any]:
     return function
 
 
-def _literal_emphasis(emphasis: str) -> bool:
-    key = emphasis.strip().lower().replace("-", "_")
-    if key == "none":
-        return True
-    if key in _PARSED_EMPHASIS:
-        return False
-    raise ValueError(f"unknown emphasis mode {emphasis!r}; choose original, no_norm, ignore or none")
-
-
-def segments(text: str, dialect: str = "webui", *, emphasis: str = "original") -> list[tuple[str, float]]:
+def segments(
+    text: str, dialect: str = "webui", *, emphasis: str | Emphasis = "original"
+) -> list[tuple[str, float]]:
     """The ``(text, weight)`` runs that get tokenized, BREAK markers as ``("BREAK", -1.0)``.
 
-    With ``emphasis="none"`` (WebUI's "None" mode) the whole line is one run at 1.0.
+    With a literal emphasis mode (``"none"``, WebUI's "None") the whole line is one run at 1.0; ``emphasis``
+    is any name of the :mod:`~naiprompt.tokens.emphasis` registry.
 
     Example:
         >>> segments("(a photo:1.3) of [a cat]")
@@ -88,7 +78,7 @@ def segments(text: str, dialect: str = "webui", *, emphasis: str = "original") -
         >>> segments("(a) b", emphasis="none")
         [('(a) b', 1.0)]
     """
-    if _literal_emphasis(emphasis):
+    if get_emphasis(emphasis).literal:
         return [(text, 1.0)]
     own = getattr(_dialect(dialect), "segments", None)  # a UI that tokenizes unmerged pieces (comfy)
     if own is not None:
@@ -103,12 +93,13 @@ def _dialect(name: str) -> object:
 
 
 def _layout(
-    text: str, dialect: str, comma_backtrack: int, emphasis: str, tokenizer: str | Tokenizer
+    text: str, dialect: str, comma_backtrack: int, emphasis: str | Emphasis, tokenizer: str | Tokenizer
 ) -> tuple[list[tuple[str, float]], Layout]:
-    runs = segments(text, dialect, emphasis=emphasis)
+    mode = get_emphasis(emphasis)
+    runs = segments(text, dialect, emphasis=mode)
     # A dialect may bring its UI's own chunking rule (ComfyUI: no comma backtrack, whole words).
     own: Callable[..., Layout] | None = getattr(_dialect(dialect), "chunk_segments", None)
-    if own is not None and not _literal_emphasis(emphasis):
+    if own is not None and not mode.literal:
         return runs, own(runs, tokenizer)
     return runs, chunk_segments(runs, tokenizer, comma_backtrack=comma_backtrack)
 
@@ -118,10 +109,12 @@ def chunks(
     dialect: str = "webui",
     *,
     comma_backtrack: int = 20,
-    emphasis: str = "original",
+    emphasis: str | Emphasis = "original",
     tokenizer: str | Tokenizer = "webui",
 ) -> list[Chunk]:
-    """The 77-id chunks and per-id multipliers WebUI builds for one prompt line.
+    """The chunks (77 ids for CLIP) and per-id multipliers WebUI builds for one prompt line.
+
+    Their geometry is the tokenizer's: ``window`` content tokens, wrapped in BOS/EOS when it ``wraps``.
 
     BOS/EOS around each chunk, EOS padding, the comma backtrack, BREAK, and equal-weight runs merged before
     tokenizing -- ``tokenize_line`` of WebUI's ``sd_hijack_clip``. AND, prompt editing and extra networks are
@@ -154,9 +147,9 @@ class ChunkBatch:
 
 def _empty_chunk(tokenizer: str | Tokenizer) -> Chunk:
     tok = get_tokenizer(tokenizer)
-    return Chunk(
-        tokens=(tok.bos_id, *([tok.eos_id] * (CHUNK_LENGTH + 1))), multipliers=(1.0,) * (CHUNK_LENGTH + 2)
-    )
+    if tok.wraps:
+        return Chunk.from_tokens([], bos=tok.bos_id, eos=tok.eos_id, pad=tok.eos_id, window=tok.window)
+    return Chunk(tokens=(tok.pad_id,) * tok.window, multipliers=(1.0,) * tok.window)
 
 
 def batch_chunks(
@@ -164,7 +157,7 @@ def batch_chunks(
     dialect: str = "webui",
     *,
     comma_backtrack: int = 20,
-    emphasis: str = "original",
+    emphasis: str | Emphasis = "original",
     tokenizer: str | Tokenizer = "webui",
 ) -> ChunkBatch:
     """Chunks of ``texts`` as one forward call sees them: all texts padded to the same number of chunks.
@@ -184,16 +177,16 @@ def batch_chunks(
     return ChunkBatch(chunks=rows, token_count=count)
 
 
-def _target(count: int) -> int:
-    return math.ceil(max(count, 1) / CHUNK_LENGTH) * CHUNK_LENGTH
+def _target(count: int, window: int) -> int:
+    return math.ceil(max(count, 1) / window) * window
 
 
 @dataclass(frozen=True)
 class TokenCount:
     """What WebUI's token counter shows: ``str(count) == "count/target"``.
 
-    ``target`` is the count rounded up to whole chunks of 75 (at least 75); ``text`` is the prompt variant
-    (AND subprompt, schedule entry) that gave the maximum.
+    ``target`` is the count rounded up to whole chunks of the tokenizer's window (75 for CLIP, at least one
+    chunk); ``text`` is the prompt variant (AND subprompt, schedule entry) that gave the maximum.
 
     Example:
         >>> result = count_tokens("a BREAK b")
@@ -241,7 +234,7 @@ def _counted_layout(
     steps: int,
     negative: bool,
     comma_backtrack: int,
-    emphasis: str,
+    emphasis: str | Emphasis,
     tokenizer: str | Tokenizer,
 ) -> tuple[str, list[tuple[str, float]], Layout]:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
@@ -264,7 +257,7 @@ def count_tokens(
     steps: int = 20,
     negative: bool = False,
     comma_backtrack: int = 20,
-    emphasis: str = "original",
+    emphasis: str | Emphasis = "original",
     tokenizer: str | Tokenizer = "webui",
 ) -> TokenCount:
     """WebUI's token counter for ``text`` ("63/75").
@@ -292,7 +285,8 @@ def count_tokens(
         emphasis=emphasis,
         tokenizer=tokenizer,
     )
-    return TokenCount(count=layout.token_count, target=_target(layout.token_count), text=variant)
+    window = get_tokenizer(tokenizer).window
+    return TokenCount(count=layout.token_count, target=_target(layout.token_count, window), text=variant)
 
 
 @dataclass(frozen=True)
@@ -300,8 +294,9 @@ class TagSpan:
     """One comma-separated tag and where its tokens landed.
 
     ``start``/``end`` are positions in the counted token stream, where chunk ``k`` holds positions
-    ``75*k .. 75*k+74`` (so padding added by a comma backtrack or a BREAK shows as a gap). ``text`` is the tag
-    as the tokenizer sees it: brackets and weights removed, outer whitespace stripped.
+    ``window*k .. window*k+window-1`` (``window`` is the tokenizer's, 75 for CLIP; padding added by a comma
+    backtrack or a BREAK shows as a gap). ``text`` is the tag as the tokenizer sees it: brackets and weights
+    removed, outer whitespace stripped.
 
     Example:
         >>> tag = budget("red apple, green pear").tags[1]
@@ -313,6 +308,7 @@ class TagSpan:
     start: int
     end: int
     tokens: tuple[int, ...]
+    window: int = 75
 
     @property
     def first_chunk(self) -> int:
@@ -322,7 +318,7 @@ class TagSpan:
             >>> budget("a, b").tags[1].first_chunk
             0
         """
-        return self.start // CHUNK_LENGTH
+        return self.start // self.window
 
     @property
     def last_chunk(self) -> int:
@@ -332,7 +328,7 @@ class TagSpan:
             >>> budget("a, b").tags[1].last_chunk
             0
         """
-        return (self.end - 1) // CHUNK_LENGTH
+        return (self.end - 1) // self.window
 
     @property
     def straddles(self) -> bool:
@@ -352,6 +348,8 @@ class TagSpan:
 class Budget:
     """A prompt's token budget: the count, each tag's span, tags cut by chunk boundaries, the excess.
 
+    ``window`` is the tokenizer's chunk window (75 for CLIP).
+
     Example:
         >>> report = budget("masterpiece, best quality", limit=3)
         >>> report.count, report.over, report.ok, [t.text for t in report.tags]
@@ -364,6 +362,18 @@ class Budget:
     limit: int
     tags: tuple[TagSpan, ...]
     chunks: tuple[Chunk, ...]
+    window: int = 75
+    lengths: tuple[int, ...] = ()
+
+    @property
+    def chunk_lengths(self) -> tuple[int, ...]:
+        """Content tokens of each chunk, whatever the tokenizer's geometry.
+
+        Example:
+            >>> budget("a BREAK b c").chunk_lengths
+            (1, 2)
+        """
+        return self.lengths or tuple(chunk.length for chunk in self.chunks)
 
     @property
     def over(self) -> int:
@@ -467,6 +477,7 @@ def _decode(tok: Tokenizer, ids: Iterable[int]) -> str:
 
 
 def _tag_spans(runs: Sequence[tuple[str, float]], layout: Layout, tok: Tokenizer) -> list[TagSpan]:
+    window = tok.window
     tags: list[TagSpan] = []
     text_parts: list[str] = []
     tag_ids: list[int] = []
@@ -475,7 +486,9 @@ def _tag_spans(runs: Sequence[tuple[str, float]], layout: Layout, tok: Tokenizer
     def finish() -> None:
         if tag_ids:
             label = "".join(text_parts).strip() or _decode(tok, tag_ids)
-            tags.append(TagSpan(text=label, start=where[0], end=where[-1] + 1, tokens=tuple(tag_ids)))
+            tags.append(
+                TagSpan(text=label, start=where[0], end=where[-1] + 1, tokens=tuple(tag_ids), window=window)
+            )
         text_parts.clear()
         tag_ids.clear()
         where.clear()
@@ -485,7 +498,7 @@ def _tag_spans(runs: Sequence[tuple[str, float]], layout: Layout, tok: Tokenizer
             finish()
             continue
         ids = layout.segment_tokens[index]
-        places = [chunk * CHUNK_LENGTH + at - 1 for chunk, at in layout.positions[index]]
+        places = [chunk * window + at - 1 for chunk, at in layout.positions[index]]
         pieces = _segment_pieces(text, ids, tok)
         if pieces is None:
             # Commas glued to other punctuation: label this segment's share of each tag from its tokens.
@@ -518,20 +531,21 @@ def _tag_spans(runs: Sequence[tuple[str, float]], layout: Layout, tok: Tokenizer
 
 def budget(
     text: str,
-    limit: int = 75,
+    limit: int | None = None,
     dialect: str = "webui",
     *,
     steps: int = 20,
     negative: bool = False,
     comma_backtrack: int = 20,
-    emphasis: str = "original",
+    emphasis: str | Emphasis = "original",
     tokenizer: str | Tokenizer = "webui",
 ) -> Budget:
     """Check ``text`` against a token ``limit``: count, tag spans, tags cut by a chunk boundary, excess.
 
     The count is :func:`count_tokens`'s; with AND or prompt editing the spans are those of the variant that
-    gave the maximum. Tags are the comma-separated pieces of the prompt (commas as WebUI's comma backtrack
-    sees them: the standalone comma token).
+    gave the maximum; ``limit`` defaults to the tokenizer's window (75 for CLIP). Tags are the
+    comma-separated pieces of the prompt (commas as WebUI's comma backtrack sees them: the standalone comma
+    token).
 
     Example:
         >>> prompt = "w " * 60 + ", " + "very " * 14 + "long hair, smile"
@@ -543,9 +557,11 @@ def budget(
         >>> [t.text[:9] for t in budget(prompt, comma_backtrack=0).straddling]
         ['very very']
     """
+    tok = get_tokenizer(tokenizer)
+    if limit is None:
+        limit = tok.window
     if isinstance(limit, bool) or not isinstance(limit, (int, float)) or math.isnan(limit) or limit < 0:
         raise ValueError(f"limit must be a non-negative number of tokens, got {limit!r}")
-    tok = get_tokenizer(tokenizer)
     variant, runs, layout = _counted_layout(
         text,
         dialect=dialect,
@@ -558,8 +574,10 @@ def budget(
     return Budget(
         text=variant,
         count=layout.token_count,
-        target=_target(layout.token_count),
+        target=_target(layout.token_count, tok.window),
         limit=limit,
         tags=tuple(_tag_spans(runs, layout, tok)),
         chunks=tuple(layout.chunks),
+        window=tok.window,
+        lengths=tuple(layout.lengths),
     )

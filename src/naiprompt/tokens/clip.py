@@ -266,6 +266,8 @@ class ClipTokenizer:
     eos_id: int = EOS_ID
     pad_id: int = PAD_ID
     comma_id: int = COMMA_ID
+    window: int = 75  # content tokens per chunk: BOS + 75 + EOS = CLIP's 77 positions
+    wraps: bool = True
     vocab_size: int = VOCAB_SIZE
 
     def __init__(self, mode: Mode = "webui") -> None:

@@ -19,11 +19,14 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Protocol, runtime_checkable
 
 from naiprompt._plugins import Registry
 
 __all__ = [
+    "DEFAULT_WINDOW",
+    "DEFAULT_WRAPS",
     "ENTRY_POINT_GROUP",
     "Tokenizer",
     "get_tokenizer",
@@ -39,13 +42,21 @@ ENTRY_POINT_GROUP = "naiprompt.tokenizers"
 class Tokenizer(Protocol):
     """What a tokenizer backend provides.
 
-    ``encode`` returns the ids of a text without BOS/EOS and without truncation; ``bos_id``, ``eos_id``,
-    ``pad_id`` and ``comma_id`` are what the 75-token chunker needs (``comma_id`` is the standalone comma
-    the comma backtrack looks for).
+    ``encode`` returns the ids of a text without BOS/EOS and without truncation. The chunk geometry is the
+    tokenizer's too, so that counting, chunking, budgets and the CLI adapt to it:
+
+    * ``bos_id``, ``eos_id``, ``pad_id``: the special ids (WebUI pads CLIP chunks with ``eos_id``);
+    * ``comma_id``: the standalone comma the comma backtrack looks for;
+    * ``window``: content tokens per chunk (75 for CLIP, whose chunks are BOS + 75 + EOS = 77 ids);
+    * ``wraps``: whether each chunk is wrapped as BOS + content + EOS (CLIP) or is ``window`` ids padded
+      with ``pad_id``.
+
+    A registered tokenizer that lacks ``window`` or ``wraps`` gets CLIP's (75, True).
 
     Example:
-        >>> isinstance(get_tokenizer("webui"), Tokenizer)
-        True
+        >>> tok = get_tokenizer("webui")
+        >>> isinstance(tok, Tokenizer), tok.window, tok.wraps, (tok.bos_id, tok.eos_id, tok.pad_id)
+        (True, 75, True, (49406, 49407, 49407))
     """
 
     name: str
@@ -53,6 +64,8 @@ class Tokenizer(Protocol):
     eos_id: int
     pad_id: int
     comma_id: int
+    window: int
+    wraps: bool
 
     def encode(self, text: str) -> list[int]:
         """Ids of ``text`` without BOS/EOS.
@@ -64,14 +77,33 @@ class Tokenizer(Protocol):
         ...
 
 
+#: CLIP's geometry, given to tokenizers that do not state their own.
+DEFAULT_WINDOW = 75
+DEFAULT_WRAPS = True
+
+
+def _with_geometry(obj: Any) -> Any:
+    """Give a tokenizer written before ``window``/``wraps`` existed CLIP's values (75 tokens, wrapped)."""
+    for attribute, default in (("window", DEFAULT_WINDOW), ("wraps", DEFAULT_WRAPS)):
+        if not hasattr(obj, attribute):
+            # __slots__ or a frozen object cannot take the default: then it must state its own.
+            with contextlib.suppress(AttributeError, TypeError):
+                setattr(obj, attribute, default)
+    return obj
+
+
 def _check(name: str, obj: Any) -> Tokenizer:
-    if isinstance(obj, type) or (not isinstance(obj, Tokenizer) and callable(obj)):
+    if isinstance(obj, type) or (not hasattr(obj, "encode") and callable(obj)):
         obj = obj()  # a class or factory
+    obj = _with_geometry(obj)
     if not isinstance(obj, Tokenizer):
         raise TypeError(
             f"tokenizer {name!r} is a {type(obj).__name__}, "
-            "which lacks name/bos_id/eos_id/pad_id/comma_id/encode"
+            "which lacks name/bos_id/eos_id/pad_id/comma_id/window/wraps/encode"
         )
+    window = obj.window
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise TypeError(f"tokenizer {name!r} has window {window!r}; it must be a positive int")
     return obj
 
 
@@ -112,7 +144,7 @@ def get_tokenizer(name: str | Tokenizer = "webui") -> Tokenizer:
         naiprompt._plugins.PluginError: no tokenizer named 'zzz' (known: ...)
     """
     if not isinstance(name, str):
-        return name
+        return _with_geometry(name)  # type: ignore[no-any-return]
     return _REGISTRY.get(name)
 
 

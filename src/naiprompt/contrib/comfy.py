@@ -343,9 +343,12 @@ class Comfy(Dialect):
         """
         if not isinstance(text, str):
             raise TypeError(f"a prompt is text, not {type(text).__name__}")
-        if strict:
-            _strict_check(text)
-        return Prompt(body=tuple(_build(text)), dialect=self.name, source=text)
+        problems = _problems(text)
+        if strict and problems:
+            position, reason = problems[0]
+            raise PromptSyntaxError(reason, text, position)
+        notes = tuple(f"{reason} (position {position})" for position, reason in problems)
+        return Prompt(body=tuple(_build(text)), dialect=self.name, source=text, warnings=notes)
 
     def render(
         self, prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN, decimals: int | None = None
@@ -414,14 +417,18 @@ class Comfy(Dialect):
         return [match.group(1) for match in _EMBEDDING.finditer(text)]
 
 
-def _strict_check(text: str) -> None:
+def _problems(text: str) -> list[tuple[int, str]]:
+    """What ComfyUI reads but the user likely did not mean: the first of them, if any.
+
+    A stray ``)`` makes ComfyUI read every later ``(`` as text; an unclosed ``(``
+    is text. Both are warnings leniently and errors in strict mode.
+    """
     opened: list[int] = []
     for match in re.finditer(r"[()]", escape_important(text)):
         if match.group() == "(":
             opened.append(match.start())
         elif not opened:
-            raise PromptSyntaxError("unmatched ')'", text, match.start())
+            return [(match.start(), "unmatched ')'")]
         else:
             opened.pop()
-    if opened:
-        raise PromptSyntaxError("unclosed '('", text, opened[-1])
+    return [(opened[-1], "unclosed '('")] if opened else []

@@ -101,6 +101,10 @@ class TreeBuilder:
         # range of a kind takes constant time at any depth (a stray "]" under 10,000 "{"
         # would otherwise search them all, every time).
         self._positions: dict[str, list[int]] = {}
+        #: What the reader read but the user likely did not mean, as ``(position, reason)``:
+        #: a closer that cuts across an open bracket, a bracket that never closes. The
+        #: strict grammar rejects both, so the lenient reader warns about both.
+        self.problems: list[tuple[int, str]] = []
 
     def _push(self, frame: _Frame) -> None:
         assert frame.range is not None
@@ -162,6 +166,11 @@ class TreeBuilder:
         positions = self._positions.get(kind)
         return self.stack[positions[-1]].range if positions else None
 
+    def innermost(self) -> str | None:
+        """The kind of the innermost open range (``"group"`` for a group), None at the top."""
+        rng = self.stack[-1].range
+        return rng.kind if rng is not None else None
+
     def is_open(self, kind: str) -> bool:
         """Whether a range of ``kind`` is open."""
         return bool(self._positions.get(kind))
@@ -189,6 +198,8 @@ class TreeBuilder:
         if kind != "group" and groups and groups[-1] > index:
             return False  # a closer never reaches out of a schedule/alternation
         crossed = self.stack[index + 1 :]
+        if crossed:
+            self.problems.append((start, "closer cuts across an open bracket"))
         for _ in crossed:
             self._pop()
         for frame in crossed:
@@ -218,6 +229,7 @@ class TreeBuilder:
                 continue
             rng = frame.range
             assert rng is not None
+            self.problems.append((frame.start, "unclosed bracket"))
             if rng.weight is None:
                 rng.weight = self.defaults[rng.kind]
                 rng.notation = rng.notation or self.notations.get(rng.kind)

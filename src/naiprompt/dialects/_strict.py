@@ -85,11 +85,15 @@ def check(
     *,
     unclosed: Callable[[str], tuple[str, int]],
     postlex: PostLex | None = None,
+    reading: str | None = None,
 ) -> None:
     """Raise :class:`~naiprompt.errors.PromptSyntaxError` unless ``text`` is in the grammar.
 
     ``unclosed(text)`` gives the reason and position for a prompt that ends too
-    early (the opener to blame, rather than the end of the text).
+    early (the opener to blame, rather than the end of the text). ``reading``,
+    when given, is what the grammar parses instead of ``text``: the same length,
+    with characters the dialect has already decided are text replaced by a plain
+    one (errors still quote ``text``).
 
     Example:
         >>> check("nai", "a}", unclosed=lambda text: ("unclosed bracket", 0))
@@ -102,7 +106,7 @@ def check(
     import lark
 
     try:
-        lark_parser(name, postlex=postlex).parse(text)
+        lark_parser(name, postlex=postlex).parse(text if reading is None else reading)
     except lark.exceptions.UnexpectedToken as exc:
         token = exc.token
         if token.type == "$END":

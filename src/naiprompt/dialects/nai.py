@@ -164,6 +164,9 @@ class NovelAI(Dialect):
         for typ, value, pos in tokens(self.name, text):
             end = pos + len(value)
             if typ == "WEIGHT_OPEN" and not at_tag_start:
+                # NovelAI reads "w::" inside a tag as the text w and a closer; written
+                # like an opener, it is most likely a misplaced one.
+                problems.append((pos, "a weight opens only at the start of a tag"))
                 builder.text(value[:-2], value[:-2], pos, end - 2)
                 typ, value, pos = "WEIGHT_END", "::", end - 2
             if typ in ("TEXT", "COLON", "COMMA"):
@@ -187,6 +190,10 @@ class NovelAI(Dialect):
                     problems.append((pos, "']' closes nothing"))
                     builder.text(value, value, pos, end)
             elif typ == "WEIGHT_OPEN":
+                if builder.is_open("brace") or builder.is_open("bracket"):
+                    # The grammar opens "w::" only at the top level; NovelAI's reading of
+                    # one inside braces is not documented, so it is flagged, read as nested.
+                    problems.append((pos, "a numeric weight inside brackets"))
                 lead, weight = _number_of(value)
                 if lead:
                     builder.text(lead, lead, pos, pos + len(lead))
@@ -205,6 +212,8 @@ class NovelAI(Dialect):
                     problems.append((pos, "'::' closes nothing"))
                     builder.text(value, value, pos, end)
         body = builder.finish(len(text))
+        problems.extend(builder.problems)
+        problems.sort()
         if strict and problems:
             position, reason = problems[0]
             raise PromptSyntaxError(reason, text, position)

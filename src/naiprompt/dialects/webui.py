@@ -246,6 +246,8 @@ def _build_subprompt(
         if group is not None and pos == group.when_start:
             continue
         if typ == "TEXT" or typ in ("COLON", "PIPE", "LT", "SCHEDULE_WHEN"):
+            if typ == "COLON" and builder.innermost() in ("square", "group"):
+                problems.append((pos, "':' in '[...]' is text, not a prompt edit"))
             builder.text(value, value, pos, end)
         elif typ == "ESCAPE":
             builder.text(value[1], value, pos, end)
@@ -301,14 +303,44 @@ def _build_subprompt(
             builder.leaf(SubpromptWeight(weight=weight, raw=value, span=Span(pos, end)))
         else:  # pragma: no cover - every terminal is handled above
             builder.text(value, value, pos, end)
-    if not ok and "[" in text:
+    # Without a real "[" the fallback to plain text changes nothing ("16:9 | 4:3" reads the same).
+    if not ok and any(typ == "LSQB" for typ, _, _ in toks):
         problems.append((toks[0][2] if toks else 0, "prompt editing is disabled by a syntax error"))
     body = builder.finish(toks[-1][2] + len(toks[-1][1]) if toks else 0)
+    problems.extend(builder.problems)
     return list(body)
 
 
 def _strict_check(text: str) -> None:
-    check("webui", text, unclosed=lambda t: (_unclosed_reason(t), _last_unclosed(t)), postlex=word_splitter())
+    check(
+        "webui",
+        text,
+        unclosed=lambda t: (_unclosed_reason(t), _last_unclosed(t)),
+        postlex=word_splitter(),
+        reading=_plain_pipes(text),
+    )
+
+
+def _plain_pipes(text: str) -> str | None:
+    """``text`` with the ``|`` of subprompts without a real ``[`` read as text (see webui.lark).
+
+    WebUI's prompt-editing parser rejects such a ``|`` and falls back to the plain
+    prompt, which changes nothing when there is no ``[`` to lose. A ``,`` stands in
+    for it: the same length, and like ``|`` neither a word character nor a space,
+    so the words AND and BREAK are found exactly as before.
+    """
+    if "|" not in text:
+        return None
+    chars = list(text)
+    for sub_tokens, _ in _split_subprompts(lex(text)):
+        plain = not any(typ == "LSQB" for typ, _, _ in sub_tokens)
+        previous = ""
+        for typ, _, pos in sub_tokens:
+            # "\|" is text to WebUI's prompt-editing parser, wherever it stands.
+            if typ == "PIPE" and (plain or previous == "BACKSLASH"):
+                chars[pos] = ","
+            previous = typ
+    return "".join(chars)
 
 
 def _last_unclosed(text: str) -> int:
@@ -678,6 +710,7 @@ class WebUI(Dialect):
             body.extend(_build_subprompt(sub_tokens, text, problems))
             if and_token is not None:
                 body.append(And(span=Span(and_token[2], and_token[2] + 3)))
+        problems.sort()
         if strict and problems:
             position, reason = problems[0]
             raise PromptSyntaxError(reason, text, position)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from typing import ClassVar
 
 from naiprompt.ast import (
@@ -36,6 +37,7 @@ from naiprompt.dialects._print import Printer, flatten, mark_omissions
 from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import check, numeric_everywhere
 from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
+from naiprompt.dialects._tree_spelling import nai_lexemes
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.grammar import scanner, tokens
 from naiprompt.weights import NAI_STEP, format_number, nearest_power, power
@@ -80,7 +82,14 @@ class NovelAI(Dialect):
             >>> NovelAI().attention("[[bad]]")
             [('bad', 0.9070294784580498)]
         """
-        text = prompt if isinstance(prompt, str) else self.render(prompt)
+        if isinstance(prompt, str):
+            return self._runs(scanner(self.name).finditer(prompt))
+        if prompt.dialect == self.name:  # from the tree's nodes (the same lexemes, the same bits)
+            return self._runs(nai_lexemes(prompt, scanner(self.name)))
+        return self._runs(scanner(self.name).finditer(self.render(prompt)))
+
+    def _runs(self, matches: Iterable[re.Match[str]]) -> list[tuple[str, float]]:
+        """NovelAI's run arithmetic over a stream of lexemes (of the text, or of a tree's nodes)."""
         texts: list[str] = []
         weights = SuffixWeights()
         numerics: list[float] = []
@@ -90,7 +99,7 @@ class NovelAI(Dialect):
         numeric = 1.0
         numeric_open = False
         at_tag_start = True
-        for match in scanner(self.name).finditer(text):
+        for match in matches:
             kind = match.lastgroup
             value = match.group()
             if kind == "WEIGHT_OPEN" and not at_tag_start:

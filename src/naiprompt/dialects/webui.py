@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import ClassVar
 
@@ -70,6 +70,27 @@ def attention(text: str) -> list[tuple[str, float]]:
         >>> attention("a BREAK b")
         [('a', 1.0), ('BREAK', -1.0), ('b', 1.0)]
     """
+    return _runs(scanner("webui", _ATTENTION_EXCLUDE).finditer(text), text)
+
+
+def tree_attention(prompt: Prompt) -> list[tuple[str, float]]:
+    """:func:`attention` of a WebUI tree, computed from its nodes.
+
+    The walk (:func:`~naiprompt.dialects._tree_spelling.webui_lexemes`) gives the
+    lexemes of each node in order; the run arithmetic is the scanner's own, so the
+    weights are the same bits as ``attention(text)``.
+
+    Example:
+        >>> tree_attention(WebUI().parse("a ((b)) [c:1.2]"))
+        [('a ', 1.0), ('b', 1.2100000000000002), (' ', 1.0), ('c:1.2', 0.9090909090909091)]
+    """
+    from naiprompt.dialects._tree_spelling import webui_lexemes
+
+    return _runs(webui_lexemes(prompt, scanner("webui", _ATTENTION_EXCLUDE)), prompt.source or "")
+
+
+def _runs(matches: Iterable[re.Match[str]], text: str) -> list[tuple[str, float]]:
+    """WebUI's run arithmetic over a stream of lexemes (of the text, or of a tree's nodes)."""
     texts: list[str] = []
     weights = SuffixWeights()
     round_stack: list[int] = []
@@ -80,7 +101,7 @@ def attention(text: str) -> list[tuple[str, float]]:
     pending: list[list[str]] = []
     joinable = False
 
-    for match in scanner("webui", _ATTENTION_EXCLUDE).finditer(text):
+    for match in matches:
         kind = match.lastgroup
         if kind in _TEXTLIKE:
             value = match.group()
@@ -736,5 +757,8 @@ class WebUI(Dialect):
             >>> WebUI().attention("[a]")
             [('a', 0.9090909090909091)]
         """
-        text = prompt if isinstance(prompt, str) else self.render(prompt)
-        return attention(text)
+        if isinstance(prompt, str):
+            return attention(prompt)
+        if prompt.dialect == self.name:
+            return tree_attention(prompt)
+        return attention(self.render(prompt))

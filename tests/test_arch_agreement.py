@@ -77,7 +77,9 @@ REGRESSIONS = [
     ("nai", "{a[b}c]", False),
     ("nai", "[a", False),
     ("nai4", "{a", False),
-    ("nai4", "1.5::a", False),  # an unclosed numeric weight
+    ("nai4", "1girl, -1::school", True),  # the last w:: may run to the end, as in NovelAI
+    ("nai4", "1::a, 2::b", False),  # a second w:: replaces an open one
+    ("nai4", "1::a {b", False),
     ("nai4", "1.5::a::", True),
     # "w::" inside a tag is read as the text w and a closer: most likely a misplaced opener.
     ("nai4", "-1::11.5::", False),

@@ -139,7 +139,8 @@ def attention(text_or_prompt: str | Prompt, dialect: str | Dialect | None = None
     strings, the same float weights bit for bit, equal-weight runs merged,
     ``BREAK`` as ``("BREAK", -1.0)``. For ``nai``/``nai4`` the same shape with
     NovelAI's weights. A tree uses the dialect it was parsed with unless
-    ``dialect`` says otherwise.
+    ``dialect`` says otherwise; in its own dialect its runs are computed from
+    its nodes (not printed and scanned again), equal to the text's bit for bit.
 
     Example:
         >>> attention("a (b) [c]")

@@ -329,7 +329,8 @@ class Comfy(Dialect):
         """Parse ComfyUI prompt text; never fails unless ``strict``.
 
         ``strict`` rejects a stray ``)`` (ComfyUI then stops reading weights)
-        and an unclosed ``(`` with :class:`~naiprompt.PromptSyntaxError`.
+        and an unclosed ``(`` with :class:`~naiprompt.PromptSyntaxError`; the
+        lenient reading lists the same in ``warnings``.
 
         Example:
             >>> Comfy().parse("(a:1.5)").body[0].weight

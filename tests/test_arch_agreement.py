@@ -72,6 +72,10 @@ REGRESSIONS = [
     ("webui", "(a", False),
     ("webui", "[a AND b]", False),  # AND ends the subprompt: the "[" never closes
     ("webui", "(a:0.5", False),  # ":0.5" is the subprompt's weight: the "(" never closes
+    # WebUI cuts extra networks out before reading prompt edits: the backslash then escapes
+    # the "[" after the network for prompt editing only. No tree holds both readings: a
+    # warning (this crashed the lenient reader before).
+    ("webui", "[\\<lora:x:1>[a:5]]", False),
     # A closer that cuts across another open bracket.
     ("webui", "(a[b)c]", False),
     ("nai", "{a[b}c]", False),

@@ -53,6 +53,7 @@ def test_tree_weights_equal_text_weights(dialect: str, data: st.DataObject) -> N
         ("webui", "((a) [b:c:3] d"),  # unclosed: applied at the end, outer first, rounds before squares
         ("webui", "a BREAK BREAK (b) BREAK"),
         ("webui", "(x:1.1) <lora:a:b> [c|d] :1.5 AND e:2"),
+        ("webui", "[\\<lora:x:1>[a:5]] (b)"),
         ("nai4", "-1::11.5::, 2::{a} [b::c"),
         ("nai", "{a [b} c]"),
         ("mixed", "{a} (b:1.2) [c]"),

@@ -252,6 +252,24 @@ def _build_subprompt(
     """One subprompt's tree; ``square`` and the LBRACE/RBRACE tokens serve the mixed reading."""
     # No "[" means no prompt editing: skip reading the editing grammar altogether.
     ok, groups = analyze(editing_tokens(text, toks), text) if "[" in text else (True, [])
+    if groups:
+        try:
+            return _build_with_groups(toks, text, problems, square, ok, groups)
+        except _GroupsCrossBracketsError:
+            # WebUI cuts extra networks out before reading prompt edits, so "[\\<lora:x:1>[a:5]"
+            # escapes the second "[" there but not in the emphasis pass: no tree holds both.
+            problems.append((toks[0][2], "a backslash escapes across an extra network; prompt editing not read"))
+    return _build_with_groups(toks, text, problems, square, ok, [])
+
+
+class _GroupsCrossBracketsError(Exception):
+    """The prompt-editing groups do not nest with the emphasis brackets."""
+
+
+def _build_with_groups(
+    toks: list[Token], text: str, problems: list[tuple[int, str]], square: float, ok: bool, groups: list[Group]
+) -> list[Node]:
+    found: list[tuple[int, str]] = []
     by_start = {g.start: g for g in groups}
     when_lexemes = {p: v for t, v, p in toks if t == "SCHEDULE_WHEN"} if groups else {}
     active: list[Group] = []
@@ -261,6 +279,8 @@ def _build_subprompt(
     for typ, value, pos in toks:
         end = pos + len(value)
         group = active[-1] if active else None
+        if group is not None and (pos in group.seps or pos == group.end) and builder.innermost() != "group":
+            raise _GroupsCrossBracketsError
         if group is not None and pos in group.seps:
             builder.next_part()
             continue
@@ -268,7 +288,7 @@ def _build_subprompt(
             continue
         if typ == "TEXT" or typ in ("COLON", "PIPE", "LT", "SCHEDULE_WHEN"):
             if typ == "COLON" and builder.innermost() in ("square", "group"):
-                problems.append((pos, "':' in '[...]' is text, not a prompt edit"))
+                found.append((pos, "':' in '[...]' is text, not a prompt edit"))
             builder.text(value, value, pos, end)
         elif typ == "ESCAPE":
             builder.text(value[1], value, pos, end)
@@ -289,20 +309,20 @@ def _build_subprompt(
                 builder.close_group(end)
                 active.pop()
             elif not builder.close("square", square, "bracket", pos, end):
-                problems.append((pos, "']' closes nothing"))
+                found.append((pos, "']' closes nothing"))
                 builder.text(value, value, pos, end)
         elif typ == "RPAR":
             if not builder.close("round", ROUND, "paren", pos, end):
-                problems.append((pos, "')' closes nothing"))
+                found.append((pos, "')' closes nothing"))
                 builder.text(value, value, pos, end)
         elif typ == "WEIGHT_CLOSE":
             if not builder.is_open("round"):
-                problems.append((pos, "')' closes nothing"))
+                found.append((pos, "')' closes nothing"))
                 builder.text(value, value, pos, end)
                 continue
             number = _weight_number(value)
             if number is None:
-                problems.append((pos + 1, f"malformed weight {value[1:-1].strip()!r}"))
+                found.append((pos + 1, f"malformed weight {value[1:-1].strip()!r}"))
                 builder.text(value[:-1], value[:-1], pos, end - 1)
                 builder.close("round", ROUND, "paren", end - 1, end)
             else:
@@ -311,7 +331,7 @@ def _build_subprompt(
             builder.open("brace", pos)
         elif typ == "RBRACE":
             if not builder.close("brace", NAI_STEP, "brace", pos, end):
-                problems.append((pos, "'}' closes nothing"))
+                found.append((pos, "'}' closes nothing"))
                 builder.text(value, value, pos, end)
         elif typ == "NETWORK":
             name, _, args = value[1:-1].partition(":")
@@ -326,8 +346,9 @@ def _build_subprompt(
             builder.text(value, value, pos, end)
     # Without a real "[" the fallback to plain text changes nothing ("16:9 | 4:3" reads the same).
     if not ok and any(typ == "LSQB" for typ, _, _ in toks):
-        problems.append((toks[0][2] if toks else 0, "prompt editing is disabled by a syntax error"))
+        found.append((toks[0][2] if toks else 0, "prompt editing is disabled by a syntax error"))
     body = builder.finish(toks[-1][2] + len(toks[-1][1]) if toks else 0)
+    problems.extend(found)
     problems.extend(builder.problems)
     return list(body)
 

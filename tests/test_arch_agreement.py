@@ -61,9 +61,12 @@ REGRESSIONS = [
     ("webui", "a\\|b [c]", True),
     # With a "[" in the subprompt, a stray "|" disables prompt editing: a warning.
     ("webui", "[a:b:2] |", False),
-    # Colons are text inside round brackets, any number of them: valid.
-    ("webui", "(style:watercolor:1.2)", True),
-    ("webui", "(a:b:c)", True),
+    # One colon in round brackets is text (WebUI's prompt-editing grammar takes "(x:y)"):
+    # valid. More, or one before a weight, that grammar rejects inside a prompt edit: a warning.
+    ("webui", "(a:b)", True),
+    ("webui", "(a:b:c)", False),
+    ("webui", "(style:watercolor:1.2)", False),
+    ("webui", "[|(::)]", False),
     # A colon directly inside "[...]" that is no prompt edit ("[a:b]" lacks its step): a warning.
     ("webui", "[a:b]", False),
     ("webui", "([a:])", False),
@@ -76,12 +79,13 @@ REGRESSIONS = [
     # the "[" after the network for prompt editing only. No tree holds both readings: a
     # warning (this crashed the lenient reader before).
     ("webui", "[\\<lora:x:1>[a:5]]", False),
+    ("webui", "\\<lora:x:1>|[a|b]", True),  # the same escape makes that "|" text: valid
     # A closer that cuts across another open bracket.
     ("webui", "(a[b)c]", False),
     ("nai", "{a[b}c]", False),
     ("nai", "[a", False),
     ("nai4", "{a", False),
-    ("nai4", "1girl, -1::school", True),  # the last w:: may run to the end, as in NovelAI
+    ("nai4", "1girl, -1::school", False),  # an unclosed w:: (runs to the end in NovelAI)
     ("nai4", "1::a, 2::b", False),  # a second w:: replaces an open one
     ("nai4", "1::a {b", False),
     ("nai4", "1.5::a::", True),

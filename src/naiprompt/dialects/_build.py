@@ -229,8 +229,7 @@ class TreeBuilder:
                 continue
             rng = frame.range
             assert rng is not None
-            if rng.kind != "numeric":  # NovelAI's w:: may run to the end of the prompt
-                self.problems.append((frame.start, "unclosed bracket"))
+            self.problems.append((frame.start, "unclosed bracket"))
             if rng.weight is None:
                 rng.weight = self.defaults[rng.kind]
                 rng.notation = rng.notation or self.notations.get(rng.kind)

@@ -270,6 +270,7 @@ def _build_with_groups(
     toks: list[Token], text: str, problems: list[tuple[int, str]], square: float, ok: bool, groups: list[Group]
 ) -> list[Node]:
     found: list[tuple[int, str]] = []
+    colons: set[int] = set()  # ids of the round frames that hold a colon
     by_start = {g.start: g for g in groups}
     when_lexemes = {p: v for t, v, p in toks if t == "SCHEDULE_WHEN"} if groups else {}
     active: list[Group] = []
@@ -287,8 +288,8 @@ def _build_with_groups(
         if group is not None and pos == group.when_start:
             continue
         if typ == "TEXT" or typ in ("COLON", "PIPE", "LT", "SCHEDULE_WHEN"):
-            if typ == "COLON" and builder.innermost() in ("square", "group"):
-                found.append((pos, "':' in '[...]' is text, not a prompt edit"))
+            if typ == "COLON":
+                _check_colon(builder, pos, found, colons)
             builder.text(value, value, pos, end)
         elif typ == "ESCAPE":
             builder.text(value[1], value, pos, end)
@@ -320,6 +321,8 @@ def _build_with_groups(
                 found.append((pos, "')' closes nothing"))
                 builder.text(value, value, pos, end)
                 continue
+            if id(builder.stack[-1]) in colons:
+                found.append((pos, "a weight after ':' text in '(...)'"))
             number = _weight_number(value)
             if number is None:
                 found.append((pos + 1, f"malformed weight {value[1:-1].strip()!r}"))
@@ -353,6 +356,22 @@ def _build_with_groups(
     return list(body)
 
 
+def _check_colon(builder: TreeBuilder, pos: int, found: list[tuple[int, str]], colons: set[int]) -> None:
+    """Note a colon WebUI reads as text but its prompt-editing grammar does not take.
+
+    That grammar takes one colon in ``(x:y)`` and none in ``[x]``; elsewhere inside
+    a prompt edit it fails (and drops prompt editing), so these are warnings.
+    """
+    kind = builder.innermost()
+    if kind in ("square", "group"):
+        found.append((pos, "':' in '[...]' is text, not a prompt edit"))
+    elif kind == "round":
+        frame = id(builder.stack[-1])
+        if frame in colons:
+            found.append((pos, "a second ':' in '(...)'"))
+        colons.add(frame)
+
+
 def _strict_check(text: str) -> None:
     check(
         "webui",
@@ -378,10 +397,12 @@ def _plain_pipes(text: str) -> str | None:
         plain = not any(typ == "LSQB" for typ, _, _ in sub_tokens)
         previous = ""
         for typ, _, pos in sub_tokens:
-            # "\|" is text to WebUI's prompt-editing parser, wherever it stands.
+            # "\|" is text to WebUI's prompt-editing parser, wherever it stands, also
+            # across an extra network (cut out before that parser reads the prompt).
             if typ == "PIPE" and (plain or previous == "BACKSLASH"):
                 chars[pos] = ","
-            previous = typ
+            if typ != "NETWORK":
+                previous = typ
     return "".join(chars)
 
 

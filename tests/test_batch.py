@@ -18,6 +18,9 @@ from conftest import CONFORMANCE, FIXTURES
 from naiprompt.batch import Batch, RowError, TokenCounter, _token_count, fragments
 from naiprompt.transforms.tags import tags as split_into_tags
 
+# The captions hold NovelAI slips such as {2:3}: converting them warns, here as in the per-call loop.
+pytestmark = pytest.mark.filterwarnings("ignore::naiprompt.PromptWarning")
+
 CAPTIONS = (FIXTURES / "batch" / "captions.txt").read_text(encoding="utf-8").splitlines()
 
 

@@ -16,7 +16,6 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from encode_reference import empty_tokens, reference_hidden, tiny_clip  # noqa: E402
-
 from naiprompt.encode import TextEncoder  # noqa: E402
 from naiprompt.encode._chunks import text_chunks  # noqa: E402
 

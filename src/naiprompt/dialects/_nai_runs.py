@@ -28,9 +28,32 @@ from naiprompt.weights import NAI_STEP, nearest_power, power
 
 __all__ = ["numeric_runs"]
 
-_EDGES = re.compile(r"^(\s*,[\s,]*|)(.*?)([\s,]*,\s*|)$", re.DOTALL)
 _TAG_END = re.compile(r",\s*$")
 _TAG_START = re.compile(r"\s*,")
+
+
+def _separator(char: str) -> bool:
+    return char == "," or char.isspace()
+
+
+def _edges(value: str) -> tuple[str, str, str]:
+    """``value`` as (leading separators, tag text, trailing separators).
+
+    A separator run (commas and whitespace) counts only when it holds a comma. One
+    pass over each end: a regex with a lazy middle was quadratic on long space runs,
+    and its ``$`` also lost a final newline.
+    """
+    start = 0
+    while start < len(value) and _separator(value[start]):
+        start += 1
+    if "," not in value[:start]:
+        start = 0
+    end = len(value)
+    while end > start and _separator(value[end - 1]):
+        end -= 1
+    if "," not in value[end:]:
+        end = len(value)
+    return value[:start], value[start:end], value[end:]
 
 
 def _exact(weight: float, rel_tol: float = 1e-9) -> bool:
@@ -77,9 +100,7 @@ def _rebuild(runs: list[tuple[Text, float]]) -> list[Node] | None:
         if weight == 1.0:
             out.append(Text(value=value))
             continue
-        match = _EDGES.match(value)
-        assert match is not None
-        lead, core, trail = match.groups()
+        lead, core, trail = _edges(value)
         if lead:
             out.append(Text(value=lead))
         if core:

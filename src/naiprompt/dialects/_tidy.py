@@ -27,7 +27,6 @@ DROPPED = "\ue000"
 #: Marks a place where two parts are joined with ", ".
 JOINT = "\ue001"
 _PIECES = re.compile(f"([{DROPPED}{JOINT}])")
-_TRAILING = re.compile(r"(?:,\s*|\s+|)$")  # the last separator only: the user's own ", ," stays
 _LEADING = re.compile(r"\s*(?:,\s*)?")
 
 
@@ -65,6 +64,65 @@ def tree_markers_safe(prompt: Prompt) -> bool:
     return True
 
 
+class _Out:
+    """The text built so far, kept as its head and its trailing separator.
+
+    The separator is what ``(?:,\\s*|\\s+|)$`` finds (the last one only: the user's
+    own ``, ,`` stays). Appending looks only at the new text and stripping only at
+    the tail, so a prompt with many dropped constructs stays linear.
+    """
+
+    __slots__ = ("head", "sep")
+
+    def __init__(self) -> None:
+        self.head: list[str] = []
+        self.sep = ""
+
+    def append(self, text: str) -> None:
+        if text:
+            self.head.append(self.sep)
+            self.head.append(text)
+            self.sep = ""
+            self._settle()
+
+    def rstrip(self, chars: str) -> None:
+        self.sep = self.sep.rstrip(chars)
+        if self.sep:
+            return
+        while self.head:
+            rest = self.head[-1].rstrip(chars)
+            if rest:
+                self.head[-1] = rest
+                break
+            self.head.pop()
+        self._settle()
+
+    def drop_sep(self) -> None:
+        self.sep = ""
+        self.rstrip(" \t\n")
+
+    def _settle(self) -> None:
+        """Move the trailing whitespace (and one comma before it) of the head into ``sep``."""
+        while self.head:
+            piece = self.head[-1]
+            end = len(piece)
+            while end and piece[end - 1].isspace():
+                end -= 1
+            if end and piece[end - 1] == ",":
+                end -= 1
+                self.sep = piece[end:] + self.sep
+                self.head[-1] = piece[:end]
+                return
+            self.sep = piece[end:] + self.sep
+            if end:
+                self.head[-1] = piece[:end]
+                return
+            self.head.pop()
+
+    def text(self) -> str:
+        return "".join(self.head) + self.sep
+
+
 def tidy(text: str) -> str:
     """Resolve the markers in ``text``, closing the seams around them.
 
@@ -75,32 +133,35 @@ def tidy(text: str) -> str:
     if DROPPED not in text and JOINT not in text:
         return text
     parts = _PIECES.split(text)
-    out = parts[0]
-    at_start = not out.strip(" \t\n,")  # nothing but separators and dropped constructs so far
-    if at_start:
-        out = ""
+    out = _Out()
+    at_start = not parts[0].strip(" \t\n,")  # nothing but separators and dropped constructs so far
+    if not at_start:
+        out.append(parts[0])
     for index in range(1, len(parts), 2):
         marker, right = parts[index], parts[index + 1]
         last = index + 2 >= len(parts)
-        left_sep = _TRAILING.search(out)
+        left_sep = out.sep
         right_sep = _LEADING.match(right)
-        assert left_sep is not None and right_sep is not None
+        assert right_sep is not None
         if at_start:
             right = right[right_sep.end() :]
         elif marker == JOINT:  # the joint is the separator: no other one may touch it
             body = right.lstrip(" \t\n,")
-            out = out.rstrip(" \t\n,")
+            out.rstrip(" \t\n,")
             if not (body.strip(" \t\n,") or not last):
-                out = out.rstrip(" \t\n")
+                out.rstrip(" \t\n")
             right = ", " + body if body.strip(" \t\n,") or not last else ""
         elif last and not right.strip(" \t\n,"):
-            out, right = out[: left_sep.start()].rstrip(" \t\n"), ""
-        elif "," in left_sep.group() and "," in right_sep.group():
+            out.drop_sep()
+            right = ""
+        elif "," in left_sep and "," in right_sep.group():
             right = right.lstrip(" \t\n,")  # one separator is enough at a seam
-        elif left_sep.group() and right_sep.group():
-            right = right[right_sep.end() :] if not left_sep.group().isspace() else right.lstrip()
-        out += right
-        at_start = at_start and not out.strip(" \t\n,")
+        elif left_sep and right_sep.group():
+            right = right[right_sep.end() :] if not left_sep.isspace() else right.lstrip()
         if at_start:
-            out = ""
-    return out
+            at_start = not right.strip(" \t\n,")
+            if not at_start:
+                out.append(right)
+        else:
+            out.append(right)
+    return out.text()

@@ -54,7 +54,7 @@ _BRACE_GROUP = re.compile(r"\{[^{}|]*\}")
 _WEBUI_STRONG = re.compile(
     r"<\w+:[^<>]+>|\bAND\b|\bBREAK\b|\\[()]|\[[^\[\]|:]*\|[^\[\]]*\]|:\s*(?:\d+(?:\.\d+)?|\.\d+)\s*\]"
 )
-_SLIP = re.compile(r"\{([^{}]*?)(:\s*[+-]?(?:\d+\.?\d*|\.\d+))\s*\}")
+_SLIP = re.compile(r"\{([^{}]*?)(:\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*\}")  # one reading per number: linear
 
 
 def _lex(text: str) -> list[tuple[str, str, int]]:

@@ -25,7 +25,9 @@ import os
 import signal
 import sys
 import time
-from typing import IO, Any
+from typing import Any
+
+from naiprompt.cli._common import Progress
 
 __all__ = ["register", "run"]
 
@@ -161,52 +163,6 @@ def _batch_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-class _Progress:
-    """``[#####.....] 45% 12,345/27,000 rows  3,456 rows/s  ETA 0:04`` on one line of stderr."""
-
-    def __init__(self, total: int | None, enabled: bool, stream: IO[str]) -> None:
-        self.total = total
-        self.enabled = enabled
-        self.stream = stream
-        self.done = 0
-        self.started = time.perf_counter()
-        self._last = 0.0
-
-    def add(self, rows: int) -> None:
-        self.done += rows
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self._last < 0.1 and (self.total is None or self.done < self.total):
-            return
-        self._last = now
-        elapsed = max(now - self.started, 1e-9)
-        rate = self.done / elapsed
-        if self.total:
-            fraction = min(self.done / self.total, 1.0)
-            filled = int(fraction * 30)
-            eta = (self.total - self.done) / rate if rate > 0 else 0.0
-            line = (
-                f"[{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} {self.done:,}/{self.total:,} rows"
-                f"  {rate:,.0f} rows/s  ETA {_clock(eta)}"
-            )
-        else:
-            line = f"{self.done:,} rows  {rate:,.0f} rows/s"
-        self.stream.write("\r" + line + "\x1b[K")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds + 0.5), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def _json_key(key: Any) -> Any:
     if isinstance(key, tuple) and key and hasattr(key[0], "as_posix"):
         return str(key[0])  # a caption file
@@ -266,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
     show = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     totals = [source.total() for source in sources] if show else [None]
     total = None if any(count is None for count in totals) else sum(count or 0 for count in totals)
-    progress = _Progress(total, show, sys.stderr)
+    progress = Progress(total, show, unit="rows")
     errors_file = open(args.errors, "w", encoding="utf-8") if args.errors else None  # noqa: SIM115
     failed = 0
     rows = 0

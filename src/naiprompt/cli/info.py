@@ -29,6 +29,8 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from naiprompt.cli._common import Progress
+
 if TYPE_CHECKING:
     from naiprompt.metadata.model import GenerationInfo
 
@@ -121,31 +123,6 @@ def collect_images(arguments: list[str]) -> Iterator[tuple[str, bool]]:
                     yield from collect_images([match])
                 else:
                     yield match, True
-
-
-class _Progress:
-    """A one-line progress bar on stderr."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled and total > 0
-        self._shown = -1
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        percent = done * 100 // self.total
-        if percent == self._shown and done != self.total:
-            return
-        self._shown = percent
-        filled = percent * 30 // 100
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} images")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
 
 
 def _record(path: str, info: GenerationInfo | None) -> dict[str, Any]:
@@ -252,7 +229,7 @@ def _report(args: argparse.Namespace) -> int:
     )
     stealth = {"auto": None, "always": True, "never": False}[args.stealth]
     convert = not args.no_convert
-    progress = _Progress(len(files), show_progress)
+    progress = Progress(len(files), show_progress, unit="images")
     many = len(files) > 1
     status = 0
     try:

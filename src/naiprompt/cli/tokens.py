@@ -26,7 +26,15 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from naiprompt.cli._common import UsageError, add_input_options, dialect_arg, plain, read_prompts, usage_error
+from naiprompt.cli._common import (
+    Progress,
+    UsageError,
+    add_input_options,
+    dialect_arg,
+    plain,
+    read_prompts,
+    usage_error,
+)
 
 if TYPE_CHECKING:
     from naiprompt.tokens.api import Budget, TagSpan
@@ -155,31 +163,6 @@ def _use_colour(choice: str, stream: IO[str]) -> bool:
     return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
-class _Progress:
-    """A one-line progress bar on stderr."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled and total > 0
-        self._shown = -1
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        percent = done * 100 // self.total
-        if percent == self._shown and done != self.total:
-            return
-        self._shown = percent
-        filled = percent * 30 // 100
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} prompts")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
-
-
 def _paint(text: str, colour: str, on: bool) -> str:
     return f"{colour}{text}{_RESET}" if on else text
 
@@ -301,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
         and sys.stderr.isatty()
         and not sys.stdout.isatty()
     )
-    progress = _Progress(len(prompts), show_progress)
+    progress = Progress(len(prompts), show_progress, unit="prompts")
     status = 0
     out: Sequence[str]
     try:

@@ -389,7 +389,15 @@ class NovelAIPrinter(Printer):
                     elif ch == "]":
                         open_counts["["] -= 1
                 if closer == "::" and text_last and _glues_to_closer(out):
-                    out.append(" ")  # "a:" + "::" or ", 0" + "::" would read differently
+                    # "a:" + "::" or ", 0" + "::" would read differently: the space keeps the weight but
+                    # becomes part of the text, so it is reported.
+                    self.unsupported(
+                        "text before '::'",
+                        "NovelAI V4 would read the text's last ':' or number into the closing '::'; "
+                        "a space is added before it",
+                        node,
+                    )
+                    out.append(" ")
                 out.append(closer)
             else:
                 out.append(self._other(event.kind, node, event.index))

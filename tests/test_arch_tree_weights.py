@@ -90,3 +90,17 @@ def test_deep_trees_need_no_recursion() -> None:
     weights = naiprompt.attention(naiprompt.parse(text, "webui"))
     assert weights == naiprompt.attention(text)
     assert weights[0][0] == "a" and weights[0][1] > 1e200  # 1.1 ** 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "dialect"),
+    [("[[long_hair]]", "nai"), ("{{a}}, [b]", "nai4"), ("((a)), [[b]]", "webui"), ("(a:1.2) [b]", "webui")],
+)
+def test_transformed_trees_weigh_what_they_print(text: str, dialect: str) -> None:
+    """A transform may leave weights the notation cannot spell (flatten: [[x]] -> one emphasis):
+    attention() of such a tree equals attention() of its printed text, not of its stale notation."""
+    from naiprompt.transforms import flatten, snap_weights
+
+    for transform in (flatten(None), flatten(), snap_weights(1.1)):
+        tree = transform(naiprompt.parse(text, dialect))
+        assert naiprompt.attention(tree) == naiprompt.attention(naiprompt.render(tree), dialect)

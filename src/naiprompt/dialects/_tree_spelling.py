@@ -37,6 +37,52 @@ from naiprompt.ast import (
 # ("(a:1.2.3)"): the tree keeps it as text and a plain closer.
 _BROKEN_WEIGHT = re.compile(r":\s*[+-]?[.\d]+\s*$")
 
+# The number in a spelled weight: ":1.2", ": 1.2 " (WebUI) or "1.2" (NovelAI V4).
+_SPELLED_NUMBER = re.compile(r"\s*:?\s*(.*?)\s*")
+
+
+def spelled_as_weighted(prompt: Prompt, dialect: str) -> bool:
+    """Whether every emphasis of ``prompt`` spells the weight it holds.
+
+    A tree as parsed always does. A transformed tree may hold a weight its notation
+    cannot spell (``flatten`` leaves ``[[x]]`` as one emphasis of 1.05^-2 with the
+    notation gone): its lexemes would read another weight, so ``attention()`` prints
+    such a tree and reads the text instead.
+
+    Example:
+        >>> import naiprompt
+        >>> from naiprompt.transforms import flatten
+        >>> tree = naiprompt.parse("[[x]]", "nai")
+        >>> spelled_as_weighted(tree, "nai"), spelled_as_weighted(flatten(None)(tree), "nai")
+        (True, False)
+    """
+    from naiprompt.ast import walk
+
+    nai = dialect != "webui"
+    step = 1.05 if nai else 1.1
+    for node in walk(prompt):
+        if not isinstance(node, Emphasis):
+            continue
+        notation = node.notation
+        if notation == ("numeric" if nai else "explicit"):
+            if node.raw_weight is None:
+                continue  # spelled with repr(weight): exact
+            number = _SPELLED_NUMBER.fullmatch(node.raw_weight)
+            try:
+                ok = number is not None and float(number.group(1)) == node.weight
+            except ValueError:
+                ok = False
+        elif notation == "bracket":
+            ok = node.weight == 1 / step
+        elif notation == ("brace" if nai else "paren") or (notation is None and not nai):
+            ok = node.weight == step
+        else:
+            ok = notation is None and node.weight == step
+        if not ok:
+            return False
+    return True
+
+
 # An item of the walk: a node still to spell, or a finished lexeme string.
 _Item = Node | str
 

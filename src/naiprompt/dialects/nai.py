@@ -37,7 +37,7 @@ from naiprompt.dialects._print import Printer, flatten, mark_omissions
 from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import check, numeric_everywhere
 from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
-from naiprompt.dialects._tree_spelling import nai_lexemes
+from naiprompt.dialects._tree_spelling import nai_lexemes, spelled_as_weighted
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.grammar import scanner, tokens
 from naiprompt.weights import NAI_STEP, format_number, nearest_power, power
@@ -84,7 +84,8 @@ class NovelAI(Dialect):
         """
         if isinstance(prompt, str):
             return self._runs(scanner(self.name).finditer(prompt))
-        if prompt.dialect == self.name:  # from the tree's nodes (the same lexemes, the same bits)
+        if prompt.dialect == self.name and spelled_as_weighted(prompt, self.name):
+            # From the tree's nodes: the same lexemes, the same bits.
             return self._runs(nai_lexemes(prompt, scanner(self.name)))
         return self._runs(scanner(self.name).finditer(self.render(prompt)))
 

@@ -802,5 +802,8 @@ class WebUI(Dialect):
         if isinstance(prompt, str):
             return attention(prompt)
         if prompt.dialect == self.name:
-            return tree_attention(prompt)
+            from naiprompt.dialects._tree_spelling import spelled_as_weighted
+
+            if spelled_as_weighted(prompt, self.name):
+                return tree_attention(prompt)
         return attention(self.render(prompt))

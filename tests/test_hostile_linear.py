@@ -85,9 +85,23 @@ def test_linear_time(function: str, unit: str) -> None:
     assert ratio(FUNCTIONS[function], make) < RATIO
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.text(alphabet="()[]{}<>:|\\a1. ,", min_size=1, max_size=6))
-def test_no_unit_repeated_is_quadratic(unit: str) -> None:
+UNITS = st.text(alphabet="()[]{}<>:|\\a1. ,", min_size=1, max_size=6)
+
+
+def _no_quadratic_unit(unit: str) -> None:
     # A bounded search for other slow inputs: any short unit, repeated, through the core functions.
     for name in ("parse", "attention", "detect", "extra_networks", "attention_nai", "parse_nai4"):
         assert ratio(FUNCTIONS[name], lambda n, u=unit: repeat(u, n), small=2_000) < RATIO, (name, unit)
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(UNITS)
+def test_no_unit_repeated_is_quadratic(unit: str) -> None:
+    _no_quadratic_unit(unit)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(UNITS)
+def test_no_unit_repeated_is_quadratic_many(unit: str) -> None:
+    _no_quadratic_unit(unit)

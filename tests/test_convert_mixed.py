@@ -189,3 +189,13 @@ def test_lenient_mixed_reading_never_raises(prompt: str) -> None:
         assert naiprompt.render(tree) == prompt
         for target in ("webui", "nai", "nai4", "comfy"):
             naiprompt.convert(prompt, "mixed", target, errors="ignore")
+
+
+def test_slip_advice_stays_short_and_never_raises() -> None:
+    from naiprompt.dialects.mixed import slips
+
+    assert slips("{16:9}")[0].endswith("use 9::16:: (NovelAI V4)")  # not 57 braces
+    huge = "{c:" + "9" * 400 + "}"  # the weight overflows a float
+    assert slips(huge)[0].endswith("(NovelAI V4)")
+    with pytest.warns(PromptWarning):
+        assert naiprompt.convert(huge, "nai", "webui").startswith("(c\\:999")

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 import weakref
@@ -113,6 +114,10 @@ def square_rule(text: str, rule: str = "auto") -> str:
     return "nai" if text.count("{") > webui else "webui"
 
 
+#: Past this many brackets a slip's advice names only V4's numeric weight.
+_MAX_ADVISED_BRACKETS = 10
+
+
 def slips(text: str) -> list[str]:
     """Known slips in NovelAI syntax: ``{1girl:1.2}`` (there ``:1.2`` is literal text).
 
@@ -121,17 +126,19 @@ def slips(text: str) -> list[str]:
         ["'{1girl:1.2}' at 0: ':1.2' is literal text in NovelAI, not a weight; use {{{{1girl}}}} or 1.2::1girl::"]
         >>> slips("{wings:1.4}")[0].split("; ")[1]
         'use {{{{{{{wings}}}}}}} or 1.4::wings::'
+        >>> slips("{16:9}")[0].split("; ")[1]
+        'use 9::16:: (NovelAI V4)'
     """
     out = []
     for match in _SLIP.finditer(text):
         body, weight = match.group(1), match.group(2)
         number = weight[1:].strip()
         value = float(number)
-        if value > 0:
-            n = nearest_power(value, NAI_STEP)
+        n = nearest_power(value, NAI_STEP) if 0 < value < math.inf else None
+        if n is not None and abs(n) <= _MAX_ADVISED_BRACKETS:
             brackets = "{" * n + body + "}" * n if n >= 0 else "[" * -n + body + "]" * -n
             advice = f"use {brackets} or {number}::{body}::"
-        else:
+        else:  # zero, negative, or dozens of braces that help nobody: V4's numeric weight only
             advice = f"use {number}::{body}:: (NovelAI V4)"
         where = f"{match.group()!r} at {match.start()}"
         out.append(f"{where}: {weight!r} is literal text in NovelAI, not a weight; {advice}")

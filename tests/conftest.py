@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 
 #: ../shared beside a developer's checkout. No test may need it (a fresh clone has none); kept only so that
@@ -27,14 +26,6 @@ settings.register_profile(
 # `HYPOTHESIS_PROFILE=fuzz pytest` for a long run.
 settings.register_profile("fuzz", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-
-@pytest.fixture(scope="session")
-def shared() -> Path:
-    """The ../shared folder, or a clean skip when this checkout has none."""
-    if not SHARED.is_dir():
-        pytest.skip("../shared (reference outputs and data) is not present beside the repository")
-    return SHARED
 
 
 def conformance(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Shared test configuration: the reference folder and Hypothesis profiles."""
+"""Shared test configuration: the vendored fixtures and Hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -9,10 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
-
-#: ../shared beside a developer's checkout. No test may need it (a fresh clone has none); kept only so that
-#: an ad-hoc local experiment can find it.
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 #: Reference outputs and samples vendored into the repository (see fixtures/README.md).
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -97,7 +97,7 @@ def webui_lexemes(prompt: Prompt, lexer: re.Pattern[str]) -> Iterator[re.Match[s
         >>> "".join(m.group() for m in webui_lexemes(tree, scanner("webui", frozenset({"SCHEDULE_WHEN"}))))
         '[a:b:2] BREAK c'
     """
-    from naiprompt.dialects.webui import _number_text
+    from naiprompt.dialects.webui.printer import _number_text
     from naiprompt.weights import format_number
 
     work: list[_Item] = list(reversed(prompt.body))

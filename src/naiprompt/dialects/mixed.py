@@ -37,8 +37,10 @@ import attrs
 
 from naiprompt.ast import And, Emphasis, Node, Prompt, Span, Text
 from naiprompt.dialects import Dialect
-from naiprompt.dialects import webui as _webui
 from naiprompt.dialects._runs import merge_equal
+from naiprompt.dialects.webui.builder import _build_subprompt, _split_subprompts
+from naiprompt.dialects.webui.printer import WebUIPrinter
+from naiprompt.dialects.webui.scanner import lex as _webui_lex
 from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
 from naiprompt.weights import NAI_STEP, WEBUI_STEP, nearest_power
 
@@ -66,7 +68,7 @@ def _lex(text: str) -> list[tuple[str, str, int]]:
     edit or an alternation in two, and it stays text (as WebUI reads it).
     """
     out: list[tuple[str, str, int]] = []
-    for typ, value, pos in _webui.lex(text):
+    for typ, value, pos in _webui_lex(text):
         if typ != "TEXT" or ("{" not in value and "}" not in value):
             out.append((typ, value, pos))
             continue
@@ -260,8 +262,8 @@ class Mixed(Dialect):
         factor = 1 / NAI_STEP if rule == "nai" else 1 / WEBUI_STEP
         problems: list[tuple[int, str]] = []
         body: list[Node] = []
-        for sub_tokens, and_token in _webui._split_subprompts(_lex(text)):
-            body.extend(_webui._build_subprompt(sub_tokens, text, problems, square=factor))
+        for sub_tokens, and_token in _split_subprompts(_lex(text)):
+            body.extend(_build_subprompt(sub_tokens, text, problems, square=factor))
             if and_token is not None:
                 body.append(And(span=Span(and_token[2], and_token[2] + 3)))
         if strict:
@@ -291,7 +293,7 @@ class Mixed(Dialect):
         """
         if self._parsed.get(id(prompt)) is prompt and prompt.source is not None:
             return prompt.source
-        return _webui.WebUIPrinter(errors=errors, decimals=decimals).print(prompt)
+        return WebUIPrinter(errors=errors, decimals=decimals).print(prompt)
 
     def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
         """The weighted runs of the mixed reading (equal neighbours merged).

@@ -1,0 +1,354 @@
+"""The WebUI printer: an AST -> WebUI text, and the escaping of literal text.
+
+A tree read from WebUI text prints back byte for byte; a tree from another dialect
+(or rewritten by a transform) prints as the shortest WebUI text that reads back as
+the same weights, with each nested weight written as the factor that makes the
+product right.
+
+Example:
+    >>> import naiprompt
+    >>> from naiprompt.dialects.webui.printer import WebUIPrinter
+    >>> WebUIPrinter().print(naiprompt.parse("{{a}}", "nai"))
+    '(a:1.1025)'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+
+from naiprompt.ast import (
+    Alternate,
+    And,
+    Break,
+    Emphasis,
+    Network,
+    Node,
+    Prompt,
+    Schedule,
+    SubpromptWeight,
+    Text,
+)
+from naiprompt.dialects._print import Event, Printer, flatten, mark_omissions
+from naiprompt.dialects.webui.scanner import ROUND, SQUARE, _weight_number
+from naiprompt.errors import ErrorLevel
+from naiprompt.weights import format_number
+
+_NEEDS_ESCAPE = re.compile(r"[\\()\[\]|<:]|AND|BREAK")
+_SUFFIX = re.compile(r"(:\s*)[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
+_COLON_NUMBER_END = re.compile(r":\s*[+-]?[.\d]+\s*$")
+_WEIGHT_LEXEME = re.compile(r":\s*[+-]?[.\d]+\s*\)")  # what WebUI's lexer takes as a weight
+
+
+def escape(value: str, *, in_brackets: bool = False) -> str:
+    """Spell literal text so that WebUI reads it back as exactly ``value``.
+
+    Brackets and backslashes get a backslash; the words AND and BREAK, ``|``,
+    and text that would read as an extra network get a lone backslash, which
+    WebUI drops. Inside brackets colons are protected too (they would start a
+    weight or a prompt edit).
+
+    Example:
+        >>> escape("ganyu (genshin impact)")
+        'ganyu \\\\(genshin impact\\\\)'
+        >>> escape("AND")
+        'A\\\\ND'
+    """
+    if not _NEEDS_ESCAPE.search(value):
+        return value
+    out = re.sub(r"[\\()\[\]]", r"\\\g<0>", value)
+    out = re.sub(r"\bAND\b", r"A\\ND", out)
+    out = re.sub(r"\bBREAK\b", r"B\\REAK", out)
+    out = out.replace("|", "\\|")
+    out = re.sub(r"<(?=\w)", r"<\\", out)  # never the start of an extra network
+    if in_brackets:
+        out = out.replace(":", "\\:")
+    return out
+
+
+def unescape(raw: str) -> str:
+    """The literal text WebUI reads from ``raw`` (escapes resolved, lone backslashes dropped).
+
+    Example:
+        >>> unescape("a\\\\b \\\\(c\\\\)")
+        'ab (c)'
+    """
+    return re.sub(r"\\([()\[\]\\])|\\", lambda m: m.group(1) or "", raw)
+
+
+def _number_text(value: float, fractional: bool) -> str:
+    text = format_number(value)
+    if fractional and "." not in text:
+        return text + ".0"
+    if not fractional and "." in text:  # a non-integer written without a dot: 15e-1
+        sign, digits, exponent = Decimal(text).as_tuple()
+        mantissa = "".join(map(str, digits))
+        return f"{'-' if sign else ''}{mantissa}e{exponent}"
+    return text
+
+
+class WebUIPrinter(Printer):
+    """Prints the AST in WebUI syntax.
+
+    Example:
+        >>> import naiprompt
+        >>> WebUIPrinter().print(naiprompt.parse("{a}", "nai"))
+        '(a:1.05)'
+    """
+
+    dialect = "webui"
+
+    def __init__(
+        self,
+        *,
+        errors: ErrorLevel | str = ErrorLevel.WARN,
+        source: Prompt | None = None,
+        decimals: int | None = None,
+    ) -> None:
+        super().__init__(errors=errors, source=source)
+        self.decimals = decimals
+
+    def print(self, prompt: Prompt) -> str:
+        """Return ``prompt`` as WebUI text.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("((a)) [b]"))
+            '((a)) [b]'
+        """
+        self.source = self.source or prompt
+        same = prompt.dialect == "webui"
+        events = flatten(prompt.body, collapse=not same)
+        if same:
+            mark_omissions(events, lambda node: node.weight in (ROUND, SQUARE))
+        out: list[str] = []
+        subprompt_start = 0
+        weighted = False  # the current subprompt ends in a SubpromptWeight
+        ands: list[int] = []
+        # Per kind: brackets open in the output so far (to keep stray closers literal).
+        open_counts = {"round": 0, "square": 0}
+        pending = {"round": 0, "square": 0}
+        depth = 0  # brackets and groups around the current position
+        # Converted trees: the weight each open level means and what the printed numbers
+        # give, so that a nested weight is printed as the factor that makes the product right.
+        meant, achieved = [1.0], [1.0]
+        numbers: dict[int, str | None] = {}
+        for event in events:
+            node = event.node
+            if event.kind == "text":
+                assert isinstance(node, Text)
+                out.append(self._text(node, same, open_counts, depth > 0))
+            elif event.kind == "open":
+                assert isinstance(node, Emphasis)
+                kind = self._kind(node)
+                depth += 1
+                if not node.opened and pending[kind]:
+                    pending[kind] -= 1
+                    continue
+                if not same and not self._choose(node, kind, meant, achieved, numbers):
+                    continue  # a weight WebUI cannot write: the text stays, unweighted
+                open_counts[kind] += 1
+                out.append("[" if kind == "square" else "(")
+            elif event.kind == "close":
+                assert isinstance(node, Emphasis)
+                kind = self._kind(node)
+                depth -= 1
+                if event.omit:
+                    pending[kind] += 1
+                    continue
+                if not same:
+                    meant.pop()
+                    achieved.pop()
+                    if numbers.get(id(node), "") is None:
+                        continue
+                open_counts[kind] -= 1
+                out.append(self._closer(node, kind, out, numbers.get(id(node)), same))
+            elif event.kind in ("gopen", "gsep", "gclose"):
+                depth += {"gopen": 1, "gsep": 0, "gclose": -1}[event.kind]
+                out.append(self._group(event))
+            elif isinstance(node, And):
+                if not weighted:
+                    self._end_subprompt(out, subprompt_start)
+                previous = out[-1][-1:] if out else ""
+                if previous.isalnum() or previous == "_":
+                    out.append(" ")
+                ands.append(len(out))
+                out.append("AND")
+                subprompt_start = len(out)
+                open_counts = {"round": 0, "square": 0}
+                pending = {"round": 0, "square": 0}
+            else:
+                out.append(self._leaf(node, out))
+            weighted = isinstance(node, SubpromptWeight) and event.kind == "leaf"
+        if not weighted:
+            self._end_subprompt(out, subprompt_start)
+        for index in ands:  # "AND" needs word boundaries on both sides
+            after = out[index + 1][:1] if index + 1 < len(out) else ""
+            if after.isalnum() or after == "_":
+                out[index] = "AND "
+        _drop_dangling_backslashes(out)
+        return "".join(out)
+
+    # -- pieces --------------------------------------------------------------------------
+    @staticmethod
+    def _kind(node: Emphasis) -> str:
+        return "square" if node.weight == SQUARE and node.notation in (None, "bracket") else "round"
+
+    def _text(self, node: Text, same: bool, open_counts: dict[str, int], in_brackets: bool) -> str:
+        raw = node.raw
+        if same and raw is not None and (raw == node.value or unescape(raw) == node.value):
+            stray = ")" in raw or "]" in raw
+            if not stray or self._stray_ok(raw, open_counts):
+                return raw
+        return escape(node.value, in_brackets=in_brackets)
+
+    @staticmethod
+    def _stray_ok(raw: str, open_counts: dict[str, int]) -> bool:
+        escaped = unescape(raw) != raw
+        plain = re.sub(r"\\.", "", raw) if escaped else raw
+        if ")" in plain and open_counts["round"]:
+            return False
+        return not ("]" in plain and open_counts["square"])
+
+    def _choose(
+        self, node: Emphasis, kind: str, meant: list[float], achieved: list[float], numbers: dict[int, str | None]
+    ) -> bool:
+        """Decide a converted level's weight text at its opener; False if WebUI cannot write it."""
+        target = meant[-1] * node.weight
+        parent = achieved[-1]
+        if kind == "square":
+            meant.append(target)
+            achieved.append(parent * SQUARE)
+            return True
+        if node.notation != "explicit" and node.weight == ROUND:
+            meant.append(target)
+            achieved.append(parent * ROUND)
+            return True
+        if not parent:  # under a weight of 0 every factor gives 0: keep the tree's own
+            number = format_number(node.weight, self.decimals) if math.isfinite(node.weight) else None
+        else:
+            number = _factor_text(target, parent, self.decimals) if math.isfinite(target) else None
+        numbers[id(node)] = number
+        meant.append(target)
+        if number is None:
+            self.unsupported("weight", f"WebUI cannot write the weight {target!r}; the text is kept at 1", node)
+            achieved.append(parent)
+            return False
+        achieved.append(parent * float(number))
+        return True
+
+    def _closer(
+        self, node: Emphasis, kind: str, out: list[str], number: str | None = None, same: bool = True
+    ) -> str:
+        if kind == "square":
+            return "]"
+        weight = node.weight
+        if node.notation == "explicit" or weight != ROUND:
+            if number is not None:
+                return ":" + number + ")"
+            raw = node.raw_weight
+            if raw is not None and _WEIGHT_LEXEME.fullmatch(raw + ")") and _weight_number(raw + ")") == weight:
+                return raw + ")"
+            return ":" + format_number(weight, self.decimals) + ")"
+        # A plain ")" after text ending in ":1.2" would read as a weight, and after ":1.2.3"
+        # it would make WebUI's float() raise: a lone backslash (dropped by WebUI) breaks it.
+        tail = _COLON_NUMBER_END.search("".join(out[-3:]))
+        if tail is not None:
+            if _weight_number(tail.group() + ")") is not None:
+                return ":" + format_number(weight) + ")"
+            if not same:  # a source spelling is kept as it was, crash and all
+                _break_number(out)
+        return ")"
+
+    def _group(self, event: Event) -> str:
+        node = event.node
+        if isinstance(node, Alternate):
+            return {"gopen": "[", "gsep": "|", "gclose": "]"}[event.kind]
+        assert isinstance(node, Schedule)
+        if event.kind == "gopen":
+            return "["
+        if event.kind == "gsep":
+            return ":"
+        raw = node.raw_when
+        if raw:
+            number = raw[1:].strip()
+            try:
+                if float(number) == node.when and ("." in number) == node.fractional:
+                    return raw + "]"
+            except ValueError:  # pragma: no cover - the grammar only lexes numbers
+                pass
+        return f":{_number_text(node.when, node.fractional)}]"
+
+    def _leaf(self, node: Node, out: list[str]) -> str:
+        if isinstance(node, Network):
+            return f"<{node.name}:{':'.join(node.args)}>"
+        if isinstance(node, Break):
+            if node.raw is not None and node.raw.strip() == "BREAK":
+                return node.raw
+            return " BREAK "
+        if isinstance(node, SubpromptWeight):
+            raw = node.raw
+            if raw is not None:
+                try:
+                    if float(raw[1:].strip()) == node.weight:
+                        return raw
+                except ValueError:  # pragma: no cover
+                    pass
+            return ":" + format_number(node.weight, self.decimals)
+        raise TypeError(f"cannot print {type(node).__name__} in webui")  # pragma: no cover
+
+    @staticmethod
+    def _end_subprompt(out: list[str], start: int) -> None:
+        # Text ending in ":1.5" at the end of a subprompt would become its CFG weight;
+        # a lone backslash after the colon keeps it text (WebUI drops the backslash).
+        if start >= len(out):
+            return
+        tail = "".join(out[start:])
+        match = _SUFFIX.search(tail)
+        if match is not None:
+            out[start:] = [tail[: match.end(1)] + "\\" + tail[match.end(1) :]]
+
+
+def _factor_text(target: float, parent: float, decimals: int | None) -> str | None:
+    """The weight text that makes ``parent * weight`` read as ``target``.
+
+    Rounded to ``decimals`` places unless that moves the product by more than
+    5e-5 relative (a small factor under a large parent): then more places.
+    """
+    factor = target / parent
+    if not math.isfinite(factor):
+        return None
+    if decimals is not None:
+        for places in range(decimals, 18):
+            text = format_number(factor, places)
+            if abs(parent * float(text) - target) <= 5e-5 * abs(target):
+                return text
+    return format_number(factor)
+
+
+def _break_number(out: list[str]) -> None:
+    """Put a lone backslash before the last character of the text ending ``out``."""
+    for index in range(len(out) - 1, -1, -1):
+        piece = out[index]
+        stripped = piece.rstrip()
+        if stripped:
+            cut = len(stripped) - 1
+            out[index] = piece[:cut] + "\\" + piece[cut:]
+            return
+
+
+def _drop_dangling_backslashes(out: list[str]) -> None:
+    """A lone backslash ending a piece would escape the bracket that follows it.
+
+    WebUI drops a lone backslash anyway, so dropping it here changes nothing but
+    the spelling. Pieces from the source never need this (there the pair would
+    have been read as an escape); rewritten trees may.
+    """
+    for index in range(len(out) - 1):
+        piece = out[index]
+        if not piece.endswith("\\") or (len(piece) - len(piece.rstrip("\\"))) % 2 == 0:
+            continue
+        following = next((p for p in out[index + 1 :] if p), "")
+        if following[:1] in ("(", ")", "[", "]", "\\"):
+            out[index] = piece[:-1]

@@ -1,0 +1,203 @@
+"""WebUI's attention scanner: the flat ``(text, weight)`` runs of a prompt.
+
+This is ``parse_prompt_attention`` of stable-diffusion-webui, bit for bit: one pass
+of the grammar's terminals (``grammars/webui.lark``) with bracket stacks, no tree.
+:func:`tree_attention` runs the same arithmetic over the lexemes of a parsed tree,
+and :func:`lex` gives the tokens (with ``AND`` and ``BREAK`` split out) that the
+tree builder reads.
+
+Example:
+    >>> from naiprompt.dialects.webui.scanner import attention
+    >>> attention("a (b:1.5) [c]")
+    [('a ', 1.0), ('b', 1.5), (' ', 1.0), ('c', 0.9090909090909091)]
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable
+
+from naiprompt.ast import (
+    Prompt,
+)
+from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
+from naiprompt.dialects._strict import WORDS
+from naiprompt.errors import PromptWarning
+from naiprompt.grammar import scanner, tokens
+from naiprompt.weights import WEBUI_STEP
+
+ROUND = WEBUI_STEP
+SQUARE = 1 / WEBUI_STEP
+
+Token = tuple[str, str, int]
+
+# Terminals of the other layers, which WebUI's emphasis parser does not know:
+# it sees "<lora:x:1>" and "[a:b:5]" as brackets and text.
+_ATTENTION_EXCLUDE = frozenset({"NETWORK", "SCHEDULE_WHEN", "SUBPROMPT_WEIGHT"})
+_BREAK = re.compile(r"\s*\bBREAK\b\s*")
+_TEXTLIKE = frozenset({"TEXT", "COLON", "PIPE", "LT"})
+
+
+# -- attention ------------------------------------------------------------------------------
+def attention(text: str) -> list[tuple[str, float]]:
+    """WebUI's ``parse_prompt_attention``: flat ``(text, weight)`` runs, bit for bit.
+
+    Nesting multiplies innermost first; unclosed brackets run to the end; equal
+    neighbours merge; ``BREAK`` gives ``("BREAK", -1.0)``. Where WebUI itself
+    fails (``(a:1.2.3)``) the number is kept as text and a
+    :class:`~naiprompt.errors.PromptWarning` is issued.
+
+    Example:
+        >>> attention("((a))")
+        [('a', 1.2100000000000002)]
+        >>> attention("a BREAK b")
+        [('a', 1.0), ('BREAK', -1.0), ('b', 1.0)]
+    """
+    return _runs(scanner("webui", _ATTENTION_EXCLUDE).finditer(text), text)
+
+
+def tree_attention(prompt: Prompt) -> list[tuple[str, float]]:
+    """:func:`attention` of a WebUI tree, computed from its nodes.
+
+    The walk (:func:`~naiprompt.dialects._tree_spelling.webui_lexemes`) gives the
+    lexemes of each node in order; the run arithmetic is the scanner's own, so the
+    weights are the same bits as ``attention(text)``.
+
+    Example:
+        >>> from naiprompt.dialects.webui import WebUI
+        >>> tree_attention(WebUI().parse("a ((b)) [c:1.2]"))
+        [('a ', 1.0), ('b', 1.2100000000000002), (' ', 1.0), ('c:1.2', 0.9090909090909091)]
+    """
+    from naiprompt.dialects._tree_spelling import webui_lexemes
+
+    return _runs(webui_lexemes(prompt, scanner("webui", _ATTENTION_EXCLUDE)), prompt.source or "")
+
+
+def _runs(matches: Iterable[re.Match[str]], text: str) -> list[tuple[str, float]]:
+    """WebUI's run arithmetic over a stream of lexemes (of the text, or of a tree's nodes)."""
+    texts: list[str] = []
+    weights = SuffixWeights()
+    round_stack: list[int] = []
+    square_stack: list[int] = []
+    # WebUI's own runs since the last bracket: a text piece, a colon, an escaped character
+    # or a lone backslash each start one. Equal weights merge at the end anyway, but NaN
+    # weights never do (nan != nan), so the runs are kept apart exactly where WebUI has them.
+    pending: list[list[str]] = []
+    joinable = False
+
+    for match in matches:
+        kind = match.lastgroup
+        if kind in _TEXTLIKE:
+            value = match.group()
+            if kind == "TEXT" and "BREAK" in value:
+                parts = _BREAK.split(value)
+                if len(parts) > 1:
+                    if joinable:
+                        pending[-1].append(parts[0])
+                    else:
+                        pending.append([parts[0]])
+                    for piece in pending:
+                        texts.append("".join(piece))
+                        weights.append(1.0)
+                    for part in parts[1:-1]:
+                        texts.extend(("BREAK", part))
+                        weights.append(-1.0)
+                        weights.append(1.0)
+                    texts.append("BREAK")
+                    weights.append(-1.0)
+                    pending = [[parts[-1]]]
+                    joinable = True
+                    continue
+            if kind == "COLON":
+                pending.append([value])
+                joinable = False
+            elif joinable:
+                pending[-1].append(value)
+            else:
+                pending.append([value])
+                joinable = True
+            continue
+        if kind == "ESCAPE":
+            pending.append([match.group()[1]])
+            joinable = False
+            continue
+        if kind == "BACKSLASH":
+            pending.append([])  # WebUI keeps an empty run for a lone backslash
+            joinable = False
+            continue
+        # A bracket: finish the pending runs first, as WebUI appends runs eagerly.
+        for piece in pending:
+            texts.append("".join(piece))
+            weights.append(1.0)
+        pending = []
+        joinable = False
+        if kind == "LPAR":
+            round_stack.append(len(texts))
+        elif kind == "LSQB":
+            square_stack.append(len(texts))
+        elif kind == "RPAR" and round_stack:
+            weights.multiply_from(round_stack.pop(), ROUND)
+        elif kind == "RSQB" and square_stack:
+            weights.multiply_from(square_stack.pop(), SQUARE)
+        elif kind == "WEIGHT_CLOSE" and round_stack:
+            lexeme = match.group()
+            number = _weight_number(lexeme)
+            if number is None:
+                _warn_weight(text, match.start(), lexeme)
+                texts.append(lexeme[:-1])
+                weights.append(1.0)
+                weights.multiply_from(round_stack.pop(), ROUND)
+            else:
+                weights.multiply_from(round_stack.pop(), number)
+        else:  # a closer with nothing to close, or a weight outside brackets: text
+            texts.append(match.group())
+            weights.append(1.0)
+    for piece in pending:
+        texts.append("".join(piece))
+        weights.append(1.0)
+    for start in round_stack:
+        weights.multiply_from(start, ROUND)
+    for start in square_stack:
+        weights.multiply_from(start, SQUARE)
+    if not texts:
+        return [("", 1.0)]
+    return merge_equal(texts, weights.values())
+
+
+def _weight_number(lexeme: str) -> float | None:
+    """The weight of a ``:w)`` lexeme, or None where WebUI's ``float()`` fails."""
+    return float_or_none(lexeme[1:-1].strip())  # str.strip knows more whitespace than float()
+
+
+def _warn_weight(text: str, position: int, lexeme: str) -> None:
+    warnings.warn(
+        f"WebUI cannot read the weight {lexeme[:-1]!r} at position {position}; kept as text",
+        PromptWarning,
+        stacklevel=3,
+    )
+
+
+# -- lexing for the tree -------------------------------------------------------------------
+def lex(text: str) -> list[Token]:
+    """WebUI tokens with the words ``AND`` and ``BREAK`` split out of text runs.
+
+    Example:
+        >>> [t[0] for t in lex("a AND b BREAK c")]
+        ['TEXT', 'AND', 'TEXT', 'BREAK', 'TEXT']
+    """
+    out: list[Token] = []
+    for typ, value, pos in tokens("webui", text):
+        if typ != "TEXT" or ("AND" not in value and "BREAK" not in value):
+            out.append((typ, value, pos))
+            continue
+        last = 0
+        for match in WORDS.finditer(value):
+            if match.start() > last:
+                out.append(("TEXT", value[last : match.start()], pos + last))
+            word = "AND" if match.group() == "AND" else "BREAK"
+            out.append((word, match.group(), pos + match.start()))
+            last = match.end()
+        if last < len(value):
+            out.append(("TEXT", value[last:], pos + last))
+    return out

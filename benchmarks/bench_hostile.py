@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import naiprompt  # noqa: E402
-from naiprompt.networks import extra_networks  # noqa: E402
+from naiprompt.dialects.webui.networks import extra_networks  # noqa: E402
 
 FUNCTIONS: dict[str, Callable[[str], object]] = {
     "parse": naiprompt.parse,

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import naiprompt
-from naiprompt.networks import extra_networks
+from naiprompt.dialects.webui.networks import extra_networks
 
 RATIO = 25.0
 SMALL = 2_000

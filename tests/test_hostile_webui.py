@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import naiprompt
-from naiprompt.editing import schedules
+from naiprompt.dialects.webui.editing import schedules
 from naiprompt.errors import PromptWarning
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

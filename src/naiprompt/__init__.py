@@ -18,11 +18,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from naiprompt.api import attention, convert, detect, parse, render
-from naiprompt.composable import subprompts
 from naiprompt.dialects import Dialect, get_dialect, register_dialect
-from naiprompt.editing import schedules
+from naiprompt.dialects.webui.composable import subprompts
+from naiprompt.dialects.webui.editing import schedules
+from naiprompt.dialects.webui.networks import extra_networks
 from naiprompt.errors import ConversionError, ErrorLevel, PromptError, PromptSyntaxError, PromptWarning
-from naiprompt.networks import extra_networks
 
 __version__ = "0.1.0"
 

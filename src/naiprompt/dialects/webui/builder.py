@@ -21,8 +21,8 @@ from naiprompt.ast import (
     SubpromptWeight,
 )
 from naiprompt.dialects._build import TreeBuilder
+from naiprompt.dialects.webui.editing import Group, analyze, editing_tokens
 from naiprompt.dialects.webui.scanner import ROUND, SQUARE, Token, _weight_number
-from naiprompt.editing import Group, analyze, editing_tokens
 from naiprompt.weights import NAI_STEP
 
 

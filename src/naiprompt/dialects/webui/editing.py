@@ -10,7 +10,7 @@ The tokens come from the WebUI grammar's own terminals (``grammars/webui.lark``)
 this module only reads their nesting. It is linear in the prompt length.
 
 Example:
-    >>> from naiprompt.editing import schedules
+    >>> from naiprompt.dialects.webui.editing import schedules
     >>> schedules("a [cat:dog:0.5] b", 10)
     [(5, 'a cat b'), (10, 'a dog b')]
 """
@@ -40,7 +40,7 @@ class Group:
     the number's source text (schedules); ``start``/``end`` the bracket positions.
 
     Example:
-        >>> from naiprompt.editing import analyze, editing_tokens
+        >>> from naiprompt.dialects.webui.editing import analyze, editing_tokens
         >>> analyze(editing_tokens("[a:b:5]"), "[a:b:5]")[1][0]
         Group(kind='schedule', start=0, seps=(2,), when='5', when_start=4, end=6)
     """

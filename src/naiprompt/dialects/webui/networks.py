@@ -1,7 +1,7 @@
 """WebUI extra networks: ``<lora:name:0.8>``, ``<hypernet:name:1>`` and any ``<name:args>``.
 
 Example:
-    >>> from naiprompt.networks import extra_networks
+    >>> from naiprompt.dialects.webui.networks import extra_networks
     >>> extra_networks("a cat <lora:ink:0.8>")
     ('a cat ', {'lora': [['ink', '0.8']]})
 """

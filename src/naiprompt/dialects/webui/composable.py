@@ -1,7 +1,7 @@
 """WebUI's composable diffusion: ``AND`` and the ``:weight`` of each subprompt.
 
 Example:
-    >>> from naiprompt.composable import subprompts
+    >>> from naiprompt.dialects.webui.composable import subprompts
     >>> subprompts("a cat AND a dog :0.5")
     [('a cat', 1.0), (' a dog', 0.5)]
 """

@@ -305,7 +305,7 @@ def test_size_table() -> None:
     assert lines[0].split() == ["Dimension", "CFG", "range", "recommended"]
     assert lines[1].split() == ["512x512", "12~16", "10.5"]
     assert any(line.startswith("Dimension (area fixed) ") for line in lines)
-    from naiprompt.sizes import CFG_TABLE
+    from naiprompt.research.sizes import CFG_TABLE
 
     assert len([line for line in lines if line[:1].isdigit()]) == len(CFG_TABLE)
     rows = json.loads(ok("size", "--table", "--json"))

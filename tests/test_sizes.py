@@ -1,4 +1,4 @@
-"""naiprompt.sizes: the seed's aspect512 tool and its CFG tables."""
+"""naiprompt.research.sizes: the seed's aspect512 tool and its CFG tables."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from naiprompt import sizes
+from naiprompt.research import sizes
 
 # Every row of nai_and_seed.md section 1.2 that prints numbers: (argv, raw stdout).
 ASPECT512_ROWS: list[tuple[tuple[float, ...], tuple[int, int]]] = [

@@ -46,8 +46,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from naiprompt.transforms import apply, get_transform, register_transform
 
 
-#: Subpackages reachable as attributes without an explicit import (``naiprompt.sizes.fit``).
-_LAZY_MODULES = frozenset({"sizes", "transforms", "tokens", "encode"})
+#: Subpackages reachable as attributes without an explicit import (``naiprompt.research.sizes.fit``).
+_LAZY_MODULES = frozenset({"research", "transforms", "tokens", "encode"})
 
 
 def __getattr__(name: str) -> Any:

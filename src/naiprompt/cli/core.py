@@ -266,7 +266,7 @@ def _ratio(text: str) -> float:
 
 def _cmd_step(args: argparse.Namespace) -> int:
     from naiprompt.dialects import get_dialect
-    from naiprompt.transforms import seed_step, step
+    from naiprompt.research.step import seed_step, step
 
     if args.seed_compat:
         try:
@@ -278,7 +278,7 @@ def _cmd_step(args: argparse.Namespace) -> int:
             _emit(args, seed_step(args.ratio, args.full, tags=text))
 
         # Like the note's script, which reads nothing: its own tag list by default.
-        from naiprompt.transforms.step import SEED_TAGS
+        from naiprompt.research.step import SEED_TAGS
 
         return _each(args, compat, default=[", ".join(SEED_TAGS)])
 
@@ -360,7 +360,7 @@ def _number_text(value: float) -> str:
 
 
 def _cfg_table(args: argparse.Namespace) -> int:
-    from naiprompt import sizes
+    from naiprompt.research import sizes
 
     rows = [
         {"width": w, "height": h, "low": low, "high": high, "recommended": rec, "area_fixed": fixed}
@@ -382,7 +382,7 @@ def _cfg_table(args: argparse.Namespace) -> int:
 
 
 def _cmd_size(args: argparse.Namespace) -> int:
-    from naiprompt import sizes
+    from naiprompt.research import sizes
 
     if args.table:
         if args.size:

@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from naiprompt._plugins import PluginError, Registry
 from naiprompt.ast import Prompt
@@ -40,12 +40,12 @@ def _check_factory(name: str, obj: Any) -> TransformFactory:
 
 
 _BUILTINS = {
-    name: f"naiprompt.transforms.{module}:{name}"
+    name: f"naiprompt.{module}:{name}"
     for module, names in {
-        "step": ("step",),
-        "text": ("underscores", "dedupe", "strip_extra_networks", "canonical"),
-        "tags": ("remove_tags", "replace_tags", "keep_first", "fit_budget"),
-        "weights": (
+        "research.step": ("step",),  # the research note's tool, outside the grammar core
+        "transforms.text": ("underscores", "dedupe", "strip_extra_networks", "canonical"),
+        "transforms.tags": ("remove_tags", "replace_tags", "keep_first", "fit_budget"),
+        "transforms.weights": (
             "flatten",
             "expand",
             "round_weights",
@@ -225,7 +225,6 @@ def apply(prompt: Prompt | str, *transforms: Transform | str, dialect: str | Non
     return tree
 
 
-from naiprompt.transforms.step import SEED_TAGS, js_parse_float, seed_step, step  # noqa: E402
 from naiprompt.transforms.text import (  # noqa: E402
     EMOTICONS,
     canonical,
@@ -269,3 +268,25 @@ __all__ = [
     "strip_weights",
     "underscores",
 ]
+
+# The research note's step tool lives in naiprompt.research.step, which builds on this
+# package; it is re-exported here on first use, so that neither package needs the other
+# to be loaded first.
+_RESEARCH_STEP = frozenset({"SEED_TAGS", "js_parse_float", "seed_step", "step"})
+
+if TYPE_CHECKING:  # pragma: no cover
+    from naiprompt.research.step import SEED_TAGS, js_parse_float, seed_step, step
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _RESEARCH_STEP:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from naiprompt.research import step as research_step
+
+    value = getattr(research_step, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _RESEARCH_STEP)

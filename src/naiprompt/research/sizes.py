@@ -12,7 +12,7 @@ Flooring to 64 changes the ratio (576x384 is 3:2); :func:`ratio_note` says so an
 :func:`cfg_hint` looks a size up in the note's two CFG tables (:data:`CFG_TABLE`).
 
 Example:
-    >>> from naiprompt import sizes
+    >>> from naiprompt.research import sizes
     >>> sizes.fit(4, 3)
     (576, 384)
     >>> sizes.fit(4, 3, multiple=1)

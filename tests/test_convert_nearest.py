@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import naiprompt
-from naiprompt.weights import NAI_STEP
+from naiprompt.weight_math import NAI_STEP
 
 STEP = math.log(NAI_STEP)
 

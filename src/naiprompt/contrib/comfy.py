@@ -59,7 +59,7 @@ from naiprompt.contrib._comfy_scan import segments as _segments
 from naiprompt.dialects import Dialect
 from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
 from naiprompt.errors import ConversionError, ErrorLevel, PromptSyntaxError, PromptWarning
-from naiprompt.weights import format_number
+from naiprompt.weight_math import format_number
 
 if TYPE_CHECKING:
     from naiprompt.tokens.chunking import Layout

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import attrs
 
 from naiprompt.ast import Emphasis, Node, Text
-from naiprompt.weights import NAI_STEP, nearest_power, power
+from naiprompt.weight_math import NAI_STEP, nearest_power, power
 
 __all__ = ["numeric_runs"]
 

@@ -1,6 +1,6 @@
 """Printing the AST: a flat event stream, and the one ``unsupported()`` path.
 
-A tree is first flattened (without recursion) into events: ``open``/``close``
+A tree is first turned (without recursion) into :func:`events`: ``open``/``close``
 around an emphasis, ``text``, ``leaf`` for the other nodes, and ``group`` events
 for schedules and alternations. A printer then writes the events; seeing them
 in order lets it decide what the source left out (an unclosed bracket's closer)
@@ -8,7 +8,7 @@ and what must be protected (text that would read as syntax).
 
 Example:
     >>> import naiprompt
-    >>> [e.kind for e in flatten(naiprompt.parse("(a)").body)]
+    >>> [e.kind for e in events(naiprompt.parse("(a)").body)]
     ['open', 'text', 'close']
 """
 
@@ -41,8 +41,8 @@ class Event:
     omit: bool = False
 
 
-def flatten(body: Sequence[Node], *, collapse: bool = False) -> list[Event]:
-    """Flatten a body into print events, in source order.
+def events(body: Sequence[Node], *, collapse: bool = False) -> list[Event]:
+    """A body as print events, in source order.
 
     ``collapse`` joins chains of emphasis with a single child into one level
     whose weight is their product (innermost first, as the UIs multiply):
@@ -50,21 +50,21 @@ def flatten(body: Sequence[Node], *, collapse: bool = False) -> list[Event]:
 
     Example:
         >>> from naiprompt.ast import Emphasis, Text
-        >>> [e.kind for e in flatten([Emphasis(body=[Text(value="x")], weight=1.1)])]
+        >>> [e.kind for e in events([Emphasis(body=[Text(value="x")], weight=1.1)])]
         ['open', 'text', 'close']
     """
-    events: list[Event] = []
+    out: list[Event] = []
     # Work items: a node to expand, or a ready event to emit.
     work: list[Node | Event] = list(reversed(body))
     while work:
         item = work.pop()
         if isinstance(item, Event):
-            events.append(item)
+            out.append(item)
             continue
         if isinstance(item, Emphasis):
             if collapse and len(item.body) == 1 and isinstance(item.body[0], Emphasis):
                 item = _collapsed(item)
-            events.append(Event("open", item))
+            out.append(Event("open", item))
             work.append(Event("close", item))
             work.extend(reversed(item.body))
         elif isinstance(item, (Schedule, Alternate)):
@@ -73,17 +73,17 @@ def flatten(body: Sequence[Node], *, collapse: bool = False) -> list[Event]:
                 if isinstance(item, Schedule)
                 else list(item.options)
             )
-            events.append(Event("gopen", item))
+            out.append(Event("gopen", item))
             work.append(Event("gclose", item, len(parts)))
             for index in range(len(parts) - 1, -1, -1):
                 work.extend(reversed(parts[index]))
                 if index:
                     work.append(Event("gsep", item, index))
         elif isinstance(item, Text):
-            events.append(Event("text", item))
+            out.append(Event("text", item))
         else:
-            events.append(Event("leaf", item))
-    return events
+            out.append(Event("leaf", item))
+    return out
 
 
 def _collapsed(node: Emphasis) -> Emphasis:
@@ -152,9 +152,9 @@ def mark_omissions(
 
     Example:
         >>> import naiprompt
-        >>> events = flatten(naiprompt.parse("(a").body)
-        >>> mark_omissions(events, lambda node: True)
-        >>> [e.omit for e in events]
+        >>> stream = events(naiprompt.parse("(a").body)
+        >>> mark_omissions(stream, lambda node: True)
+        >>> [e.omit for e in stream]
         [False, False, True]
     """
     # Scanning backwards: what comes next once closers and continuations are skipped

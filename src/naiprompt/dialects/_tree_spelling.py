@@ -98,7 +98,7 @@ def webui_lexemes(prompt: Prompt, lexer: re.Pattern[str]) -> Iterator[re.Match[s
         '[a:b:2] BREAK c'
     """
     from naiprompt.dialects.webui.printer import _number_text
-    from naiprompt.weights import format_number
+    from naiprompt.weight_math import format_number
 
     work: list[_Item] = list(reversed(prompt.body))
     cut: dict[int, int] = {}  # id of a Text -> where its broken weight starts

@@ -42,7 +42,7 @@ from naiprompt.dialects.webui.builder import _build_subprompt, _split_subprompts
 from naiprompt.dialects.webui.printer import WebUIPrinter
 from naiprompt.dialects.webui.scanner import lex as _webui_lex
 from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
-from naiprompt.weights import NAI_STEP, WEBUI_STEP, nearest_power
+from naiprompt.weight_math import NAI_STEP, WEBUI_STEP, nearest_power
 
 __all__ = ["Detection", "Mixed", "detect_evidence", "slips"]
 

@@ -33,14 +33,14 @@ from naiprompt.ast import (
 from naiprompt.dialects import Dialect
 from naiprompt.dialects._build import Range, TreeBuilder
 from naiprompt.dialects._nai_runs import numeric_runs
-from naiprompt.dialects._print import Printer, flatten, mark_omissions
+from naiprompt.dialects._print import Printer, events, mark_omissions
 from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import check, numeric_everywhere
 from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
 from naiprompt.dialects._tree_spelling import nai_lexemes, spelled_as_weighted
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.grammar import scanner, tokens
-from naiprompt.weights import NAI_STEP, format_number, nearest_power, power
+from naiprompt.weight_math import NAI_STEP, format_number, nearest_power, power
 
 BRACE = NAI_STEP
 BRACKET = 1 / NAI_STEP
@@ -323,10 +323,10 @@ class NovelAIPrinter(Printer):
         self._marked = tree_markers_safe(self.source) and tree_markers_safe(prompt)
         same = prompt.dialect == self.dialect
         body = prompt.body if same or not self.numeric else numeric_runs(prompt.body)
-        events = flatten(body, collapse=not same)
+        stream = events(body, collapse=not same)
         if same:
             mark_omissions(
-                events,
+                stream,
                 lambda node: node.notation == "numeric" or node.weight in (BRACE, BRACKET),
                 lambda node, nxt: node.notation == "numeric" and nxt.notation == "numeric",
             )
@@ -343,7 +343,7 @@ class NovelAIPrinter(Printer):
         # brackets give, so that each level's brackets bring its text to the power of
         # 1.05 nearest its own weight (rounding per level would drift: issue #10).
         meant, achieved = [1.0], [1.0]
-        for event in events:
+        for event in stream:
             node = event.node
             if event.kind in ("gopen", "gsep", "gclose"):
                 self._group(event.kind, node, groups)

@@ -23,7 +23,7 @@ from naiprompt.ast import (
 from naiprompt.dialects._build import TreeBuilder
 from naiprompt.dialects.webui.editing import Group, analyze, editing_tokens
 from naiprompt.dialects.webui.scanner import ROUND, SQUARE, Token, _weight_number
-from naiprompt.weights import NAI_STEP
+from naiprompt.weight_math import NAI_STEP
 
 
 def _split_subprompts(toks: list[Token]) -> Iterator[tuple[list[Token], Token | None]]:

@@ -30,10 +30,10 @@ from naiprompt.ast import (
     SubpromptWeight,
     Text,
 )
-from naiprompt.dialects._print import Event, Printer, flatten, mark_omissions
+from naiprompt.dialects._print import Event, Printer, events, mark_omissions
 from naiprompt.dialects.webui.scanner import ROUND, SQUARE, _weight_number
 from naiprompt.errors import ErrorLevel
-from naiprompt.weights import format_number
+from naiprompt.weight_math import format_number
 
 _NEEDS_ESCAPE = re.compile(r"[\\()\[\]|<:]|AND|BREAK")
 _SUFFIX = re.compile(r"(:\s*)[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
@@ -119,9 +119,9 @@ class WebUIPrinter(Printer):
         """
         self.source = self.source or prompt
         same = prompt.dialect == "webui"
-        events = flatten(prompt.body, collapse=not same)
+        stream = events(prompt.body, collapse=not same)
         if same:
-            mark_omissions(events, lambda node: node.weight in (ROUND, SQUARE))
+            mark_omissions(stream, lambda node: node.weight in (ROUND, SQUARE))
         out: list[str] = []
         subprompt_start = 0
         weighted = False  # the current subprompt ends in a SubpromptWeight
@@ -134,7 +134,7 @@ class WebUIPrinter(Printer):
         # give, so that a nested weight is printed as the factor that makes the product right.
         meant, achieved = [1.0], [1.0]
         numbers: dict[int, str | None] = {}
-        for event in events:
+        for event in stream:
             node = event.node
             if event.kind == "text":
                 assert isinstance(node, Text)

@@ -25,7 +25,7 @@ from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import WORDS
 from naiprompt.errors import PromptWarning
 from naiprompt.grammar import scanner, tokens
-from naiprompt.weights import WEBUI_STEP
+from naiprompt.weight_math import WEBUI_STEP
 
 ROUND = WEBUI_STEP
 SQUARE = 1 / WEBUI_STEP

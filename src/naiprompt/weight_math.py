@@ -1,4 +1,6 @@
-"""Weights: printing them, and mapping them onto bracket levels.
+"""Weight arithmetic: the bracket factors, printing weights, mapping them onto bracket levels.
+
+The transforms that rewrite weights in a tree are :mod:`naiprompt.transforms.weights`.
 
 Example:
     >>> format_weight(1.2100000000000002)

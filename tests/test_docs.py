@@ -19,11 +19,11 @@ PACKAGE = ROOT / "src" / "naiprompt"
 #: Public modules whose names api.md must cover (read from the source, so torch is not needed). Any
 #: other top-level module that declares __all__ is public too, unless it is listed in INTERNAL.
 PUBLIC_MODULES = (
-    "__init__", "ast", "errors", "dialects", "sizes", "tokens", "transforms", "encode", "diffusers",
-    "contrib/comfy",
+    "__init__", "ast", "errors", "dialects", "research", "research/sizes", "tokens", "transforms", "encode",
+    "diffusers", "contrib/comfy",
 )  # fmt: skip
 #: Implementation modules: their public names are re-exported by the packages above.
-INTERNAL = ("api", "composable", "editing", "networks", "weights", "grammar", "cli", "__main__", "contrib")
+INTERNAL = ("api", "weight_math", "grammar", "cli", "__main__", "contrib")
 
 
 def _source(module: str) -> Path:

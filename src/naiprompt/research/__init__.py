@@ -10,8 +10,8 @@ beside the dialects:
 * :mod:`naiprompt.research.step`: the note's "static emphasis" ``step`` tool, one
   global weight over a whole prompt, as a dialect-correct transform (registered
   under the name ``step``) and as ``seed_step``, which reproduces the note's own
-  ``step.js`` byte for byte (the "seed" is that script, from which the CLI's
-  ``step --compat`` output is checked).
+  script, ``step.js``, byte for byte ("seed" names that script and the note's
+  other code; the CLI's ``naiprompt step --seed-compat`` prints its output).
 
 The modules are imported on first use (``naiprompt.research.sizes``).
 

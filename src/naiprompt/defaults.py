@@ -30,6 +30,7 @@ __all__ = [
     "EMPHASIS_ALIASES",
     "GENERATORS",
     "GENERATOR_DIALECTS",
+    "INFO_FORMATS",
     "INVOKEAI",
     "NOVELAI",
     "NOVELAI_DIALECTS",
@@ -65,6 +66,9 @@ GENERATOR_DIALECTS: dict[str, str] = {
 }
 #: NovelAI's dialects, oldest first: V1-V3 brackets, then V4's numeric weights.
 NOVELAI_DIALECTS: tuple[str, str] = ("nai", "nai4")
+
+#: What ``naiprompt info --to`` writes: NovelAI's Comment JSON, or a ComfyUI API graph.
+INFO_FORMATS: tuple[str, str] = (NOVELAI, "comfy")
 
 #: The emphasis mode of ComfyUI's encoder (``empty + w * (z - empty)``) and its own chunking.
 COMFY_EMPHASIS = "comfy"

@@ -213,7 +213,12 @@ _COUNT_OPTIONS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
 
 #: Every operation's options: ``{op: {option: (default, normaliser)}}``.
 OPERATIONS: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
-    "convert": {"read": (defaults.DIALECT, _str), "write": (defaults.DIALECT, _str), "errors": ("warn", _str), "decimals": (4, _int)},
+    "convert": {
+        "read": (defaults.DIALECT, _str),
+        "write": (defaults.DIALECT, _str),
+        "errors": ("warn", _str),
+        "decimals": (4, _int),
+    },
     "attention": {"dialect": (defaults.DIALECT, _str)},
     "count_tokens": dict(_COUNT_OPTIONS),
     "budget": {"limit": (75, _int), **_COUNT_OPTIONS},

@@ -191,8 +191,6 @@ def detect_evidence(text: str) -> Detection:
         >>> found.dialect, found.evidence
         ('mixed', ("NovelAI braces '{1girl}' at 14", "WebUI weight '(red eyes:1.3)' at 41"))
     """
-    from naiprompt.api import _NUMERIC
-
     if _NUMERIC.search(text) and "::" in text:
         return Detection("nai4", ("NovelAI V4 numeric weight 'w::'",))
     braces = [m for m in _BRACE_GROUP.finditer(text)]

@@ -44,6 +44,8 @@ from naiprompt.weight_math import NAI_STEP, format_number, nearest_power, power
 
 BRACE = NAI_STEP
 BRACKET = 1 / NAI_STEP
+#: Places a computed weight is rounded to when ``render`` is not told (V4's ``w::x::``).
+DECIMALS = 4
 #: How far the nearest bracket form may be from a weight before it is reported as lossy.
 TOLERANCE = 0.005
 
@@ -76,7 +78,7 @@ class NovelAI(Dialect):
     notations: ClassVar[frozenset[Notation]] = frozenset({Notation.NESTED_LEVELS})
     level_spelling: ClassVar[tuple[str | None, str | None]] = ("brace", "bracket")
     render_decimals: ClassVar[bool] = True
-    default_decimals: ClassVar[int | None] = 4
+    default_decimals: ClassVar[int | None] = DECIMALS
     comma_fragments: ClassVar[bool] = True
     #: Whether it writes V4's ``w::x::`` (the printer's switch; :attr:`notations` says the same).
     numeric: ClassVar[bool] = False
@@ -343,7 +345,7 @@ class NovelAIPrinter(Printer):
         super().__init__(errors=errors, source=source)
         self.numeric = numeric
         self.dialect = dialect
-        self.decimals = NovelAI.default_decimals if decimals is None else decimals
+        self.decimals = DECIMALS if decimals is None else decimals
 
     def print(self, prompt: Prompt) -> str:
         """Return ``prompt`` as NovelAI text.

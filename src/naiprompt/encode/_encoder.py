@@ -261,7 +261,7 @@ def _schedules(dialect: str) -> bool:
     """Whether ``dialect`` writes prompt editing or alternation (``Dialect.notations``)."""
     from naiprompt.dialects import Notation, get_dialect
 
-    notations = getattr(get_dialect(dialect), "notations", frozenset())
+    notations: frozenset[Notation] = getattr(get_dialect(dialect), "notations", frozenset())
     return Notation.EDITING in notations or Notation.ALTERNATION in notations
 
 

@@ -18,7 +18,7 @@ import pytest
 
 import naiprompt
 from naiprompt.ast import Emphasis, Node, Prompt, Text
-from naiprompt.dialects import DIALECTS, Dialect, Notation, get_dialect, register_dialect
+from naiprompt.dialects import DIALECTS, Dialect, Notation, PluginError, get_dialect, register_dialect
 from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
 from naiprompt.tokens import count_tokens, tokenize
 from naiprompt.transforms import apply, expand, flatten, round_weights, step
@@ -196,3 +196,19 @@ def test_builtins_declare_what_the_core_used_to_hard_code() -> None:
     assert webui.count_variants and not nai.count_variants and not comfy.count_variants
     assert all(d.render_decimals for d in (webui, nai, nai4, comfy))
     assert nai.default_decimals == 4 and webui.default_decimals is None
+
+
+def test_a_capability_of_the_wrong_type_fails_at_registration() -> None:
+    class Broken(Caret):
+        name: ClassVar[str] = "broken"
+        notations = frozenset({"numeric weight"})  # type: ignore[assignment]
+
+    with pytest.raises(PluginError, match="notations must be a frozenset of Notation"):
+        register_dialect(Broken)
+
+    class Negative(Caret):
+        name: ClassVar[str] = "negative"
+        deemphasis_weight: ClassVar[float | None] = -0.9
+
+    with pytest.raises(PluginError, match="deemphasis_weight must be a positive finite number"):
+        register_dialect(Negative)

@@ -250,7 +250,24 @@ def _check_dialect(name: str, obj: Any) -> Dialect:
     for method in ("parse", "render", "attention"):
         if not callable(getattr(obj, method, None)):
             raise TypeError(f"{obj!r} has no {method}() method, so it is not a dialect")
+    _check_capabilities(obj)
     return obj  # type: ignore[no-any-return]
+
+
+def _check_capabilities(obj: Any) -> None:
+    """A declared capability of the wrong type fails at registration, not deep inside a transform."""
+    for attribute, optional in (("bracket_weight", False), ("deemphasis_weight", True)):
+        factor = getattr(obj, attribute, 1.0)
+        if factor is None and optional:
+            continue
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < float("inf"):
+            raise TypeError(f"{attribute} must be a positive finite number, not {factor!r}")
+    notations = getattr(obj, "notations", frozenset())
+    if not isinstance(notations, (set, frozenset)) or not all(isinstance(n, Notation) for n in notations):
+        raise TypeError(f"notations must be a frozenset of Notation members, not {notations!r}")
+    aliases = getattr(obj, "aliases", ())
+    if isinstance(aliases, str) or not all(isinstance(alias, str) for alias in aliases):
+        raise TypeError(f"aliases must be a tuple of names, not {aliases!r}")
 
 
 DIALECTS: Registry[Dialect] = Registry(

@@ -262,7 +262,7 @@ def _check_capabilities(obj: Any) -> None:
             continue
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < float("inf"):
             raise TypeError(f"{attribute} must be a positive finite number, not {factor!r}")
-    notations = getattr(obj, "notations", frozenset())
+    notations: object = getattr(obj, "notations", frozenset())
     if not isinstance(notations, (set, frozenset)) or not all(isinstance(n, Notation) for n in notations):
         raise TypeError(f"notations must be a frozenset of Notation members, not {notations!r}")
     aliases = getattr(obj, "aliases", ())

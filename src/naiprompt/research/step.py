@@ -154,11 +154,12 @@ def _wrapper(
     if count is not None:
         if count == 0:
             return functools.partial(_plain)
-        if count < 0 and down_factor is None:
+        if count > 0:
+            return functools.partial(_levels, count=count, factor=base, notation=up)
+        if down_factor is None:
             # No de-emphasis bracket (ComfyUI): the same weight, written out.
             return functools.partial(_explicit, weight=base**count, notation=explicit_notation(dialect))
-        factor = base if count > 0 else down_factor
-        return functools.partial(_levels, count=abs(count), factor=factor, notation=up if count > 0 else down)
+        return functools.partial(_levels, count=-count, factor=down_factor, notation=down)
     if writes(dialect, Notation.NUMERIC_WEIGHT):
         return functools.partial(_explicit, weight=value, notation=explicit_notation(dialect))
     # No explicit weights (NovelAI V1-V3): the nearest power of the dialect's bracket factor.

@@ -22,7 +22,7 @@ from naiprompt.dialects import DIALECTS, Dialect, Notation, PluginError, get_dia
 from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
 from naiprompt.tokens import count_tokens, tokenize
 from naiprompt.transforms import apply, expand, flatten, round_weights, step
-from naiprompt.weights import format_number
+from naiprompt.weight_math import format_number
 
 _WORD = re.compile(r"(?P<word>[^\s,^@]+)(?:(?P<carets>\^+)|@(?P<weight>\d+(?:\.\d+)?))?")
 

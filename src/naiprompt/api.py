@@ -8,16 +8,15 @@ Example:
 
 from __future__ import annotations
 
-import inspect
-import re
 import warnings
 
+from naiprompt import defaults
 from naiprompt.ast import Prompt
 from naiprompt.dialects import Dialect, get_dialect
 from naiprompt.errors import ErrorLevel, PromptWarning
 
 
-def parse(text: str, dialect: str | Dialect = "webui", *, strict: bool = False) -> Prompt:
+def parse(text: str, dialect: str | Dialect = defaults.DIALECT, *, strict: bool = False) -> Prompt:
     """Parse ``text`` written in ``dialect`` into a :class:`~naiprompt.ast.Prompt`.
 
     Lenient by default: it never raises, keeps every character, and reads
@@ -89,6 +88,10 @@ def convert(
     ``nai_preset`` (``"v1"`` ... ``"v4.5"``, off by default) adds what NovelAI
     adds server-side when ``read`` is ``nai``/``nai4``: the quality tags, or with
     ``negative=True`` the default undesired-content preset (:mod:`naiprompt.presets`).
+    The dialects decide: ``read``'s :meth:`~naiprompt.dialects.Dialect.with_preset`
+    adds the preset and its :meth:`~naiprompt.dialects.Dialect.slips` warns of
+    habits it reads differently; ``decimals`` reaches ``write`` when it declares
+    ``render_decimals``.
 
     Example:
         >>> convert("{1girl}", "nai", "webui", nai_preset="v3")
@@ -102,34 +105,21 @@ def convert(
         raise ValueError(f"decimals must be a non-negative integer, got {decimals!r}")
     source = get_dialect(read)
     target = get_dialect(write)
-    if source.name in ("nai", "nai4") and target is not source and ErrorLevel(errors) is not ErrorLevel.IGNORE:
-        from naiprompt.dialects.mixed import slips
-
-        for slip in slips(text):  # {1girl:1.2}: a WebUI habit that NovelAI reads as text
-            warnings.warn(slip, PromptWarning, stacklevel=2)
-    if nai_preset is not None and source.name in ("nai", "nai4") and target is not source:
-        from naiprompt.presets import apply
-
-        text = apply(text, nai_preset, negative=negative)
+    if target is not source:
+        slips = getattr(source, "slips", None)  # duck-typed plugin dialects may not have the hooks
+        if slips is not None and ErrorLevel(errors) is not ErrorLevel.IGNORE:
+            for slip in slips(text):  # {1girl:1.2}: a WebUI habit that NovelAI reads as text
+                warnings.warn(slip, PromptWarning, stacklevel=2)
+        with_preset = getattr(source, "with_preset", None)
+        if nai_preset is not None and with_preset is not None:
+            text = with_preset(text, nai_preset, negative=negative)
     tree = source.parse(text)
     if target is source:
         return target.render(tree, errors=ErrorLevel(errors))
     tree = _lowered(tree, target, ErrorLevel(errors))
-    if _takes_decimals(type(target)):  # plugin dialects may not round weights
+    if getattr(target, "render_decimals", False):  # declared: plugin dialects may not round weights
         return target.render(tree, errors=ErrorLevel(errors), decimals=decimals)  # type: ignore[call-arg]
     return target.render(tree, errors=ErrorLevel(errors))
-
-
-_TAKES_DECIMALS: dict[type[Dialect], bool] = {}
-
-
-def _takes_decimals(dialect_class: type[Dialect]) -> bool:
-    known = _TAKES_DECIMALS.get(dialect_class)
-    if known is None:
-        parameters = inspect.signature(dialect_class.render).parameters
-        known = "decimals" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-        _TAKES_DECIMALS[dialect_class] = known
-    return known
 
 
 def attention(text_or_prompt: str | Prompt, dialect: str | Dialect | None = None) -> list[tuple[str, float]]:
@@ -149,12 +139,8 @@ def attention(text_or_prompt: str | Prompt, dialect: str | Dialect | None = None
         [('a', 1.05)]
     """
     if dialect is None:
-        dialect = text_or_prompt.dialect if isinstance(text_or_prompt, Prompt) else "webui"
+        dialect = text_or_prompt.dialect if isinstance(text_or_prompt, Prompt) else defaults.DIALECT
     return get_dialect(dialect).attention(text_or_prompt)
-
-
-# One reading of each number (\d+\.?\d* splits a digit run n ways: quadratic on digits).
-_NUMERIC = re.compile(r"(?:^|,)\s*-?(?:\d+(?:\.\d*)?|\.\d+)::")
 
 
 def detect(text: str) -> str:
@@ -165,6 +151,8 @@ def detect(text: str) -> str:
     editing) mean NovelAI; both NovelAI braces and WebUI weights, neither with
     three times the other's evidence, mean ``mixed``
     (:func:`naiprompt.dialects.mixed.detect_evidence` says why); anything else is WebUI.
+    The weighing of the built-ins' evidence lives with the ``mixed`` reading
+    (:func:`naiprompt.dialects.mixed.detect`).
 
     Example:
         >>> detect("{masterpiece}, 1girl, [bad hands]")
@@ -176,10 +164,6 @@ def detect(text: str) -> str:
         >>> detect("masterpiece, {{1girl}}, [[[bad hands]]], (red eyes:1.3)")
         'mixed'
     """
-    if _NUMERIC.search(text) and "::" in text:
-        return "nai4"
-    if "{" not in text:
-        return "webui"
-    from naiprompt.dialects.mixed import detect_evidence
+    from naiprompt.dialects.mixed import detect as detect_dialect
 
-    return detect_evidence(text).dialect
+    return detect_dialect(text)

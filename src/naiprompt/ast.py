@@ -26,6 +26,8 @@ from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
+from naiprompt import defaults
+
 
 @attrs.frozen
 class Span:
@@ -413,7 +415,7 @@ class Prompt(_Node):
     """
 
     body: tuple[Node, ...] = attrs.field(converter=_nodes)
-    dialect: str = attrs.field(default="webui", eq=False)
+    dialect: str = attrs.field(default=defaults.DIALECT, eq=False)
     source: str | None = attrs.field(default=None, eq=False, repr=False)
     warnings: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
 

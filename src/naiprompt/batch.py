@@ -56,6 +56,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from naiprompt import defaults
+
 if TYPE_CHECKING:
     from naiprompt.tokens.api import TokenCount
 
@@ -201,22 +203,27 @@ def _transforms(value: Any) -> tuple[Any, ...]:
 
 
 _COUNT_OPTIONS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
-    "dialect": ("webui", _str),
+    "dialect": (defaults.DIALECT, _str),
     "steps": (20, _int),
     "negative": (False, _bool),
     "comma_backtrack": (20, _int),
     "emphasis": ("original", _str),
-    "tokenizer": ("webui", _str),
+    "tokenizer": (defaults.TOKENIZER, _str),
 }
 
 #: Every operation's options: ``{op: {option: (default, normaliser)}}``.
 OPERATIONS: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
-    "convert": {"read": ("webui", _str), "write": ("webui", _str), "errors": ("warn", _str), "decimals": (4, _int)},
-    "attention": {"dialect": ("webui", _str)},
+    "convert": {
+        "read": (defaults.DIALECT, _str),
+        "write": (defaults.DIALECT, _str),
+        "errors": ("warn", _str),
+        "decimals": (4, _int),
+    },
+    "attention": {"dialect": (defaults.DIALECT, _str)},
     "count_tokens": dict(_COUNT_OPTIONS),
     "budget": {"limit": (75, _int), **_COUNT_OPTIONS},
-    "apply": {"transforms": ((), _transforms), "dialect": ("webui", _str), "write": (None, _opt_str)},
-    "tags": {"dialect": ("webui", _str)},
+    "apply": {"transforms": ((), _transforms), "dialect": (defaults.DIALECT, _str), "write": (None, _opt_str)},
+    "tags": {"dialect": (defaults.DIALECT, _str)},
     "detect": {},
 }
 
@@ -255,7 +262,7 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
     def whole(text: str) -> str:
         return convert(text, read, write, errors=errors, decimals=decimals)
 
-    if not (read in _FRAGMENT_DIALECTS and write in _FRAGMENT_DIALECTS):
+    if not (_comma_fragments(read) and _comma_fragments(write)):
         return whole
     # One cache per position: a piece converts with the context it has in the caption.
     firsts: dict[str, str] = {}
@@ -320,9 +327,8 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
                     todo[parts[-1]] = None
         # A piece that warns makes its whole group go round again in halves: leave the pieces known to
         # warn ({1girl:1.2} slips in NovelAI syntax) to the per-piece path from the start.
-        if read in ("nai", "nai4"):
-            from naiprompt.dialects.mixed import slips
-
+        slips = getattr(get_dialect(read), "slips", None)  # Dialect.slips: [] where nothing slips
+        if slips is not None:
             pieces = [piece for piece in todo if "{" not in piece or ":" not in piece or not slips(piece)]
         else:
             pieces = list(todo)
@@ -372,8 +378,19 @@ def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: dic
         cache.update(zip(group, results, strict=True))
 
 
-#: Dialects whose conversion is checked to work fragment by fragment (tests compare every row).
-_FRAGMENT_DIALECTS = frozenset({"webui", "nai", "nai4"})
+def _comma_fragments(dialect: str) -> bool:
+    """Whether ``dialect`` converts tag by tag exactly as whole (``Dialect.comma_fragments``; tests compare rows)."""
+    from naiprompt.dialects import get_dialect
+
+    return bool(getattr(get_dialect(dialect), "comma_fragments", False))
+
+
+def _edits(dialect: str) -> bool:
+    """Whether ``dialect`` reads prompt editing (``Notation.EDITING``)."""
+    from naiprompt.dialects import Notation, get_dialect
+
+    return Notation.EDITING in getattr(get_dialect(dialect), "notations", frozenset())
+
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _UNSAFE = re.compile(r"[\\<>|\n\r]|::|AND|BREAK")
 _BRACKET = re.compile(r"[()\[\]{}]")
@@ -397,7 +414,7 @@ def fragments(text: str, dialect: str) -> list[str] | None:
         return None
     if _BRACKET.search(text) is None:
         return text.split(",")
-    if dialect == "webui" and ":" in text and "[" in text:
+    if ":" in text and "[" in text and _edits(dialect):
         return None
     # Fast path: brackets balanced and no outermost pair holding a comma: every comma is a cut.
     pairs: list[tuple[str, int]] = []
@@ -494,6 +511,7 @@ def _token_count(
 def _count_function(
     dialect: str, steps: int, negative: bool, comma_backtrack: int, emphasis: str, tokenizer: str
 ) -> Callable[[str], TokenCounter]:
+    from naiprompt.dialects import get_dialect
     from naiprompt.tokens.api import _counted_texts, segments
     from naiprompt.tokens.registry import get_tokenizer
 
@@ -502,6 +520,7 @@ def _count_function(
     if not 0 <= comma_backtrack < 75:
         raise ValueError(f"comma_backtrack must be in 0..74, got {comma_backtrack}")
     segments("", dialect, emphasis=emphasis)  # an unknown emphasis mode or dialect fails here, once
+    varies = getattr(get_dialect(dialect), "count_variants", False)  # WebUI's counter: AND, editing, networks
 
     runs_cache: dict[str, list[int]] = {}
 
@@ -515,7 +534,7 @@ def _count_function(
         return ids
 
     def variants(text: str) -> list[str]:
-        if dialect == "webui" and not _MAY_VARY.search(text):
+        if varies and not _MAY_VARY.search(text):
             # No extra network, AND, or prompt editing, and no ":number" at the end: the counter's one
             # variant is the text without trailing whitespace (what subprompts() leaves), or the text
             # itself for a negative prompt.

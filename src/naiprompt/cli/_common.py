@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import IO
 
 __all__ = [
-    "DIALECT_ALIASES",
     "EXIT_INTERRUPTED",
     "EXIT_PIPE",
     "EXIT_USAGE",
@@ -37,6 +36,7 @@ __all__ = [
     "UsageError",
     "add_input_options",
     "canonical_dialect",
+    "dialect_aliases",
     "dialect_arg",
     "dialect_names",
     "plain",
@@ -52,36 +52,6 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 #: The reader of standard output went away: 128 + SIGPIPE, what a shell reports.
 EXIT_PIPE = 141
-
-#: Names users type for the built-in dialects (compared lower-case, with ``_`` and ``.`` read as ``-``).
-DIALECT_ALIASES: dict[str, str] = {
-    "webui": "webui",
-    "a1111": "webui",
-    "auto1111": "webui",
-    "automatic1111": "webui",
-    "sd-webui": "webui",
-    "stable-diffusion-webui": "webui",
-    "forge": "webui",
-    "nai": "nai",
-    "novelai": "nai",
-    "nai1": "nai",
-    "nai2": "nai",
-    "nai3": "nai",
-    "nai-v3": "nai",
-    "naiv3": "nai",
-    "novelai3": "nai",
-    "novelai-v3": "nai",
-    "nai4": "nai4",
-    "nai-v4": "nai4",
-    "naiv4": "nai4",
-    "novelai4": "nai4",
-    "novelai-v4": "nai4",
-    "nai45": "nai4",
-    "nai4-5": "nai4",
-    "comfy": "comfy",
-    "comfyui": "comfy",
-}
-
 
 class UsageError(Exception):
     """A bad argument value: the command exits with status 2.
@@ -104,10 +74,24 @@ def dialect_names() -> list[str]:
     return sorted(DIALECTS.names())
 
 
+def dialect_aliases() -> dict[str, str]:
+    """The aliases users may type for the registered dialects (each dialect's ``aliases``), ``{alias: name}``.
+
+    Example:
+        >>> dialect_aliases()["forge"], dialect_aliases()["comfyui"]
+        ('webui', 'comfy')
+    """
+    from naiprompt.dialects import dialect_aliases as declared
+
+    return declared()
+
+
 def canonical_dialect(name: str) -> str | None:
     """The registered dialect a user's NAME means, or None for ``auto`` (detect it).
 
-    Raises :class:`UsageError` naming the choices for an unknown name.
+    A name is any registered dialect or an alias one declares (``Dialect.aliases``), compared
+    lower-case with ``_`` and ``.`` read as ``-``. Raises :class:`UsageError` naming the choices
+    for an unknown name.
 
     Example:
         >>> canonical_dialect("A1111"), canonical_dialect("nai_v4")
@@ -117,20 +101,21 @@ def canonical_dialect(name: str) -> str | None:
         ...
         naiprompt.cli._common.UsageError: unknown dialect 'sdxl' (choose from auto, comfy, ...)
     """
+    from naiprompt.dialects import dialect_name
+
     key = name.strip().lower().replace("_", "-").replace(".", "-")
     if key in ("auto", "detect", ""):
         return None
-    known = dialect_names()
-    by_key = {name.lower().replace("_", "-").replace(".", "-"): name for name in known}  # plugins' spellings
-    if key in by_key:
-        return by_key[key]
-    alias = DIALECT_ALIASES.get(key)
-    if alias is not None and alias in known:
-        return alias
-    raise UsageError(
-        f"unknown dialect {name!r} (choose from auto, {', '.join(known)}, "
-        "or an alias such as a1111, novelai, comfyui)"
-    )
+    try:
+        return dialect_name(name)
+    except LookupError:
+        examples: dict[str, str] = {}  # the first alias of each dialect
+        for alias, owner in dialect_aliases().items():
+            examples.setdefault(owner, alias)
+        raise UsageError(
+            f"unknown dialect {name!r} (choose from auto, {', '.join(dialect_names())}, "
+            f"or an alias such as {', '.join(examples.values())})"
+        ) from None
 
 
 def dialect_arg(name: str) -> str:

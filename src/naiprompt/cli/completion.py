@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from naiprompt.cli._common import DIALECT_ALIASES, dialect_arg, dialect_names
+from naiprompt.cli._common import dialect_aliases, dialect_arg, dialect_names
 
 __all__ = ["SHELLS", "register", "script"]
 
@@ -44,7 +44,7 @@ def _options(parser: argparse.ArgumentParser) -> list[tuple[list[str], list[str]
         takes_value = action.nargs != 0
         choices: list[str] | None = None
         if action.type is dialect_arg:
-            choices = ["auto", *dialect_names(), *sorted(set(DIALECT_ALIASES) - set(dialect_names()))]
+            choices = ["auto", *dialect_names(), *sorted(set(dialect_aliases()) - set(dialect_names()))]
         elif action.choices is not None:
             choices = [str(choice) for choice in action.choices]
         help_text = (action.help or "").replace("%(default)s", str(action.default)).split(";")[0]

@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from naiprompt import defaults
 from naiprompt._plugins import PluginError
 from naiprompt.ast import Node, Prompt
 from naiprompt.cli._common import UsageError, add_input_options, dialect_arg, read_prompts, usage_error
@@ -289,7 +290,7 @@ def _cmd_step(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
 
     def work(text: str) -> None:
-        dialect = get_dialect(args.dialect or "webui")
+        dialect = get_dialect(args.dialect or defaults.DIALECT)
         tree = transform(dialect.parse(text))
         _emit(args, dialect.render(tree, errors=ErrorLevel(args.errors)))
 
@@ -565,7 +566,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "RATIO read like JavaScript's parseFloat; no PROMPT: the script's own tag list)",
     )
     parser.add_argument(
-        "-d", "--dialect", type=dialect_arg, default="webui", help="dialect of input and output (default: webui)"
+        "-d",
+        "--dialect",
+        type=dialect_arg,
+        default=defaults.DIALECT,
+        help=f"dialect of input and output (default: {defaults.DIALECT})",
     )
     _add_errors(parser)
     _add_json(parser)

@@ -29,6 +29,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from naiprompt import defaults
 from naiprompt.cli._common import Progress
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def register(subparsers: Any) -> None:
     output.add_argument("--json", action="store_true", help="one JSON object per image and line")
     output.add_argument("--infotext", action="store_true", help="print each image's settings as a WebUI infotext")
     output.add_argument(
-        "--to", choices=("novelai", "comfy"), help="print NovelAI's Comment JSON or a ComfyUI API graph"
+        "--to", choices=defaults.INFO_FORMATS, help="print NovelAI's Comment JSON or a ComfyUI API graph"
     )
     output.add_argument(
         "--write",
@@ -223,6 +224,7 @@ def _report(args: argparse.Namespace) -> int:
     from naiprompt.errors import MetadataError
     from naiprompt.metadata import read, to_comfy, to_infotext, to_novelai
 
+    novelai_json, comfy_graph = defaults.INFO_FORMATS
     files = list(collect_images(args.images))
     show_progress = args.progress == "always" or (
         args.progress == "auto" and len(files) >= PROGRESS_THRESHOLD and sys.stderr.isatty() and not sys.stdout.isatty()
@@ -256,9 +258,9 @@ def _report(args: argparse.Namespace) -> int:
                 continue
             if args.infotext:
                 body = to_infotext(info, convert=convert)
-            elif args.to == "novelai":
+            elif args.to == novelai_json:
                 body = to_novelai(info, convert=convert)
-            elif args.to == "comfy":
+            elif args.to == comfy_graph:
                 body = json.dumps(to_comfy(info, convert=convert), ensure_ascii=False)
             else:
                 body = _summary(info)

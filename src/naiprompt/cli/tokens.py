@@ -104,7 +104,9 @@ def register(subparsers: Any) -> None:
         help="WebUI emphasis mode: original (default), no_norm, ignore, none",
     )
     parser.add_argument(
-        "--tokenizer", default="webui", help="tokenizer: webui (default), openai, or a plugin's name"
+        "--tokenizer",
+        default=None,
+        help="tokenizer: the dialect's (webui, WebUI's CLIP, for the built-ins), openai, or a plugin's name",
     )
     parser.add_argument(
         "--limit",
@@ -253,14 +255,20 @@ def run(args: argparse.Namespace) -> int:
         4/75
         1
     """
+    from naiprompt import defaults
     from naiprompt.api import detect
+    from naiprompt.dialects import get_dialect
     from naiprompt.tokens.api import budget
     from naiprompt.tokens.chunking import backtrack_limit
     from naiprompt.tokens.registry import get_tokenizer
 
     parser = getattr(args, "parser", None) or argparse.ArgumentParser(prog="naiprompt tokens")
     try:
-        tokenizer = get_tokenizer(args.tokenizer)
+        name = args.tokenizer
+        if name is None:  # the dialect's own (Dialect.tokenizer); detected dialects: the default one
+            explicit = args.dialect not in (None, "auto")
+            name = get_dialect(args.dialect).tokenizer if explicit else defaults.TOKENIZER
+        tokenizer = get_tokenizer(name)
     except LookupError as exc:  # unknown tokenizer, or a plugin that fails to load: a usage error
         print(f"naiprompt tokens: {exc}", file=sys.stderr)
         return 2

@@ -321,9 +321,13 @@ class Comfy(Dialect):
     """
 
     name: ClassVar[str] = "comfy"
+    aliases: ClassVar[tuple[str, ...]] = ("comfyui",)
     bracket_weight: ClassVar[float] = PAREN
     #: ``[x]`` is plain text in ComfyUI: there is no de-emphasis bracket.
-    deemphasis: ClassVar[bool] = False
+    deemphasis_weight: ClassVar[float | None] = None
+    level_spelling: ClassVar[tuple[str | None, str | None]] = ("paren", None)
+    weight_spelling: ClassVar[str | None] = "explicit"
+    render_decimals: ClassVar[bool] = True
 
     def parse(self, text: str, *, strict: bool = False) -> Prompt:
         """Parse ComfyUI prompt text; never fails unless ``strict``.
@@ -393,8 +397,10 @@ class Comfy(Dialect):
         text = prompt if isinstance(prompt, str) else self.render(prompt, errors=ErrorLevel.IGNORE)
         return [(segment.text, segment.weight) for segment in _segments(text)]
 
-    def chunk_segments(self, segments: Sequence[tuple[str, float]], tokenizer: str | Tokenizer = "webui") -> Layout:
-        """ComfyUI's 77-token chunks of :meth:`segments` (its own rule: no comma backtrack).
+    def chunk_segments(
+        self, segments: Sequence[tuple[str, float]], tokenizer: str | Tokenizer = "webui", *, comma_backtrack: int = 0
+    ) -> Layout:
+        """ComfyUI's 77-token chunks of :meth:`segments` (its own rule: no comma backtrack, so none is used).
 
         :func:`naiprompt.tokens.chunks` uses this for ``dialect="comfy"``.
 

@@ -148,7 +148,8 @@ class Compel(Dialect):
     #: One ``+``; one ``-`` is :data:`deemphasis_weight`, not its inverse.
     bracket_weight: ClassVar[float] = PLUS
     #: The factor of one ``-``.
-    deemphasis_weight: ClassVar[float] = MINUS
+    deemphasis_weight: ClassVar[float | None] = MINUS
+    render_decimals: ClassVar[bool] = True
 
     def parse(self, text: str, *, strict: bool = False) -> Prompt:
         """Parse compel prompt text; never fails unless ``strict``.

@@ -44,7 +44,7 @@ from naiprompt.dialects.webui.scanner import lex as _webui_lex
 from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
 from naiprompt.weight_math import NAI_STEP, WEBUI_STEP, nearest_power
 
-__all__ = ["Detection", "Mixed", "detect_evidence", "slips"]
+__all__ = ["Detection", "Mixed", "detect", "detect_evidence", "slips"]
 
 #: The ``[x]`` rules.
 SQUARE_RULES = ("auto", "webui", "nai")
@@ -160,6 +160,24 @@ class Detection:
     evidence: tuple[str, ...]
 
 
+# One reading of each number (\d+\.?\d* splits a digit run n ways: quadratic on digits).
+_NUMERIC = re.compile(r"(?:^|,)\s*-?(?:\d+(?:\.\d*)?|\.\d+)::")
+
+
+def detect(text: str) -> str:
+    """The built-in dialect ``text`` is most likely written in (:func:`naiprompt.detect`).
+
+    Example:
+        >>> detect("1girl, -1::hat::"), detect("{a}, b"), detect("(a:1.2)")
+        ('nai4', 'nai', 'webui')
+    """
+    if _NUMERIC.search(text) and "::" in text:
+        return "nai4"
+    if "{" not in text:
+        return "webui"
+    return detect_evidence(text).dialect
+
+
 def detect_evidence(text: str) -> Detection:
     """Guess the dialect of ``text`` and say why (``mixed`` when both UIs' syntax is used).
 
@@ -173,8 +191,6 @@ def detect_evidence(text: str) -> Detection:
         >>> found.dialect, found.evidence
         ('mixed', ("NovelAI braces '{1girl}' at 14", "WebUI weight '(red eyes:1.3)' at 41"))
     """
-    from naiprompt.api import _NUMERIC
-
     if _NUMERIC.search(text) and "::" in text:
         return Detection("nai4", ("NovelAI V4 numeric weight 'w::'",))
     braces = [m for m in _BRACE_GROUP.finditer(text)]
@@ -237,6 +253,8 @@ class Mixed(Dialect):
 
     name: ClassVar[str] = "mixed"
     bracket_weight: ClassVar[float] = WEBUI_STEP
+    deemphasis_weight: ClassVar[float | None] = 1 / WEBUI_STEP
+    render_decimals: ClassVar[bool] = True
 
     def __init__(self, square: str = "auto") -> None:
         square_rule("", square)  # validate early

@@ -30,7 +30,7 @@ from naiprompt.ast import (
     SubpromptWeight,
     Text,
 )
-from naiprompt.dialects import Dialect
+from naiprompt.dialects import Dialect, Notation
 from naiprompt.dialects._build import Range, TreeBuilder
 from naiprompt.dialects._nai_runs import numeric_runs
 from naiprompt.dialects._print import Printer, events, mark_omissions
@@ -44,6 +44,8 @@ from naiprompt.weight_math import NAI_STEP, format_number, nearest_power, power
 
 BRACE = NAI_STEP
 BRACKET = 1 / NAI_STEP
+#: Places a computed weight is rounded to when ``render`` is not told (V4's ``w::x::``).
+DECIMALS = 4
 #: How far the nearest bracket form may be from a weight before it is reported as lossy.
 TOLERANCE = 0.005
 
@@ -68,8 +70,40 @@ class NovelAI(Dialect):
     """
 
     name: ClassVar[str] = "nai"
+    aliases: ClassVar[tuple[str, ...]] = (
+        "novelai", "nai1", "nai2", "nai3", "nai-v3", "naiv3", "novelai3", "novelai-v3"
+    )
     bracket_weight: ClassVar[float] = BRACE
+    deemphasis_weight: ClassVar[float | None] = BRACKET
+    notations: ClassVar[frozenset[Notation]] = frozenset({Notation.NESTED_LEVELS})
+    level_spelling: ClassVar[tuple[str | None, str | None]] = ("brace", "bracket")
+    render_decimals: ClassVar[bool] = True
+    default_decimals: ClassVar[int | None] = DECIMALS
+    comma_fragments: ClassVar[bool] = True
+    #: Whether it writes V4's ``w::x::`` (the printer's switch; :attr:`notations` says the same).
     numeric: ClassVar[bool] = False
+
+    def slips(self, text: str) -> list[str]:
+        """WebUI habits NovelAI reads as text: ``{1girl:1.2}`` (see :func:`naiprompt.dialects.mixed.slips`).
+
+        Example:
+            >>> NovelAI().slips("{1girl:1.2}")[0].split(";")[0]
+            "'{1girl:1.2}' at 0: ':1.2' is literal text in NovelAI, not a weight"
+        """
+        from naiprompt.dialects.mixed import slips
+
+        return slips(text)
+
+    def with_preset(self, text: str, preset: str, *, negative: bool = False) -> str:
+        """``text`` with NovelAI's quality tags, or with ``negative`` its UC preset (:mod:`naiprompt.presets`).
+
+        Example:
+            >>> NovelAI().with_preset("1girl", "v1")
+            'masterpiece, best quality, 1girl'
+        """
+        from naiprompt.presets import apply
+
+        return apply(text, preset, negative=negative)
 
     # -- attention -------------------------------------------------------------------------
     def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
@@ -275,6 +309,9 @@ class NovelAIV4(NovelAI):
     """
 
     name: ClassVar[str] = "nai4"
+    aliases: ClassVar[tuple[str, ...]] = ("nai-v4", "naiv4", "novelai4", "novelai-v4", "nai45", "nai4-5")
+    notations: ClassVar[frozenset[Notation]] = frozenset({Notation.NUMERIC_WEIGHT, Notation.NESTED_LEVELS})
+    weight_spelling: ClassVar[str | None] = "numeric"
     numeric: ClassVar[bool] = True
 
 
@@ -308,7 +345,7 @@ class NovelAIPrinter(Printer):
         super().__init__(errors=errors, source=source)
         self.numeric = numeric
         self.dialect = dialect
-        self.decimals = 4 if decimals is None else decimals
+        self.decimals = DECIMALS if decimals is None else decimals
 
     def print(self, prompt: Prompt) -> str:
         """Return ``prompt`` as NovelAI text.

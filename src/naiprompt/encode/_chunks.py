@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from naiprompt import defaults
 from naiprompt.tokens.chunking import CHUNK_LENGTH as CLIP_WINDOW
 from naiprompt.tokens.chunking import CLIP_BOS, CLIP_EOS, Chunk
 from naiprompt.tokens.emphasis import Emphasis, get_emphasis
@@ -112,7 +113,7 @@ def pad_after_first_eos(tokens: Sequence[int], pad: int) -> tuple[int, ...]:
 def text_chunks(
     text: str,
     *,
-    dialect: str = "webui",
+    dialect: str = defaults.DIALECT,
     comma_backtrack: int = 20,
     emphasis: EmphasisMode | Emphasis = "original",
 ) -> list[TokenChunk]:
@@ -134,8 +135,10 @@ def text_chunks(
         ) from exc
     mode = get_emphasis(emphasis)
     if mode.chunker is not None:  # ComfyUI's own chunking: unmerged segments, no comma backtrack
+        from naiprompt.dialects import get_dialect
         from naiprompt.tokens import segments
 
-        return [as_token_chunk(c) for c in mode.chunker(segments(text, dialect), "webui").chunks]
+        tokenizer = getattr(get_dialect(dialect), "tokenizer", defaults.TOKENIZER)
+        return [as_token_chunk(c) for c in mode.chunker(segments(text, dialect), tokenizer).chunks]
     result = _chunks(text, dialect, comma_backtrack=comma_backtrack, emphasis=mode)
     return [as_token_chunk(c) for c in result]

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import torch
 
+from naiprompt import defaults
 from naiprompt.encode._chunks import EOS, ChunkLike, TokenChunk, normalize_emphasis, text_chunks
 from naiprompt.encode._core import Conditioning, PadMode, concat, encode_empty, pad_pair, run_groups
 from naiprompt.encode._model import ClipRunner
@@ -103,7 +104,7 @@ class BaseEncoder:
         self,
         prompts: str | Sequence[str],
         *,
-        dialect: str = "webui",
+        dialect: str = defaults.DIALECT,
         clip_skip: int | None = None,
         emphasis: str = "original",
         comma_backtrack: int = 20,
@@ -136,7 +137,7 @@ class BaseEncoder:
         texts = [prompts] if isinstance(prompts, str) else list(prompts)
         if not texts:
             raise ValueError("no prompts to encode")
-        if dialect == "webui":
+        if _schedules(dialect):
             for text in texts:
                 _check_single_schedule(text)
         return self._encode_texts(texts, dialect, clip_skip, emphasis, comma_backtrack, mean_over)
@@ -203,7 +204,7 @@ class BaseEncoder:
         # The entries are resolved texts: encoded as they are, without encode()'s editing check.
         cond = self._encode_texts(
             texts,
-            options.pop("dialect", "webui"),
+            options.pop("dialect", defaults.DIALECT),
             options.pop("clip_skip", None),
             options.pop("emphasis", "original"),
             options.pop("comma_backtrack", 20),
@@ -254,6 +255,14 @@ class BaseEncoder:
                 cache[text] = self.encode_schedule(text, steps, **options)
             out.append((cache[text], float(weight)))
         return out
+
+
+def _schedules(dialect: str) -> bool:
+    """Whether ``dialect`` writes prompt editing or alternation (``Dialect.notations``)."""
+    from naiprompt.dialects import Notation, get_dialect
+
+    notations: frozenset[Notation] = getattr(get_dialect(dialect), "notations", frozenset())
+    return Notation.EDITING in notations or Notation.ALTERNATION in notations
 
 
 def _check_single_schedule(text: str) -> None:

@@ -22,6 +22,7 @@ import json
 import warnings
 from typing import Any
 
+from naiprompt.defaults import A1111, COMFYUI, GENERATOR_DIALECTS, INVOKEAI, NOVELAI, NOVELAI_DIALECTS
 from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
 from naiprompt.metadata._json import as_float, as_int
 from naiprompt.metadata.infotext import format_infotext
@@ -98,8 +99,8 @@ def _convert(text: str, source: str, target: str, errors: ErrorLevel | str) -> s
 
 #: Keys whose raw values to_infotext copies, per generator.
 _RAW_KEYS: dict[str, dict[str, str]] = {
-    "novelai": {"Steps": "steps", "CFG scale": "scale", "Seed": "seed"},
-    "comfyui": {"Steps": "steps", "CFG scale": "cfg", "Seed": "seed"},
+    NOVELAI: {"Steps": "steps", "CFG scale": "scale", "Seed": "seed"},
+    COMFYUI: {"Steps": "steps", "CFG scale": "cfg", "Seed": "seed"},
 }
 
 
@@ -129,15 +130,15 @@ def _webui_sampler(info: GenerationInfo, convert: bool) -> tuple[str | None, str
     if not convert or sampler is None:
         return sampler, None
     params = info.parameters
-    if info.generator == "novelai":
+    if info.generator == NOVELAI:
         schedule = SCHEDULES_TO_WEBUI.get(params.get("noise_schedule", ""))
         return SAMPLERS_TO_WEBUI.get(sampler, sampler), schedule
-    if info.generator in ("comfyui", "fooocus", "swarmui"):  # ComfyUI's sampler names (Fooocus, SwarmUI run on it)
+    if info.generator in (COMFYUI, "fooocus", "swarmui"):  # ComfyUI's sampler names (Fooocus, SwarmUI run on it)
         name = sampler[:-4] if sampler.endswith("_gpu") else sampler
         return COMFY_SAMPLERS_TO_WEBUI.get(name, sampler), COMFY_SCHEDULERS_TO_WEBUI.get(params.get("scheduler", ""))
-    if info.generator == "invokeai" and sampler in SAMPLERS_TO_WEBUI:  # InvokeAI 2 used k-diffusion's names
+    if info.generator == INVOKEAI and sampler in SAMPLERS_TO_WEBUI:  # InvokeAI 2 used k-diffusion's names
         return SAMPLERS_TO_WEBUI[sampler], None
-    if info.generator == "invokeai":  # diffusers schedulers; "_k" means Karras sigmas
+    if info.generator == INVOKEAI:  # diffusers schedulers; "_k" means Karras sigmas
         base, karras = (sampler[:-2], "Karras") if sampler.endswith("_k") else (sampler, None)
         return INVOKE_SCHEDULERS_TO_WEBUI.get(base, sampler), karras if base in INVOKE_SCHEDULERS_TO_WEBUI else None
     return sampler, None
@@ -159,12 +160,13 @@ def to_infotext(info: GenerationInfo, *, convert: bool = True, errors: ErrorLeve
         >>> to_infotext(info)
         '(cat:1.2)\\nSteps: 20, Sampler: DPM++ 2M, Schedule type: Karras, Seed: 1'
     """
-    if info.generator == "a1111" and info.dialect == "webui":
+    target = GENERATOR_DIALECTS[A1111]  # an infotext holds WebUI syntax
+    if info.generator == A1111 and info.dialect == target:
         return format_infotext(info.prompt, info.negative, info.parameters)
     prompt, negative = info.prompt, info.negative
     if convert:
-        prompt = _convert(prompt, info.dialect, "webui", errors)
-        negative = _convert(negative, info.dialect, "webui", errors)
+        prompt = _convert(prompt, info.dialect, target, errors)
+        negative = _convert(negative, info.dialect, target, errors)
     if info.characters:
         _lossy(
             f"WebUI cannot express NovelAI V4 characters: {len(info.characters)} character prompt(s) left out",
@@ -184,7 +186,7 @@ def to_infotext(info: GenerationInfo, *, convert: bool = True, errors: ErrorLeve
     }
     model = _model_name(info)
     params["Model"] = model.rsplit(".", 1)[0] if model and model.endswith((".safetensors", ".ckpt")) else model
-    if info.generator == "comfyui":
+    if info.generator == COMFYUI:
         denoise = as_float(info.parameters.get("denoise"))
         params["Denoising strength"] = _number(denoise) if denoise is not None and denoise < 1 else None
         layer = as_int(info.parameters.get("stop_at_clip_layer"))
@@ -192,7 +194,7 @@ def to_infotext(info: GenerationInfo, *, convert: bool = True, errors: ErrorLeve
     clip_skip = as_int(info.parameters.get("clip_skip"))  # Fooocus
     if clip_skip is not None and clip_skip > 1:
         params["Clip skip"] = clip_skip
-    if info.generator == "novelai":
+    if info.generator == NOVELAI:
         params["Clip skip"] = 2
         params["ENSD"] = 31337
     return format_infotext(prompt, negative, params)
@@ -216,9 +218,9 @@ def _model_name(info: GenerationInfo) -> str | None:
 
 
 def _infotext_clip_skip(info: GenerationInfo) -> int:
-    if info.generator == "novelai":
+    if info.generator == NOVELAI:
         return 2
-    if info.generator == "comfyui":
+    if info.generator == COMFYUI:
         layer = as_int(info.parameters.get("stop_at_clip_layer"))
         return -layer if layer is not None and layer < 0 else 1
     skip = as_int(info.parameters.get("Clip skip") or info.parameters.get("clip_skip"))
@@ -226,7 +228,11 @@ def _infotext_clip_skip(info: GenerationInfo) -> int:
 
 
 def to_novelai(
-    info: GenerationInfo, *, convert: bool = True, dialect: str = "nai4", errors: ErrorLevel | str = "warn"
+    info: GenerationInfo,
+    *,
+    convert: bool = True,
+    dialect: str = GENERATOR_DIALECTS[NOVELAI],
+    errors: ErrorLevel | str = "warn",
 ) -> str:
     """The info as the Comment JSON NovelAI writes (``dialect`` "nai4": with V4's ``v4_prompt`` blocks).
 
@@ -238,15 +244,16 @@ def to_novelai(
         >>> comment["prompt"], comment["sampler"], comment["scale"], comment["width"]
         ('{{cat}}', 'k_euler_ancestral', 5.0, 832)
     """
-    if dialect not in ("nai", "nai4"):
-        raise ValueError(f"dialect must be 'nai' or 'nai4', not {dialect!r}")
+    v3, v4 = NOVELAI_DIALECTS
+    if dialect not in NOVELAI_DIALECTS:
+        raise ValueError(f"dialect must be {v3!r} or {v4!r}, not {dialect!r}")
     prompt, negative = info.prompt, info.negative
-    if convert and info.generator != "novelai":
+    if convert and info.generator != NOVELAI:
         prompt = _convert(prompt, info.dialect, dialect, errors)
         negative = _convert(negative, info.dialect, dialect, errors)
     sampler = info.sampler
     noise_schedule = "native"
-    if info.generator == "novelai":
+    if info.generator == NOVELAI:
         noise_schedule = info.parameters.get("noise_schedule", "native")
     elif convert and sampler is not None:
         webui_sampler, schedule = _webui_sampler(info, True)
@@ -266,7 +273,7 @@ def to_novelai(
         "noise_schedule": noise_schedule,
         "uc": negative,
     }
-    if dialect == "nai4":
+    if dialect == v4:
         chars = info.characters
         centers = [[{"x": c.center[0], "y": c.center[1]}] if c.center else [{"x": 0.5, "y": 0.5}] for c in chars]
         comment["v4_prompt"] = {
@@ -313,12 +320,13 @@ def to_comfy(info: GenerationInfo, *, convert: bool = True, errors: ErrorLevel |
     """
     prompt, negative = info.prompt, info.negative
     if convert:
-        prompt = _convert(prompt, info.dialect, "comfy", errors)
-        negative = _convert(negative, info.dialect, "comfy", errors)
+        target = GENERATOR_DIALECTS[COMFYUI]
+        prompt = _convert(prompt, info.dialect, target, errors)
+        negative = _convert(negative, info.dialect, target, errors)
     if info.characters:
         _lossy("ComfyUI's text encoders cannot express NovelAI V4 characters: they are left out", errors)
     sampler_name, scheduler = "euler", "normal"
-    if info.generator == "comfyui":
+    if info.generator == COMFYUI:
         sampler_name = info.sampler or sampler_name
         scheduler = info.parameters.get("scheduler", scheduler)
         ckpt = info.parameters.get("ckpt_name", "model.safetensors")

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from naiprompt.defaults import A1111, COMFYUI, GENERATOR_DIALECTS, INVOKEAI
 from naiprompt.metadata import comfyui, invokeai, novelai
 from naiprompt.metadata._json import as_float, as_int, load_object, raw_value
 from naiprompt.metadata.infotext import infotext_items, parse_infotext, split_infotext
@@ -64,7 +65,7 @@ def from_infotext(
     raw: dict[str, str],
     size: tuple[int, int] | None,
     software: str | None = None,
-    generator: str = "a1111",
+    generator: str = A1111,
     notes: tuple[str, ...] = (),
 ) -> GenerationInfo:
     """A :class:`GenerationInfo` from a WebUI infotext: prompt and negative as WebUI parses them.
@@ -85,7 +86,7 @@ def from_infotext(
         software=software if software is not None else _infotext_software(items),
         prompt=parsed["Prompt"],
         negative=parsed["Negative prompt"],
-        dialect="webui",
+        dialect=GENERATOR_DIALECTS[A1111],
         parameters=items,
         raw=raw,
         steps=as_int(items.get("Steps")),
@@ -120,7 +121,7 @@ def _from_json(
     raw: dict[str, str],
     size: tuple[int, int] | None,
     software: str | None,
-    dialect: str = "webui",
+    dialect: str = GENERATOR_DIALECTS[A1111],
     prompt_keys: tuple[str, ...],
     negative_keys: tuple[str, ...],
 ) -> GenerationInfo:
@@ -200,11 +201,11 @@ def _dream(text: str, raw: dict[str, str], size: tuple[int, int] | None) -> Gene
     if (width is None or height is None) and size is not None:
         width, height = size
     return GenerationInfo(
-        generator="invokeai",
+        generator=INVOKEAI,
         software="InvokeAI",
         prompt=prompt,
         negative=negative,
-        dialect="compel",
+        dialect=GENERATOR_DIALECTS[INVOKEAI],
         parameters=options,
         raw=raw,
         steps=as_int(options.get("-s")),
@@ -222,11 +223,11 @@ def _invokeai(png: Mapping[str, str], raw: dict[str, str], size: tuple[int, int]
         version = meta.get("app_version")
         return _from_json(
             meta,
-            generator="invokeai",
+            generator=INVOKEAI,
             raw=raw,
             size=size,
             software=f"InvokeAI {version}" if isinstance(version, str) else "InvokeAI",
-            dialect="compel",
+            dialect=GENERATOR_DIALECTS[INVOKEAI],
             prompt_keys=("positive_prompt",),
             negative_keys=("negative_prompt",),
         )
@@ -240,11 +241,11 @@ def _invokeai(png: Mapping[str, str], raw: dict[str, str], size: tuple[int, int]
         positive, negative = _split_invoke_prompt(prompt if isinstance(prompt, str) else "")
         base = _from_json(
             image,
-            generator="invokeai",
+            generator=INVOKEAI,
             raw=raw,
             size=size,
             software=str(legacy.get("app_version") or "InvokeAI"),
-            dialect="compel",
+            dialect=GENERATOR_DIALECTS[INVOKEAI],
             prompt_keys=(),
             negative_keys=(),
         )
@@ -257,20 +258,20 @@ def _invokeai(png: Mapping[str, str], raw: dict[str, str], size: tuple[int, int]
         if settings:
             found = _from_json(
                 settings,
-                generator="invokeai",
+                generator=INVOKEAI,
                 raw=raw,
                 size=size,
                 software="InvokeAI",
-                dialect="compel",
+                dialect=GENERATOR_DIALECTS[INVOKEAI],
                 prompt_keys=("positive_prompt",),
                 negative_keys=("negative_prompt",),
             )
             return attrs.evolve(found, notes=(f"no invokeai_metadata: prompts read from {key}",))
     if "invokeai_graph" in png or "invokeai_workflow" in png:
         return GenerationInfo(
-            generator="invokeai",
+            generator=INVOKEAI,
             software="InvokeAI",
-            dialect="compel",
+            dialect=GENERATOR_DIALECTS[INVOKEAI],
             raw=raw,
             width=size[0] if size else None,
             height=size[1] if size else None,
@@ -326,11 +327,11 @@ def _comfy(graphs: dict[str, dict[str, Any]], raw: dict[str, str], size: tuple[i
         width, height = size
     sampler = params.get("sampler_name")
     return GenerationInfo(
-        generator="comfyui",
+        generator=COMFYUI,
         software="ComfyUI",
         prompt=found.prompt or "",
         negative=found.negative or "",
-        dialect="comfy",
+        dialect=GENERATOR_DIALECTS[COMFYUI],
         parameters={key: raw_value(value) for key, value in params.items()},
         raw=raw,
         steps=as_int(params.get("steps")),

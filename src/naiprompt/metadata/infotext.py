@@ -24,6 +24,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from naiprompt.defaults import A1111, GENERATOR_DIALECTS
+
 __all__ = ["format_infotext", "infotext_items", "parse_infotext", "split_infotext"]
 
 # WebUI's `re_param` is r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)': a key of two or more
@@ -258,7 +260,7 @@ def _uses_emphasis(prompt: str, negative: str) -> bool:
         return True
     with warnings.catch_warnings():  # a weight WebUI cannot read is WebUI's error, not this parser's
         warnings.simplefilter("ignore", PromptWarning)
-        runs = [run for text in texts for run in attention(text, "webui")]
+        runs = [run for text in texts for run in attention(text, GENERATOR_DIALECTS[A1111])]
     return any(weight != 1.0 and text != "BREAK" for text, weight in runs)
 
 

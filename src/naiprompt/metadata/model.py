@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import attrs
 
+from naiprompt import defaults
+
 __all__ = ["GENERATORS", "Character", "GenerationInfo"]
 
 #: The generator families :attr:`GenerationInfo.generator` takes.
-GENERATORS: tuple[str, ...] = ("a1111", "novelai", "comfyui", "invokeai", "fooocus", "swarmui", "unknown")
+GENERATORS: tuple[str, ...] = defaults.GENERATORS
 
 
 @attrs.frozen
@@ -58,7 +60,7 @@ class GenerationInfo:
     generator: str
     prompt: str = ""
     negative: str = ""
-    dialect: str = "webui"
+    dialect: str = defaults.DIALECT
     parameters: dict[str, str] = attrs.field(factory=dict)
     characters: tuple[Character, ...] = ()
     raw: dict[str, str] = attrs.field(factory=dict)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from naiprompt.defaults import NOVELAI, NOVELAI_DIALECTS
 from naiprompt.metadata._json import as_float, as_int, load_object, raw_value
 from naiprompt.metadata.model import Character, GenerationInfo
 
@@ -142,11 +143,11 @@ def from_fields(fields: Mapping[str, Any], *, raw: dict[str, str], size: tuple[i
     sampler = comment.get("sampler")
     software = fields.get("Software")
     return GenerationInfo(
-        generator="novelai",
+        generator=NOVELAI,
         software=str(software) if software is not None else None,
         prompt=prompt,
         negative=negative,
-        dialect="nai4" if v4 else "nai",
+        dialect=NOVELAI_DIALECTS[1 if v4 else 0],
         parameters={key: raw_value(value) for key, value in comment.items()},
         characters=characters_of(comment),
         raw=raw,

@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any, Union
 
 import attrs
 
+from naiprompt.defaults import NOVELAI
 from naiprompt.errors import MetadataError
 from naiprompt.metadata import containers, png
 from naiprompt.metadata.exif import read_exif
@@ -174,7 +175,7 @@ def read(source: Source, *, stealth: bool | None = None) -> GenerationInfo | Non
         pixels = kind != "jpeg"
     info = interpret(raw, size=size)
     # NovelAI writes its chunks into the alpha channel too: read them into raw["stealth"] as well.
-    also_novelai = stealth is None and info is not None and info.generator == "novelai"
+    also_novelai = stealth is None and info is not None and info.generator == NOVELAI
     if pixels and (stealth or (stealth is None and info is None) or also_novelai):
         _stealth(data, image, raw, notes, strict=not also_novelai)
         if "stealth" in raw:

@@ -36,14 +36,15 @@ from decimal import Decimal
 import attrs
 
 from naiprompt.ast import Emphasis, Node, Prompt
+from naiprompt.dialects import Notation
 from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
     Segment,
     bracket_weight,
     close,
+    deemphasis_weight,
     explicit_notation,
-    has_deemphasis,
     join_items,
     level_notations,
     levels,
@@ -51,6 +52,7 @@ from naiprompt.transforms._tree import (
     rebuild,
     split_items,
     with_body,
+    writes,
 )
 
 Wrap = Callable[[Sequence[Node]], "Node | tuple[Node, ...]"]
@@ -147,34 +149,38 @@ def _wrapper(
     value: float, count: int | None, dialect: str, errors: ErrorLevel
 ) -> Wrap:
     base = bracket_weight(dialect)
+    down_factor = deemphasis_weight(dialect)
     up, down = level_notations(dialect)
     if count is not None:
         if count == 0:
             return functools.partial(_plain)
-        if count < 0 and not has_deemphasis(dialect):
+        if count > 0:
+            return functools.partial(_levels, count=count, factor=base, notation=up)
+        if down_factor is None:
             # No de-emphasis bracket (ComfyUI): the same weight, written out.
             return functools.partial(_explicit, weight=base**count, notation=explicit_notation(dialect))
-        factor = base if count > 0 else 1 / base
-        return functools.partial(_levels, count=abs(count), factor=factor, notation=up if count > 0 else down)
-    if dialect != "nai":
+        return functools.partial(_levels, count=-count, factor=down_factor, notation=down)
+    if writes(dialect, Notation.NUMERIC_WEIGHT):
         return functools.partial(_explicit, weight=value, notation=explicit_notation(dialect))
-    # NovelAI V1-V3 has no explicit weights: the nearest power of 1.05.
-    if value <= 0:
+    # No explicit weights (NovelAI V1-V3): the nearest power of the dialect's bracket factor.
+    factor = base if value >= 1 or down_factor is None else down_factor
+    if value <= 0 or (value < 1 and down_factor is None):
         raise ConversionError(
             "explicit weight",
-            f"weight {value:g} has no bracket form in nai (brackets only scale by 1.05); "
-            "use the nai4 dialect (numeric emphasis) or a ratio < 0",
+            f"weight {value:g} has no bracket form in {dialect} (brackets only scale by {factor:g}); "
+            "use a dialect with numeric weights, or a ratio < 0",
             None,
             None,
         )
-    nearest = round(math.log(value) / math.log(base))
+    nearest = round(math.log(value) / math.log(factor))
     if abs(nearest) > MAX_LEVELS:
-        raise ValueError(f"weight {value:g} needs {abs(nearest)} bracket levels in nai; at most {MAX_LEVELS}")
-    achieved = base**nearest
+        raise ValueError(f"weight {value:g} needs {abs(nearest)} bracket levels in {dialect}; at most {MAX_LEVELS}")
+    achieved = factor**nearest
     if not close(achieved, value):
+        spelled = "emphasis" if factor > 1 else "de-emphasis"
         detail = (
-            f"weight {value:g} has no exact bracket form in nai; "
-            f"using {abs(nearest)} level(s) of {'{' if nearest > 0 else '['} (weight {achieved:.4f})"
+            f"weight {value:g} has no exact bracket form in {dialect}; "
+            f"using {nearest} {spelled} level(s) (weight {achieved:.4f})"
         )
         if errors is ErrorLevel.RAISE:
             raise ConversionError("explicit weight", detail, None, None)
@@ -182,8 +188,7 @@ def _wrapper(
             warnings.warn(detail, PromptWarning, stacklevel=4)
     if nearest == 0:
         return functools.partial(_plain)
-    factor = base if nearest > 0 else 1 / base
-    return functools.partial(_levels, count=abs(nearest), factor=factor, notation=up if nearest > 0 else down)
+    return functools.partial(_levels, count=nearest, factor=factor, notation=up if factor > 1 else down)
 
 
 def _plain(nodes: Sequence[Node]) -> Node | tuple[Node, ...]:

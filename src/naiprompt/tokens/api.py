@@ -6,8 +6,10 @@
   extra networks removed).
 * :func:`budget` -- the count, each tag's token span, tags cut by a chunk boundary, and how far over a limit.
 
-NovelAI dialects (``"nai"``, ``"nai4"``) count the text of their weighted runs the same way: brackets and
-weights are syntax, not tokens.
+Every dialect says how its UI counts (:class:`~naiprompt.dialects.Dialect`): the runs it tokenizes
+(``segments``), how they are cut into chunks (``chunk_segments``), its ``tokenizer``, and whether its counter
+shows the largest AND/prompt-editing variant (``count_variants``, WebUI). NovelAI's dialects count the text
+of their weighted runs: brackets and weights are syntax, not tokens.
 
 Example:
     >>> str(count_tokens("masterpiece, best quality, 1girl"))
@@ -21,11 +23,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from naiprompt import defaults
 from naiprompt.tokens.chunking import Chunk, Layout, chunk_segments, is_break
 from naiprompt.tokens.emphasis import Emphasis, get_emphasis
 from naiprompt.tokens.registry import Tokenizer, get_tokenizer
+
+if TYPE_CHECKING:
+    from naiprompt.dialects import Dialect
 
 __all__ = [
     "Budget",
@@ -41,7 +47,7 @@ __all__ = [
     "tokenize",
 ]
 
-def tokenize(text: str, *, mode: str | Tokenizer = "webui") -> list[int]:
+def tokenize(text: str, *, mode: str | Tokenizer = defaults.TOKENIZER) -> list[int]:
     """CLIP ViT-L/14 BPE ids of ``text``, without BOS/EOS.
 
     ``mode`` is ``"webui"`` (transformers 4.x slow ``CLIPTokenizer`` + ftfy, what WebUI uses), ``"openai"``
@@ -65,7 +71,7 @@ def _syntax(name: str) -> Callable[..., Any]:
 
 
 def segments(
-    text: str, dialect: str = "webui", *, emphasis: str | Emphasis = "original"
+    text: str, dialect: str = defaults.DIALECT, *, emphasis: str | Emphasis = "original"
 ) -> list[tuple[str, float]]:
     """The ``(text, weight)`` runs that get tokenized, BREAK markers as ``("BREAK", -1.0)``.
 
@@ -80,16 +86,24 @@ def segments(
     """
     if get_emphasis(emphasis).literal:
         return [(text, 1.0)]
-    own = getattr(_dialect(dialect), "segments", None)  # a UI that tokenizes unmerged pieces (comfy)
-    if own is not None:
-        return [(str(run), float(weight)) for run, weight in own(text)]
-    return [(str(run), float(weight)) for run, weight in _syntax("attention")(text, dialect=dialect)]
+    reader = _dialect(dialect)
+    # Dialect.segments: the attention runs, or a UI's unmerged pieces (comfy). Duck-typed plugins: attention.
+    runs = getattr(reader, "segments", reader.attention)(text)
+    return [(str(run), float(weight)) for run, weight in runs]
 
 
-def _dialect(name: str) -> object:
+def _dialect(name: str) -> Dialect:
     from naiprompt.dialects import get_dialect
 
     return get_dialect(name)
+
+
+def _tokenizer(tokenizer: str | Tokenizer | None, dialect: str) -> str | Tokenizer:
+    """``tokenizer``, or when None the one ``dialect`` counts with (``Dialect.tokenizer``)."""
+    if tokenizer is not None:
+        return tokenizer
+    name: str = getattr(_dialect(dialect), "tokenizer", defaults.TOKENIZER)
+    return name
 
 
 def _layout(
@@ -97,20 +111,20 @@ def _layout(
 ) -> tuple[list[tuple[str, float]], Layout]:
     mode = get_emphasis(emphasis)
     runs = segments(text, dialect, emphasis=mode)
-    # A dialect may bring its UI's own chunking rule (ComfyUI: no comma backtrack, whole words).
+    # The dialect brings its UI's chunking rule (WebUI's by default; ComfyUI: no comma backtrack, whole words).
     own: Callable[..., Layout] | None = getattr(_dialect(dialect), "chunk_segments", None)
     if own is not None and not mode.literal:
-        return runs, own(runs, tokenizer)
+        return runs, own(runs, tokenizer, comma_backtrack=comma_backtrack)
     return runs, chunk_segments(runs, tokenizer, comma_backtrack=comma_backtrack)
 
 
 def chunks(
     text: str,
-    dialect: str = "webui",
+    dialect: str = defaults.DIALECT,
     *,
     comma_backtrack: int = 20,
     emphasis: str | Emphasis = "original",
-    tokenizer: str | Tokenizer = "webui",
+    tokenizer: str | Tokenizer | None = None,
 ) -> list[Chunk]:
     """The chunks (77 ids for CLIP) and per-id multipliers WebUI builds for one prompt line.
 
@@ -126,7 +140,7 @@ def chunks(
         >>> chunks("(dog)s")[0].multipliers[:4]
         (1.0, 1.1, 1.0, 1.0)
     """
-    return _layout(text, dialect, comma_backtrack, emphasis, tokenizer)[1].chunks
+    return _layout(text, dialect, comma_backtrack, emphasis, _tokenizer(tokenizer, dialect))[1].chunks
 
 
 @dataclass(frozen=True)
@@ -154,11 +168,11 @@ def _empty_chunk(tokenizer: str | Tokenizer) -> Chunk:
 
 def batch_chunks(
     texts: Sequence[str],
-    dialect: str = "webui",
+    dialect: str = defaults.DIALECT,
     *,
     comma_backtrack: int = 20,
     emphasis: str | Emphasis = "original",
-    tokenizer: str | Tokenizer = "webui",
+    tokenizer: str | Tokenizer | None = None,
 ) -> ChunkBatch:
     """Chunks of ``texts`` as one forward call sees them: all texts padded to the same number of chunks.
 
@@ -167,6 +181,7 @@ def batch_chunks(
         >>> [[c.tokens[1] for c in row] for row in batch.chunks]
         [[49407, 320], [49407, 321]]
     """
+    tokenizer = _tokenizer(tokenizer, dialect)
     layouts = [_layout(text, dialect, comma_backtrack, emphasis, tokenizer)[1] for text in texts]
     count = max((layout.token_count for layout in layouts), default=0)
     width = max((len(layout.chunks) for layout in layouts), default=0)
@@ -207,7 +222,7 @@ class TokenCount:
 
 def _counted_texts(text: str, dialect: str, steps: int, negative: bool) -> list[str]:
     """The lines WebUI's counter tokenizes: extra networks removed, AND split, schedules resolved."""
-    if dialect != "webui":
+    if not getattr(_dialect(dialect), "count_variants", False):
         return [text]
     stripped, _networks = _syntax("extra_networks")(text)
     try:
@@ -252,20 +267,21 @@ def _counted_layout(
 
 def count_tokens(
     text: str,
-    dialect: str = "webui",
+    dialect: str = defaults.DIALECT,
     *,
     steps: int = 20,
     negative: bool = False,
     comma_backtrack: int = 20,
     emphasis: str | Emphasis = "original",
-    tokenizer: str | Tokenizer = "webui",
+    tokenizer: str | Tokenizer | None = None,
 ) -> TokenCount:
     """WebUI's token counter for ``text`` ("63/75").
 
-    For the ``"webui"`` dialect: extra networks are removed; a positive prompt is split on AND (its
-    ``:weight`` suffixes dropped); each piece is resolved into its prompt-editing schedule with ``steps``;
-    every variant is chunked and the **maximum** count is shown. A negative prompt is not split on AND.
-    Other dialects count their weighted runs directly.
+    For a dialect whose counter shows variants (``Dialect.count_variants``: ``webui``): extra networks are
+    removed; a positive prompt is split on AND (its ``:weight`` suffixes dropped); each piece is resolved
+    into its prompt-editing schedule with ``steps``; every variant is chunked and the **maximum** count is
+    shown. A negative prompt is not split on AND. Other dialects count their weighted runs directly.
+    ``tokenizer`` defaults to the dialect's (``Dialect.tokenizer``).
 
     Where WebUI's counter shows an error (a malformed weight such as ``(a:1.2.3)``), the attention parser
     issues a :class:`~naiprompt.errors.PromptWarning` and counts the weight as text.
@@ -283,9 +299,9 @@ def count_tokens(
         negative=negative,
         comma_backtrack=comma_backtrack,
         emphasis=emphasis,
-        tokenizer=tokenizer,
+        tokenizer=_tokenizer(tokenizer, dialect),
     )
-    window = get_tokenizer(tokenizer).window
+    window = get_tokenizer(_tokenizer(tokenizer, dialect)).window
     return TokenCount(count=layout.token_count, target=_target(layout.token_count, window), text=variant)
 
 
@@ -532,13 +548,13 @@ def _tag_spans(runs: Sequence[tuple[str, float]], layout: Layout, tok: Tokenizer
 def budget(
     text: str,
     limit: int | None = None,
-    dialect: str = "webui",
+    dialect: str = defaults.DIALECT,
     *,
     steps: int = 20,
     negative: bool = False,
     comma_backtrack: int = 20,
     emphasis: str | Emphasis = "original",
-    tokenizer: str | Tokenizer = "webui",
+    tokenizer: str | Tokenizer | None = None,
 ) -> Budget:
     """Check ``text`` against a token ``limit``: count, tag spans, tags cut by a chunk boundary, excess.
 
@@ -557,7 +573,7 @@ def budget(
         >>> [t.text[:9] for t in budget(prompt, comma_backtrack=0).straddling]
         ['very very']
     """
-    tok = get_tokenizer(tokenizer)
+    tok = get_tokenizer(_tokenizer(tokenizer, dialect))
     if limit is None:
         limit = tok.window
     if isinstance(limit, bool) or not isinstance(limit, (int, float)) or math.isnan(limit) or limit < 0:

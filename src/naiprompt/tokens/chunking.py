@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from naiprompt import defaults
+
 if TYPE_CHECKING:
     from naiprompt.tokens.registry import Tokenizer
 
@@ -189,7 +191,7 @@ def effective_backtrack(comma_backtrack: int, window: int) -> int:
 
 def chunk_segments(
     segments: Sequence[tuple[str, float]],
-    tokenizer: str | Tokenizer = "webui",
+    tokenizer: str | Tokenizer = defaults.TOKENIZER,
     *,
     comma_backtrack: int = 20,
     encoded: Sequence[Sequence[int]] | None = None,

@@ -46,7 +46,9 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
-from typing import Any, Final, Literal
+from typing import Any, Final
+
+from naiprompt import defaults
 
 __all__ = [
     "BOS_ID",
@@ -76,7 +78,9 @@ VOCAB_SIZE: Final = 49408
 #: Number of BPE merges used (49408 - 256 - 256 - 2).
 MERGES_USED: Final = 48894
 
-Mode = Literal["webui", "openai"]
+#: ``defaults.TOKENIZER`` (WebUI's: transformers' slow tokenizer + ftfy) or ``"openai"``.
+Mode = str
+_MODES = (defaults.TOKENIZER, "openai")
 
 _compiled: Any
 try:
@@ -270,9 +274,9 @@ class ClipTokenizer:
     wraps: bool = True
     vocab_size: int = VOCAB_SIZE
 
-    def __init__(self, mode: Mode = "webui") -> None:
-        if mode not in ("webui", "openai"):
-            raise ValueError(f"unknown CLIP tokenizer mode {mode!r} (expected 'webui' or 'openai')")
+    def __init__(self, mode: Mode = defaults.TOKENIZER) -> None:
+        if mode not in _MODES:
+            raise ValueError(f"unknown CLIP tokenizer mode {mode!r} (expected one of {', '.join(_MODES)})")
         self.mode: Mode = mode
         self.name: str = mode
         self._openai = mode == "openai"

@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from naiprompt import defaults
 from naiprompt.tokens.chunking import CHUNK_LENGTH, Chunk, Layout
 
 if TYPE_CHECKING:
@@ -47,7 +48,9 @@ def comfy_pieces(segment: str) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
-def comfy_chunk_segments(segments: Sequence[tuple[str, float]], tokenizer: str | Tokenizer = "webui") -> Layout:
+def comfy_chunk_segments(
+    segments: Sequence[tuple[str, float]], tokenizer: str | Tokenizer = defaults.TOKENIZER
+) -> Layout:
     """Tokenize and chunk ComfyUI's ``(text, weight)`` segments exactly as ComfyUI does.
 
     ``token_count`` is the number of prompt tokens (BOS, EOS and padding aside).

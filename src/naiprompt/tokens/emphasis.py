@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from naiprompt import defaults
 from naiprompt._plugins import PluginError, Registry
 
 if TYPE_CHECKING:
@@ -159,16 +160,14 @@ NO_NORM = Emphasis("no_norm", _no_norm, description="multiply only")
 IGNORE = Emphasis("ignore", description="parse the emphasis, drop the weights")
 NONE = Emphasis("none", literal=True, description="no emphasis syntax: brackets are text")
 COMFY = Emphasis(
-    "comfy", _comfy, needs_empty=True, chunker=_comfy_chunker, description="ComfyUI: empty + w * (z - empty)"
+    defaults.COMFY_EMPHASIS,
+    _comfy,
+    needs_empty=True,
+    chunker=_comfy_chunker,
+    description="ComfyUI: empty + w * (z - empty)",
 )
 
-_ALIASES: dict[str, str] = {
-    "a1111": "original",  # ComfyUI's name for WebUI's mode
-    "webui": "original",
-    "lpw": "original",  # diffusers' long prompt weighting pipeline restores the mean as WebUI does
-    "nonorm": "no_norm",
-    "comfyui": "comfy",
-}
+_ALIASES: dict[str, str] = dict(defaults.EMPHASIS_ALIASES)  # ComfyUI's, WebUI's and diffusers' names
 
 
 def _check(name: str, obj: Any) -> Emphasis:
@@ -188,11 +187,11 @@ EMPHASIS: Registry[Emphasis] = Registry(
         "no_norm": f"{__name__}:NO_NORM",
         "ignore": f"{__name__}:IGNORE",
         "none": f"{__name__}:NONE",
-        "comfy": f"{__name__}:COMFY",
+        defaults.COMFY_EMPHASIS: f"{__name__}:COMFY",
     },
     check=_check,
 )
-_BUILTIN_ORDER = ("original", "no_norm", "ignore", "none", "comfy")
+_BUILTIN_ORDER = ("original", "no_norm", "ignore", "none", defaults.COMFY_EMPHASIS)
 
 
 def get_emphasis(name: str | Emphasis) -> Emphasis:

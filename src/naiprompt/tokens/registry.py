@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Protocol, runtime_checkable
 
+from naiprompt import defaults
 from naiprompt._plugins import Registry
 
 __all__ = [
@@ -110,7 +111,7 @@ def _check(name: str, obj: Any) -> Tokenizer:
 def _webui() -> Tokenizer:
     from naiprompt.tokens.clip import ClipTokenizer
 
-    return ClipTokenizer("webui")
+    return ClipTokenizer(defaults.TOKENIZER)
 
 
 def _openai() -> Tokenizer:
@@ -123,14 +124,14 @@ _REGISTRY: Registry[Tokenizer] = Registry(
     ENTRY_POINT_GROUP,
     kind="tokenizer",
     builtins={
-        "webui": "naiprompt.tokens.registry:_webui",
+        defaults.TOKENIZER: "naiprompt.tokens.registry:_webui",
         "openai": "naiprompt.tokens.registry:_openai",
     },
     check=_check,
 )
 
 
-def get_tokenizer(name: str | Tokenizer = "webui") -> Tokenizer:
+def get_tokenizer(name: str | Tokenizer = defaults.TOKENIZER) -> Tokenizer:
     """The tokenizer registered as ``name`` (instances are created once and shared).
 
     A :class:`Tokenizer` instance is returned unchanged, so APIs can accept either.

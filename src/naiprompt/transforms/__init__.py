@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from naiprompt import defaults
 from naiprompt._plugins import PluginError, Registry
 from naiprompt.ast import Prompt
 
@@ -211,7 +212,7 @@ def apply(prompt: Prompt | str, *transforms: Transform | str, dialect: str | Non
     if isinstance(prompt, str):
         from naiprompt.dialects import get_dialect
 
-        tree = get_dialect(dialect or "webui").parse(prompt)
+        tree = get_dialect(dialect or defaults.DIALECT).parse(prompt)
     elif isinstance(prompt, Prompt):
         tree = prompt
     else:

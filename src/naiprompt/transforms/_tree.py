@@ -24,49 +24,48 @@ from naiprompt.ast import (
     Text,
     Transformer,
 )
-
-#: Emphasis factor of one bracket level, for the dialects naiprompt knows by name.
-#: Other dialects are asked for their ``bracket_weight``.
-KNOWN_BRACKET_WEIGHTS = {"webui": 1.1, "nai": 1.05, "nai4": 1.05, "comfy": 1.1}
-
-#: Dialects whose ``[x]`` de-emphasises (ComfyUI's brackets are plain text).
-NO_DEEMPHASIS = frozenset({"comfy"})
+from naiprompt.dialects import Dialect, Notation
 
 Leave = Callable[[Node], Replacement]
 
 
-def bracket_weight(dialect: str) -> float:
-    """The factor of one emphasis level in ``dialect``."""
-    if dialect in KNOWN_BRACKET_WEIGHTS:
-        return KNOWN_BRACKET_WEIGHTS[dialect]
+def _dialect(name: str | Dialect) -> Dialect:
     from naiprompt.dialects import get_dialect
 
-    return float(get_dialect(dialect).bracket_weight)
+    return get_dialect(name)
 
 
-def has_deemphasis(dialect: str) -> bool:
+def bracket_weight(dialect: str | Dialect) -> float:
+    """The factor of one emphasis level in ``dialect`` (``Dialect.bracket_weight``)."""
+    return float(_dialect(dialect).bracket_weight)
+
+
+def deemphasis_weight(dialect: str | Dialect) -> float | None:
+    """The factor of one de-emphasis level in ``dialect``, or None when it has no such bracket."""
+    factor = getattr(_dialect(dialect), "deemphasis_weight", Dialect.deemphasis_weight)
+    return None if factor is None else float(factor)
+
+
+def has_deemphasis(dialect: str | Dialect) -> bool:
     """Whether ``dialect`` has a de-emphasis bracket (``[x]``)."""
-    if dialect in NO_DEEMPHASIS:
-        return False
-    if dialect in KNOWN_BRACKET_WEIGHTS:
-        return True
-    from naiprompt.dialects import get_dialect
-
-    return bool(getattr(get_dialect(dialect), "deemphasis", True))
+    return deemphasis_weight(dialect) is not None
 
 
-def level_notations(dialect: str) -> tuple[str | None, str | None]:
-    """Spelling hints ``(up, down)`` of one bracket level in ``dialect``."""
-    if dialect in ("webui", "comfy"):
-        return "paren", "bracket"
-    if dialect in ("nai", "nai4"):
-        return "brace", "bracket"
-    return None, None
+def level_notations(dialect: str | Dialect) -> tuple[str | None, str | None]:
+    """Spelling hints ``(up, down)`` of one bracket level in ``dialect`` (``Dialect.level_spelling``)."""
+    up, down = getattr(_dialect(dialect), "level_spelling", Dialect.level_spelling)
+    return up, down
 
 
-def explicit_notation(dialect: str) -> str | None:
+def explicit_notation(dialect: str | Dialect) -> str | None:
     """Spelling hint of an explicit weight in ``dialect`` (``None``: the printer picks)."""
-    return {"webui": "explicit", "comfy": "explicit", "nai4": "numeric"}.get(dialect)
+    spelling: str | None = getattr(_dialect(dialect), "weight_spelling", Dialect.weight_spelling)
+    return spelling
+
+
+def writes(dialect: str | Dialect, notation: Notation) -> bool:
+    """Whether ``dialect`` can write ``notation`` (``Dialect.notations``)."""
+    return notation in getattr(_dialect(dialect), "notations", Dialect.notations)
 
 
 def close(a: float, b: float, tolerance: float = 1e-9) -> bool:
@@ -74,12 +73,12 @@ def close(a: float, b: float, tolerance: float = 1e-9) -> bool:
     return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance * 1e-3)
 
 
-def is_level(node: Emphasis, dialect: str) -> bool:
+def is_level(node: Emphasis, dialect: str | Dialect) -> bool:
     """Whether ``node`` is one plain bracket level of ``dialect`` (``(x)``, ``{x}``, ``[x]``)."""
     if node.notation in ("explicit", "numeric"):
         return False
-    base = bracket_weight(dialect)
-    return close(node.weight, base) or close(node.weight, 1 / base)
+    down = deemphasis_weight(dialect)
+    return close(node.weight, bracket_weight(dialect)) or (down is not None and close(node.weight, down))
 
 
 def levels(body: Sequence[Node], count: int, factor: float, notation: str | None) -> Emphasis:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from naiprompt import defaults
 from naiprompt.ast import Prompt, Text
 from naiprompt.transforms import Transform
 
@@ -48,7 +49,7 @@ def _source_and_dialect(prompt: str | Prompt, dialect: str | None) -> tuple[str,
         return (prompt.source if prompt.source is not None and name == prompt.dialect else render(prompt, name)), name
     if not isinstance(prompt, str):
         raise TypeError(f"expected a prompt string or tree, not {type(prompt).__name__}")
-    return prompt, dialect or "webui"
+    return prompt, dialect or defaults.DIALECT
 
 
 def _top_level_commas(text: str, dialect: str) -> list[int]:
@@ -136,7 +137,7 @@ def _plain(tag: str, dialect: str) -> str:
     return "".join(text for text, weight in attention(tag, dialect) if weight != -1.0 or text != "BREAK")
 
 
-def tag_key(tag: str, dialect: str = "webui") -> str:
+def tag_key(tag: str, dialect: str = defaults.DIALECT) -> str:
     """What two tags share when they are "the same tag": plain text, ``_`` as space, case and spacing folded.
 
     Example:
@@ -365,7 +366,9 @@ class KeptTags:
     suffix: tuple[str, ...] = ()
 
 
-def keep_split(caption: str, keep_tokens: int = 0, *, separator: str | None = None, dialect: str = "webui") -> KeptTags:
+def keep_split(
+    caption: str, keep_tokens: int = 0, *, separator: str | None = None, dialect: str = defaults.DIALECT
+) -> KeptTags:
     """Which tags sd-scripts keeps in place (``keep_tokens``, ``keep_tokens_separator``), split bracket-aware.
 
     As sd-scripts reads a caption: with ``separator`` present, the tags before its first occurrence are
@@ -432,7 +435,7 @@ def fit_budget(
     negative: bool = False,
     comma_backtrack: int = 20,
     emphasis: str = "original",
-    tokenizer: str = "webui",
+    tokenizer: str | None = None,
     dialect: str | None = None,
 ) -> Transform:
     """Drop the lowest-weight top-level tags (the last first among equals) until the prompt fits ``limit`` tokens.

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable, Sequence
 
@@ -17,9 +18,11 @@ import attrs
 from naiprompt.ast import Alternate, Break, Emphasis, Network, Node, Prompt, Schedule, SubpromptWeight, Text, _kids
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
+    bracket_weight,
     close,
     groups,
     join_items,
+    level_notations,
     map_sequences,
     merge_texts,
     rebuild,
@@ -84,8 +87,8 @@ def _convert_text(value: str, to: str) -> str:
     )
 
 
-def _literal_parens(seq: tuple[Node, ...]) -> tuple[Node, ...]:
-    """WebUI: ``name_(qualifier)`` typed without escapes is a tag, not emphasis.
+def _literal_parens(seq: tuple[Node, ...], factor: float) -> tuple[Node, ...]:
+    """WebUI: ``name_(qualifier)`` typed without escapes is a tag, not emphasis (one level is ``factor``).
 
     A one-level ``(...)`` glued to text ending in ``_`` whose body is plain text
     (danbooru's qualifier pattern, ``ganyu_(genshin_impact)``) becomes literal
@@ -100,7 +103,7 @@ def _literal_parens(seq: tuple[Node, ...]) -> tuple[Node, ...]:
             and node.notation in (None, "paren")
             and node.opened
             and node.closed
-            and close(node.weight, 1.1)
+            and close(node.weight, factor)
             and len(node.body) == 1
             and isinstance(node.body[0], Text)
             and node.body[0].value.strip()
@@ -145,8 +148,10 @@ def underscores(to: str = "space", *, dialect: str | None = None) -> Transform:
 
     def run(prompt: Prompt) -> Prompt:
         body = prompt.body
-        if (dialect or prompt.dialect) in ("webui", "comfy") and to == "space":
-            body = map_sequences(body, _literal_parens)
+        # Where (x) is emphasis, a danbooru tag's literal parentheses must stay literal.
+        name = dialect or prompt.dialect
+        if to == "space" and level_notations(name)[0] == "paren":
+            body = map_sequences(body, functools.partial(_literal_parens, factor=bracket_weight(name)))
         return with_body(prompt, rebuild(body, leave))
 
     return run

@@ -26,9 +26,9 @@ from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
     bracket_weight,
     close,
+    deemphasis_weight,
     explicit_notation,
     groups,
-    has_deemphasis,
     is_level,
     join_items,
     level_notations,
@@ -215,23 +215,24 @@ def expand(dialect: str | None = None, *, tolerance: float = 1e-9) -> Transform:
     def run(prompt: Prompt) -> Prompt:
         name = dialect or prompt.dialect
         base = bracket_weight(name)
+        down_factor = deemphasis_weight(name)
         up, down = level_notations(name)
-        down_ok = has_deemphasis(name)
 
         def leave(node: Node) -> Node | tuple[Node, ...]:
             if not isinstance(node, Emphasis) or node.weight <= 0 or not math.isfinite(node.weight):
                 return node
             if node.notation in ("paren", "brace", "bracket") and is_level(node, name):
                 return node
-            count = round(math.log(node.weight) / math.log(base))
-            if not close(base**count, node.weight, tolerance) or abs(count) > 100:
+            # Below 1, count the dialect's own de-emphasis levels (compel's x- is 0.9, not 1/1.1).
+            factor, spelling = (base, up) if node.weight >= 1 or down_factor is None else (down_factor, down)
+            count = round(math.log(node.weight) / math.log(factor))
+            if not close(factor**count, node.weight, tolerance) or abs(count) > 100:
                 return node
             if count == 0:
                 return node.body
-            if count < 0 and not down_ok:
+            if count < 0:  # below 1 with no de-emphasis bracket (comfy)
                 return node
-            factor = base if count > 0 else 1 / base
-            return levels(node.body, abs(count), factor, up if count > 0 else down)
+            return levels(node.body, count, factor, spelling)
 
         return with_body(prompt, rebuild(prompt.body, leave))
 

@@ -24,11 +24,11 @@ from naiprompt.ast import (
     Prompt,
     Span,
 )
-from naiprompt.dialects import Dialect
+from naiprompt.dialects import Dialect, Notation
 from naiprompt.dialects._strict import check, word_splitter
 from naiprompt.dialects.webui.builder import _build_subprompt, _split_subprompts
 from naiprompt.dialects.webui.printer import WebUIPrinter
-from naiprompt.dialects.webui.scanner import ROUND, attention, lex, tree_attention
+from naiprompt.dialects.webui.scanner import ROUND, SQUARE, attention, lex, tree_attention
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 
 
@@ -96,7 +96,17 @@ class WebUI(Dialect):
     """
 
     name: ClassVar[str] = "webui"
+    aliases: ClassVar[tuple[str, ...]] = (
+        "a1111", "auto1111", "automatic1111", "sd-webui", "stable-diffusion-webui", "forge"
+    )
     bracket_weight: ClassVar[float] = ROUND
+    deemphasis_weight: ClassVar[float | None] = SQUARE
+    notations: ClassVar[frozenset[Notation]] = frozenset(Notation)
+    level_spelling: ClassVar[tuple[str | None, str | None]] = ("paren", "bracket")
+    weight_spelling: ClassVar[str | None] = "explicit"
+    render_decimals: ClassVar[bool] = True
+    count_variants: ClassVar[bool] = True
+    comma_fragments: ClassVar[bool] = True
 
     def parse(self, text: str, *, strict: bool = False) -> Prompt:
         """Parse WebUI text; lenient unless ``strict``.

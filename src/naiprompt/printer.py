@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 import attrs
 
 from naiprompt.ast import And, Emphasis, Node, Prompt, SubpromptWeight, Text, children
+from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
 from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
 
 __all__ = ["Event", "Printer", "events", "mark_omissions"]
@@ -246,6 +247,8 @@ class Printer:
         self.event: Event | None = None
         self._groups: list[_Group] = []
         self._dropping = 0  # groups on the stack whose current part is not printed
+        self._prompt: Prompt | None = None
+        self._marked: bool | None = None  # seams are marked (then tidied); None: not decided yet
 
     # -- the walk ----------------------------------------------------------------------------
     def print(self, prompt: Prompt) -> str:
@@ -263,6 +266,8 @@ class Printer:
         self.out = []
         self._groups = []
         self._dropping = 0
+        self._prompt = prompt
+        self._marked = None
         self.begin(prompt)
         for event in self.layout(prompt):
             self.write(event)
@@ -288,13 +293,57 @@ class Printer:
         return events(prompt.body)
 
     def end(self, prompt: Prompt) -> str:
-        """The final text once every event is written (default: :attr:`out` joined).
+        """The final text once every event is written: :attr:`out` joined, its seams tidied.
 
         Example:
             >>> Printer().end(Prompt(body=()))
             ''
         """
-        return "".join(self.out)
+        text = "".join(self.out)
+        return tidy(text) if self._marked else text
+
+    # -- seams: where a dropped construct leaves a gap ------------------------------------------------
+    def joint(self) -> str:
+        """What to print where a dropped construct joined two parts (``AND``, ``BREAK``).
+
+        A marker that :meth:`end` turns into ``", "``, or closes where a comma
+        is already there; plainly ``", "`` when the prompt's own text holds the marker.
+
+        Example:
+            >>> import naiprompt
+            >>> class Joined(Printer):
+            ...     def print_Text(self, node):
+            ...         return node.value
+            ...     def print_And(self, node):
+            ...         return self.joint()
+            >>> Joined().print(naiprompt.parse("a, AND b"))
+            'a, b'
+        """
+        return JOINT if self._seams_marked() else ", "
+
+    def dropped(self) -> str:
+        """What to print where a construct was dropped: a marker whose gap :meth:`end` closes.
+
+        Example:
+            >>> import naiprompt
+            >>> class NoNetworks(Printer):
+            ...     def print_Text(self, node):
+            ...         return node.value
+            ...     def print_Network(self, node):
+            ...         return self.dropped()
+            >>> NoNetworks().print(naiprompt.parse("a, <lora:x:1>, b"))
+            'a, b'
+        """
+        return DROPPED if self._seams_marked() else ""
+
+    def _seams_marked(self) -> bool:
+        if self._marked is None:
+            prompt = self._prompt
+            source = self.source or prompt
+            self._marked = (source is None or tree_markers_safe(source)) and (
+                prompt is None or tree_markers_safe(prompt)
+            )
+        return self._marked
 
     def write(self, event: Event) -> str | None:
         """Print one event through its hook; return what was appended (None: nothing).
@@ -328,7 +377,9 @@ class Printer:
         hook = self.hook(_PREFIX[kind], node)
         if kind == "gopen":
             # A printer with an opening hook prints every part; without one, one part stays.
-            group = _Group(None) if hook is not None else _Group(self.keep_part(node))
+            # Inside a part already dropped nothing more is reported.
+            keep = None if hook is not None else 0 if self._dropping else self.keep_part(node)
+            group = _Group(keep)
             self._groups.append(group)
             self._dropping += group.dropping
         elif kind == "gsep":

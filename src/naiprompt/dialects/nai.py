@@ -33,7 +33,7 @@ from naiprompt.dialects._build import Range, TreeBuilder
 from naiprompt.dialects._nai_runs import numeric_runs
 from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import check, numeric_everywhere
-from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
+from naiprompt.dialects._tidy import DROPPED, JOINT
 from naiprompt.dialects._tree_spelling import nai_lexemes, spelled_as_weighted
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.grammar import scanner, tokens
@@ -319,8 +319,6 @@ class NovelAIPrinter(Printer):
             >>> printer._same
             True
         """
-        # Seams are marked only where the user's own text cannot hold a marker (else printed plainly).
-        self._marked = tree_markers_safe(self.source or prompt) and tree_markers_safe(prompt)
         self._same = prompt.dialect == self.dialect
         self._closers: dict[int, str] = {}
         self._open_counts = {"{": 0, "[": 0}
@@ -368,17 +366,6 @@ class NovelAIPrinter(Printer):
         if len(self.out) > printed and self.out[-1]:
             self._text_last = event.kind == "text"
         return piece
-
-    def end(self, prompt: Prompt) -> str:
-        """The printed text, with the seams of dropped nodes tidied.
-
-        Example:
-            >>> import naiprompt
-            >>> NovelAIPrinter(errors="ignore").print(naiprompt.parse("a, BREAK b"))
-            'a, b'
-        """
-        text = "".join(self.out)
-        return tidy(text) if self._marked else text
 
     # -- hooks -----------------------------------------------------------------------------------
     def print_Text(self, node: Text) -> str:  # noqa: N802 - hooks are named after the node class
@@ -469,7 +456,7 @@ class NovelAIPrinter(Printer):
             'a, b'
         """
         self.unsupported("BREAK", "NovelAI has no BREAK; it is dropped", node)
-        return self._seam(JOINT if self._marked else ", ")
+        return self._seam(self.joint())
 
     def print_And(self, node: And) -> str:  # noqa: N802
         """NovelAI has no AND: the subprompts are joined (reported).
@@ -480,7 +467,7 @@ class NovelAIPrinter(Printer):
             'a, b'
         """
         self.unsupported("AND", "NovelAI has no AND; the subprompts are joined", node)
-        return self._seam(JOINT if self._marked else ", ")
+        return self._seam(self.joint())
 
     def print_SubpromptWeight(self, node: SubpromptWeight) -> str:  # noqa: N802
         """NovelAI has no subprompt weight: dropped (reported).
@@ -491,7 +478,7 @@ class NovelAIPrinter(Printer):
             'a'
         """
         self.unsupported("AND weight", f"NovelAI has no subprompt weight (:{node.weight})", node)
-        return self._seam(DROPPED if self._marked else "")
+        return self._seam(self.dropped())
 
     def print_Network(self, node: Network) -> str:  # noqa: N802
         """NovelAI has no extra networks: dropped (reported).
@@ -502,7 +489,7 @@ class NovelAIPrinter(Printer):
             'a'
         """
         self.unsupported("extra network", f"NovelAI has no extra networks (<{node.name}:...>)", node)
-        return self._seam(DROPPED if self._marked else "")
+        return self._seam(self.dropped())
 
     def _text(self, node: Text, same: bool, open_counts: dict[str, int]) -> str:
         # NovelAI has no escapes: a closer is literal only while nothing of its kind is

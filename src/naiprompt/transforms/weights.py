@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from naiprompt.ast import Alternate, Emphasis, Node, Prompt, Schedule, Text, _kids
+from naiprompt.ast import Emphasis, Node, Prompt, Text, Transformer, _kids
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
     bracket_weight,
@@ -99,9 +99,9 @@ def _flatten(seq: Sequence[Node], notation: str | None, ndigits: int | None) -> 
             elif isinstance(node, Emphasis):
                 product = current * node.weight
                 work.extend((child, product) for child in reversed(node.body))
-            elif isinstance(node, (Schedule, Alternate)):
+            elif kids := _kids(node):  # a schedule, an alternation, a plugin's node with parts
                 pending = _Pending(node)
-                for branch in _kids(node):
+                for branch in kids:
                     pending.slots.append(len(outputs))
                     jobs.append((branch, current, len(outputs)))
                     outputs.append([])
@@ -364,13 +364,12 @@ def strip_weights() -> Transform:
         'a, b, c'
     """
 
-    def leave(node: Node) -> Node | tuple[Node, ...]:
-        if isinstance(node, Emphasis):
+    class Unweight(Transformer):
+        def leave_Emphasis(self, node: Emphasis) -> tuple[Node, ...]:  # noqa: N802 - a Transformer hook
             return node.body
-        return node
 
     def run(prompt: Prompt) -> Prompt:
-        body = rebuild(prompt.body, leave)
+        body = Unweight().transform_sequence(prompt.body)
         if body is prompt.body:
             return prompt
         return with_body(prompt, _merge_deep(body))

@@ -33,7 +33,7 @@ Example:
     ...     def print_Text(self, node):
     ...         return node.value
     >>> Plain(errors="ignore").print(naiprompt.parse("(a:1.2), [b|c] <lora:x:1>"))
-    'a, b '
+    'a, b'
 """
 
 from __future__ import annotations
@@ -425,14 +425,15 @@ class Printer:
 
     # -- defaults for what a printer has no hook for ---------------------------------------------
     def missing(self, event: Event) -> str | None:
-        """What an event without a hook prints: reported through :meth:`unsupported`, then nothing.
+        """What an event without a hook prints: reported through :meth:`unsupported`, then dropped.
 
-        An emphasis without hooks keeps its text, unweighted (reported at the opener).
+        A leaf leaves a :meth:`dropped` seam; an emphasis without hooks keeps its
+        text, unweighted (reported at the opener).
 
         Example:
             >>> from naiprompt.ast import Break
             >>> printer = Printer(errors="ignore")
-            >>> printer.missing(Event("leaf", Break())) is None, printer.losses
+            >>> printer.missing(Event("leaf", Break())) == printer.dropped(), printer.losses
             (True, ['this printer cannot print Break; it is dropped'])
         """
         node = event.node
@@ -442,6 +443,7 @@ class Printer:
             self.unsupported("weight", f"{target} cannot print {name}; the text is kept unweighted", node)
         elif event.kind in ("text", "leaf"):
             self.unsupported(name, f"{target} cannot print {name}; it is dropped", node)
+            return self.dropped()
         return None
 
     def keep_part(self, node: Node) -> int:

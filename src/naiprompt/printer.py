@@ -183,9 +183,17 @@ _PREFIX = {
     "gsep": "sep_",
     "gclose": "close_",
 }
+_GROUP_KINDS = frozenset({"gopen", "gsep", "gclose"})
 _Hook = Callable[[Any, Any], "str | None"]
-#: (printer class, prefix, node class) -> the hook, or None: looked up once per pair.
-_HOOKS: dict[tuple[type, str, type], _Hook | None] = {}
+#: Per printer class: (prefix or event kind, node class) -> the hook, or None; looked up once.
+_HOOKS: dict[type, dict[tuple[str, type], _Hook | None]] = {}
+
+
+def _hook_table(cls: type) -> dict[tuple[str, type], _Hook | None]:
+    table = _HOOKS.get(cls)
+    if table is None:
+        table = _HOOKS[cls] = {}
+    return table
 
 
 class _Group:
@@ -269,10 +277,34 @@ class Printer:
         self._prompt = prompt
         self._marked = None
         self.begin(prompt)
-        for event in self.layout(prompt):
-            self.write(event)
+        laid_out = self.layout(prompt)
+        if type(self).write is Printer.write:
+            self._write_all(laid_out)
+        else:
+            for event in laid_out:
+                self.write(event)
         self.event = None
         return self.end(prompt)
+
+    def _write_all(self, laid_out: list[Event]) -> None:
+        """:meth:`write` for every event, inlined: printing is a hot path (``convert`` of a batch)."""
+        out = self.out
+        table = _hook_table(type(self))
+        for event in laid_out:
+            kind = event.kind
+            if kind in _GROUP_KINDS:
+                self.event = event
+                self._write_group(event)
+                continue
+            if self._dropping:
+                continue
+            self.event = event
+            node = event.node
+            key = (kind, type(node))
+            hook = table[key] if key in table else self.hook(_PREFIX[kind], node)
+            piece = self.missing(event) if hook is None else hook(self, node)
+            if piece is not None:
+                out.append(piece)
 
     def begin(self, prompt: Prompt) -> None:
         """Set up before the first event (default: nothing).
@@ -362,7 +394,7 @@ class Printer:
         self.event = event
         kind = event.kind
         node = event.node
-        if kind in ("gopen", "gsep", "gclose"):
+        if kind in _GROUP_KINDS:
             return self._write_group(event)
         if self._dropping:
             return None
@@ -410,17 +442,19 @@ class Printer:
             >>> P.hook("print_", Emphasis(body=(), weight=1.0)) is None
             True
         """
-        key = (cls, prefix, type(node))
-        try:
-            return _HOOKS[key]
-        except KeyError:
-            pass
+        table = _hook_table(cls)
+        key = (prefix, type(node))
+        if key in table:
+            return table[key]
         found: _Hook | None = None
         for base in type(node).__mro__:
             found = getattr(cls, prefix + base.__name__, None)
             if found is not None:
                 break
-        _HOOKS[key] = found
+        table[key] = found
+        for kind, kind_prefix in _PREFIX.items():  # the same entry under each event kind, for _write_all
+            if kind_prefix == prefix:
+                table[(kind, type(node))] = found
         return found
 
     # -- defaults for what a printer has no hook for ---------------------------------------------

@@ -325,7 +325,8 @@ class NovelAIPrinter(Printer):
         self._pending: dict[str, int] = {}
         self._numeric_depth = 0
         self._blank = True  # nothing but whitespace printed yet: the start of the first tag
-        self._text_last = False  # the last piece printed is text (which a "::" could fuse with)
+        # The last non-empty piece printed is text (which a "::" could fuse with); every hook keeps it.
+        self._text_last = False
         # Per open level: the weight the tree means there and the weight the printed
         # brackets give, so that each level's brackets bring its text to the power of
         # 1.05 nearest its own weight (rounding per level would drift: issue #10).
@@ -353,20 +354,6 @@ class NovelAIPrinter(Printer):
             )
         return laid_out
 
-    def write(self, event: Event) -> str | None:
-        """Print one event, remembering whether text was printed last (see :class:`~naiprompt.Printer`).
-
-        Example:
-            >>> import naiprompt
-            >>> NovelAIPrinter(numeric=True, dialect="nai4").print(naiprompt.parse("1.2::a::", "nai4"))
-            '1.2::a::'
-        """
-        printed = len(self.out)
-        piece = super().write(event)
-        if len(self.out) > printed and self.out[-1]:
-            self._text_last = event.kind == "text"
-        return piece
-
     # -- hooks -----------------------------------------------------------------------------------
     def print_Text(self, node: Text) -> str:  # noqa: N802 - hooks are named after the node class
         """Text as it is; a bracket or a ``::`` NovelAI would read as syntax is reported.
@@ -377,6 +364,8 @@ class NovelAIPrinter(Printer):
         """
         piece = self._text(node, self._same, self._open_counts)
         self._blank = self._blank and not piece.strip()
+        if piece:
+            self._text_last = True
         return piece
 
     def open_Emphasis(self, node: Emphasis) -> str | None:  # noqa: N802
@@ -407,6 +396,8 @@ class NovelAIPrinter(Printer):
             if ch in self._open_counts:
                 self._open_counts[ch] += 1
         self._blank = self._blank and not opener.strip()
+        if opener:
+            self._text_last = False
         return opener
 
     def close_Emphasis(self, node: Emphasis) -> str | None:  # noqa: N802
@@ -441,10 +432,14 @@ class NovelAIPrinter(Printer):
                 node,
             )
             self.out.append(" ")
+        if closer:
+            self._text_last = False
         return closer
 
     def _seam(self, piece: str) -> str:
         self._blank = self._blank and not piece.strip(" \t\n" + DROPPED)
+        if piece:
+            self._text_last = False
         return piece
 
     def print_Break(self, node: Break) -> str:  # noqa: N802

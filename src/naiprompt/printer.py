@@ -184,6 +184,7 @@ _PREFIX = {
     "gclose": "close_",
 }
 _GROUP_KINDS = frozenset({"gopen", "gsep", "gclose"})
+_UNKNOWN: Any = object()  # a hook not looked up yet
 _Hook = Callable[[Any, Any], "str | None"]
 #: Per printer class: (prefix or event kind, node class) -> the hook, or None; looked up once.
 _HOOKS: dict[type, dict[tuple[str, type], _Hook | None]] = {}
@@ -288,11 +289,12 @@ class Printer:
 
     def _write_all(self, laid_out: list[Event]) -> None:
         """:meth:`write` for every event, inlined: printing is a hot path (``convert`` of a batch)."""
-        out = self.out
-        table = _hook_table(type(self))
+        append = self.out.append
+        lookup = _hook_table(type(self)).get
+        groups = _GROUP_KINDS
         for event in laid_out:
             kind = event.kind
-            if kind in _GROUP_KINDS:
+            if kind in groups:
                 self.event = event
                 self._write_group(event)
                 continue
@@ -300,11 +302,12 @@ class Printer:
                 continue
             self.event = event
             node = event.node
-            key = (kind, type(node))
-            hook = table[key] if key in table else self.hook(_PREFIX[kind], node)
-            piece = self.missing(event) if hook is None else hook(self, node)
+            hook = lookup((kind, node.__class__), _UNKNOWN)
+            if hook is _UNKNOWN:
+                hook = self.hook(_PREFIX[kind], node)
+            piece = self.missing(event) if hook is None else hook(self, node)  # type: ignore[operator]
             if piece is not None:
-                out.append(piece)
+                append(piece)
 
     def begin(self, prompt: Prompt) -> None:
         """Set up before the first event (default: nothing).

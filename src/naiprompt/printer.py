@@ -305,7 +305,7 @@ class Printer:
             hook = lookup((kind, node.__class__), _UNKNOWN)
             if hook is _UNKNOWN:
                 hook = self.hook(_PREFIX[kind], node)
-            piece = self.missing(event) if hook is None else hook(self, node)  # type: ignore[operator]
+            piece = self.missing(event) if hook is None else hook(self, node)
             if piece is not None:
                 append(piece)
 

@@ -23,7 +23,6 @@ from naiprompt.dialects.webui.composable import subprompts
 from naiprompt.dialects.webui.editing import schedules
 from naiprompt.dialects.webui.networks import extra_networks
 from naiprompt.errors import ConversionError, ErrorLevel, PromptError, PromptSyntaxError, PromptWarning
-from naiprompt.networks import extra_networks
 from naiprompt.printer import Printer
 
 __version__ = "0.1.0"

@@ -24,7 +24,7 @@ from naiprompt.contrib._compel_reader import MINUS, PLUS, SYNTAX, Reader
 from naiprompt.contrib._compel_tree import PAREN, QUOTE, WORD, text_value
 from naiprompt.errors import ErrorLevel
 from naiprompt.printer import Event, Printer
-from naiprompt.weights import format_number
+from naiprompt.weight_math import format_number
 
 _KEYWORD = re.compile(r"[A-Za-z0-9_-]+\Z")
 #: How many ``+`` or ``-`` a canonical weight may use before it is written as a number.

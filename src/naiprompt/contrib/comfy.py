@@ -56,7 +56,7 @@ from naiprompt.contrib._comfy_scan import segments as _segments
 from naiprompt.dialects import Dialect
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.printer import Printer
-from naiprompt.weights import format_number
+from naiprompt.weight_math import format_number
 
 if TYPE_CHECKING:
     from naiprompt.tokens.chunking import Layout

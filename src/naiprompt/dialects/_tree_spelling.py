@@ -133,7 +133,7 @@ class _WebUISpelling(_Spelling):
         return ":"
 
     def close_Schedule(self, node: Schedule) -> str:  # noqa: N802
-        from naiprompt.dialects.webui import _number_text
+        from naiprompt.dialects.webui.printer import _number_text
 
         return (node.raw_when or ":" + _number_text(node.when, node.fractional)) + "]"
 
@@ -156,7 +156,7 @@ class _WebUISpelling(_Spelling):
         return f"<{node.name}:{':'.join(node.args)}>"
 
     def print_SubpromptWeight(self, node: SubpromptWeight) -> str:  # noqa: N802
-        from naiprompt.weights import format_number
+        from naiprompt.weight_math import format_number
 
         return node.raw if node.raw is not None else ":" + format_number(node.weight)
 

@@ -38,7 +38,7 @@ from naiprompt.dialects._tree_spelling import nai_lexemes, spelled_as_weighted
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.grammar import scanner, tokens
 from naiprompt.printer import Event, Printer, events, mark_omissions
-from naiprompt.weights import NAI_STEP, format_number, nearest_power, power
+from naiprompt.weight_math import NAI_STEP, format_number, nearest_power, power
 
 BRACE = NAI_STEP
 BRACKET = 1 / NAI_STEP

@@ -24,6 +24,7 @@ import attrs
 from naiprompt.ast import Emphasis, Node, Prompt, Text, Transformer, _kids
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
+    OnEmphasis,
     bracket_weight,
     close,
     explicit_notation,
@@ -35,7 +36,6 @@ from naiprompt.transforms._tree import (
     levels,
     map_sequences,
     merge_texts,
-    rebuild,
     split_items,
     with_body,
 )
@@ -218,8 +218,8 @@ def expand(dialect: str | None = None, *, tolerance: float = 1e-9) -> Transform:
         up, down = level_notations(name)
         down_ok = has_deemphasis(name)
 
-        def leave(node: Node) -> Node | tuple[Node, ...]:
-            if not isinstance(node, Emphasis) or node.weight <= 0 or not math.isfinite(node.weight):
+        def leave(node: Emphasis) -> Node | tuple[Node, ...]:
+            if node.weight <= 0 or not math.isfinite(node.weight):
                 return node
             if node.notation in ("paren", "brace", "bracket") and is_level(node, name):
                 return node
@@ -233,7 +233,7 @@ def expand(dialect: str | None = None, *, tolerance: float = 1e-9) -> Transform:
             factor = base if count > 0 else 1 / base
             return levels(node.body, abs(count), factor, up if count > 0 else down)
 
-        return with_body(prompt, rebuild(prompt.body, leave))
+        return with_body(prompt, OnEmphasis(leave).transform_sequence(prompt.body))
 
     return run
 
@@ -254,15 +254,15 @@ def round_weights(ndigits: int = 2) -> Transform:
         raise ValueError(f"ndigits must be an integer from 0 to 15, got {ndigits!r}")
 
     def run(prompt: Prompt) -> Prompt:
-        def leave(node: Node) -> Node:
-            if not isinstance(node, Emphasis) or is_level(node, prompt.dialect):
+        def leave(node: Emphasis) -> Node:
+            if is_level(node, prompt.dialect):
                 return node
             new = round(node.weight, ndigits) + 0.0
             if new == node.weight:
                 return node
             return attrs.evolve(node, weight=new, raw_weight=None)
 
-        return with_body(prompt, rebuild(prompt.body, leave))
+        return with_body(prompt, OnEmphasis(leave).transform_sequence(prompt.body))
 
     return run
 
@@ -287,8 +287,8 @@ def snap_weights(base: float = 1.05, *, ndigits: int | None = None) -> Transform
         raise ValueError(f"ndigits must be a non-negative integer, got {ndigits!r}")
 
     def run(prompt: Prompt) -> Prompt:
-        def leave(node: Node) -> Node:
-            if not isinstance(node, Emphasis) or is_level(node, prompt.dialect):
+        def leave(node: Emphasis) -> Node:
+            if is_level(node, prompt.dialect):
                 return node
             if node.weight <= 0 or not math.isfinite(node.weight):
                 return node
@@ -299,7 +299,7 @@ def snap_weights(base: float = 1.05, *, ndigits: int | None = None) -> Transform
                 return node
             return attrs.evolve(node, weight=new, raw_weight=None)
 
-        return with_body(prompt, rebuild(prompt.body, leave))
+        return with_body(prompt, OnEmphasis(leave).transform_sequence(prompt.body))
 
     return run
 

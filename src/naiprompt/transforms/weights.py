@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from naiprompt.ast import Emphasis, Node, Prompt, Text, Transformer, _kids
+from naiprompt.ast import Emphasis, Node, Prompt, Text, Transformer, Visitor, _kids
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
     OnEmphasis,
@@ -304,22 +304,30 @@ def snap_weights(base: float = 1.05, *, ndigits: int | None = None) -> Transform
     return run
 
 
+class _Strength(Visitor):
+    """The highest weight of any text a walk meets (None: no text)."""
+
+    def __init__(self) -> None:
+        self.weights = [1.0]  # the product of the emphasis around the current node
+        self.best: float | None = None
+
+    def visit_Text(self, node: Text) -> None:  # noqa: N802 - Visitor hooks are named after the node
+        weight = self.weights[-1]
+        if node.value.strip() and (self.best is None or weight > self.best):
+            self.best = weight
+
+    def visit_Emphasis(self, node: Emphasis) -> None:  # noqa: N802
+        self.weights.append(self.weights[-1] * node.weight)
+
+    def leave_Emphasis(self, node: Emphasis) -> None:  # noqa: N802
+        self.weights.pop()
+
+
 def _strength(nodes: Sequence[Node]) -> float | None:
-    """The highest weight of any text in ``nodes`` (None: no text), in source order."""
-    best: float | None = None
-    work = [(node, 1.0) for node in reversed(nodes)]
-    while work:
-        node, weight = work.pop()
-        if isinstance(node, Text):
-            if node.value.strip() and (best is None or weight > best):
-                best = weight
-        elif isinstance(node, Emphasis):
-            product = weight * node.weight
-            work.extend((child, product) for child in reversed(node.body))
-        else:
-            for branch in reversed(_kids(node)):
-                work.extend((child, weight) for child in reversed(branch))
-    return best
+    """The highest weight of any text in ``nodes`` (None: no text)."""
+    strength = _Strength()
+    strength.walk(nodes)
+    return strength.best
 
 
 def sort_by_weight() -> Transform:

@@ -236,11 +236,23 @@ class WebUIPrinter(Printer):
         return "["
 
     def sep_Schedule(self, node: Schedule) -> str:  # noqa: N802
-        """``:`` between the branches; see :meth:`open_Schedule`."""
+        """``:`` between the branches.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[a::5]"))
+            '[a::5]'
+        """
         return ":"
 
     def close_Schedule(self, node: Schedule) -> str:  # noqa: N802
-        """``:when]``, as the source spelled the number when it still reads so; see :meth:`open_Schedule`."""
+        """``:when]``, as the source spelled the number when it still reads so.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[a:b: 0.50]"))
+            '[a:b: 0.50]'
+        """
         self._depth -= 1
         raw = node.raw_when
         if raw:
@@ -264,11 +276,23 @@ class WebUIPrinter(Printer):
         return "["
 
     def sep_Alternate(self, node: Alternate) -> str:  # noqa: N802
-        """``|``; see :meth:`open_Alternate`."""
+        """``|`` between the options.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[a|b|c]"))
+            '[a|b|c]'
+        """
         return "|"
 
     def close_Alternate(self, node: Alternate) -> str:  # noqa: N802
-        """``]``; see :meth:`open_Alternate`."""
+        """``]`` after the options.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[|]"))
+            '[|]'
+        """
         self._depth -= 1
         return "]"
 

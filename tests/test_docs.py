@@ -149,6 +149,13 @@ def _block_after(text: str, marker: str) -> str:
     return text[start : text.index("```", start)]
 
 
+def _session_after(text: str, marker: str) -> str:
+    """The code of the ``pycon`` session after ``marker``: its ``>>>`` and ``...`` lines, unprompted."""
+    start = text.index("```pycon\n", text.index(marker)) + len("```pycon\n")
+    lines = text[start : text.index("```", start)].splitlines()
+    return "\n".join(line[4:] for line in lines if line.startswith((">>> ", "... ")) or line in (">>>", "..."))
+
+
 def test_plugins_md_example_runs_as_written() -> None:
     import naiprompt
     from naiprompt.dialects import DIALECTS
@@ -156,7 +163,7 @@ def test_plugins_md_example_runs_as_written() -> None:
 
     text = (DOCS / "plugins.md").read_text(encoding="utf-8")
     namespace: dict[str, object] = {"__name__": "naiprompt_shout"}
-    exec(_block_after(text, "`src/naiprompt_shout/__init__.py`:"), namespace)  # the package's module
+    exec(_session_after(text, "`src/naiprompt_shout/__init__.py` is"), namespace)  # the package's module
     exec(_block_after(text, "register the same objects in code:"), namespace)
     try:
         # The results the page shows for the command line, through the API.

@@ -23,6 +23,7 @@ from naiprompt.dialects.webui.composable import subprompts
 from naiprompt.dialects.webui.editing import schedules
 from naiprompt.dialects.webui.networks import extra_networks
 from naiprompt.errors import ConversionError, ErrorLevel, PromptError, PromptSyntaxError, PromptWarning
+from naiprompt.printer import Printer
 
 __version__ = "0.1.0"
 
@@ -74,6 +75,7 @@ __all__ = [
     "ConversionError",
     "Dialect",
     "ErrorLevel",
+    "Printer",
     "PromptError",
     "PromptSyntaxError",
     "PromptWarning",

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Sequence
 
 from naiprompt.ast import Alternate, And, Break, Emphasis, Network, Prompt, Schedule, SubpromptWeight, Text
 from naiprompt.contrib._compel_nodes import Blend, CompelNode, Conjunction, Lora, Swap
 from naiprompt.contrib._compel_reader import MINUS, PLUS, SYNTAX, Reader
 from naiprompt.contrib._compel_tree import PAREN, QUOTE, WORD, text_value
-from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
+from naiprompt.errors import ErrorLevel
+from naiprompt.printer import Event, Printer
 from naiprompt.weight_math import format_number
 
 _KEYWORD = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -85,27 +85,6 @@ def escape(value: str, context: str) -> str:
     return out
 
 
-def report(
-    errors: ErrorLevel, construct: str, detail: str, node: object, source: str | None, *, stacklevel: int = 4
-) -> None:
-    """Report a construct compel (or, lowering, the shared AST) cannot express, under ``errors``.
-
-    Example:
-        >>> report(ErrorLevel.RAISE, "AND", "no AND here", None, None)
-        Traceback (most recent call last):
-        ...
-        naiprompt.errors.ConversionError: no AND here
-    """
-    if errors is ErrorLevel.IGNORE:
-        return
-    span = getattr(node, "span", None)
-    position = span.start if span is not None and source is not None else None
-    if errors is ErrorLevel.RAISE:
-        raise ConversionError(construct, detail, source, position)
-    where = f" (at position {position})" if position is not None else ""
-    warnings.warn(f"{detail}{where}", PromptWarning, stacklevel=stacklevel)
-
-
 def _break_parts(body: Sequence[CompelNode]) -> list[list[CompelNode]]:
     """The parts of WebUI's ``a BREAK b``, for compel's ``("a", "b").and()``.
 
@@ -134,21 +113,43 @@ def _is_word(text: str) -> bool:
     return bool(text) and reader.word_end(0) == len(text)
 
 
-class CompelPrinter:
-    """Writes a tree as compel text; what compel cannot say goes through ``errors``."""
+_Work = list["tuple[CompelNode, str] | str"]
 
-    def __init__(self, errors: ErrorLevel, decimals: int | None, prompt: Prompt, same: bool) -> None:
-        self.errors = errors
+
+class CompelPrinter(Printer):
+    """Writes a tree as compel text; what compel cannot say goes through :meth:`unsupported`.
+
+    compel reads a word differently at the top level, inside a group and inside
+    a quote, so this printer keeps its own walk (an explicit work stack that
+    carries each node's context) instead of the event list; it still dispatches
+    through the :class:`~naiprompt.Printer` hooks, ``print_<Node>(node, context,
+    work)``, compel's own nodes included.
+
+    Example:
+        >>> import naiprompt
+        >>> CompelPrinter(decimals=4).print(naiprompt.parse("(a), (b c:1.3)"))
+        'a+, (b c)1.3'
+    """
+
+    dialect = "compel"
+    label = "compel"
+
+    def __init__(
+        self, *, errors: ErrorLevel | str = ErrorLevel.WARN, source: Prompt | None = None, decimals: int | None = None
+    ) -> None:
+        super().__init__(errors=errors, source=source)
         self.decimals = decimals
-        self.source = prompt.source
-        self.same = same  # parsed as compel: the raw spellings may be reused
-        self.out: list[str] = []
+        self.same = False  # parsed as compel: the raw spellings may be reused
         self.separate = False  # a canonical weight was just written: keep the next word off it
 
-    def unsupported(self, construct: str, detail: str, node: object) -> None:
-        report(self.errors, construct, detail, node, self.source, stacklevel=6)
-
     def emit(self, text: str) -> None:
+        """Append ``text``, a space first where it would fuse with a canonical weight just written.
+
+        Example:
+            >>> printer = CompelPrinter()
+            >>> printer.emit("a"), printer.out
+            (None, ['a'])
+        """
         if not text:
             return
         if self.separate and not (text[0].isspace() or text[0] in ',)"'):
@@ -156,7 +157,19 @@ class CompelPrinter:
         self.separate = False
         self.out.append(text)
 
-    def print(self, body: Sequence[CompelNode]) -> str:
+    def print(self, prompt: Prompt) -> str:
+        """Return ``prompt`` as compel text (a top-level BREAK becomes ``.and()``).
+
+        Example:
+            >>> import naiprompt
+            >>> CompelPrinter().print(naiprompt.parse("a BREAK b"))
+            '("a", "b").and()'
+        """
+        self.source = self.source or prompt
+        self.same = prompt.dialect == self.dialect
+        self.out = []
+        self.separate = False
+        body: Sequence[CompelNode] = prompt.body
         if any(isinstance(node, Break) for node in body) and not any(
             isinstance(node, (And, SubpromptWeight, Blend, Conjunction)) for node in body
         ):
@@ -169,7 +182,7 @@ class CompelPrinter:
                 else []
             )
         # Work items: a node to print (with its context), or literal text to emit.
-        work: list[tuple[CompelNode, str] | str] = [(node, TOP) for node in reversed(body)]
+        work: _Work = [(node, TOP) for node in reversed(body)]
         while work:
             item = work.pop()
             if isinstance(item, str):
@@ -180,46 +193,138 @@ class CompelPrinter:
                     self.emit(item)
                 continue
             node, context = item
-            self.node(node, context, work)
+            hook = self.hook("print_", node)
+            if hook is None:
+                self.missing(Event("leaf", node))  # type: ignore[arg-type]
+            else:
+                hook(self, node, context, work)  # type: ignore[call-arg]
         return "".join(self.out)
 
-    def node(self, node: CompelNode, context: str, work: list[tuple[CompelNode, str] | str]) -> None:
-        if isinstance(node, Text):
-            quoted = context == QUOTED
-            if self.same and node.raw is not None and text_value(node.raw, quoted=quoted) == node.value:
-                self.emit(node.raw)
-            else:
-                self.emit(escape(node.value, context))
-        elif isinstance(node, Emphasis):
-            self.emphasis(node, context, work)
-        elif isinstance(node, Lora) or (isinstance(node, Network) and node.name == "lora"):
-            self.lora(node)
-        elif isinstance(node, Swap):
-            self.swap(node, context, work)
-        elif isinstance(node, (Blend, Conjunction)):
-            self.multi(node, context, work)
-        elif isinstance(node, Network):
-            self.unsupported("extra network", f"compel has no <{node.name}:...> network; dropped", node)
-        elif isinstance(node, Schedule):
-            self.unsupported("prompt editing", "compel has no prompt editing; keeping one branch", node)
-            branch = node.before if node.before else node.after
-            work.extend((child, context) for child in reversed(branch))
-        elif isinstance(node, Alternate):
-            self.unsupported("alternation", "compel has no alternation; keeping the first option", node)
-            option = node.options[0] if node.options else ()
-            work.extend((child, context) for child in reversed(option))
-        elif isinstance(node, Break):  # at the top level, BREAK is .and(); inside a group it is lost
-            self.unsupported("BREAK", "compel has BREAK only as (...).and() of a whole prompt; parts joined", node)
-            self.emit(", ")
-        elif isinstance(node, And):
-            self.unsupported("AND", "compel has no composable diffusion AND; subprompts joined", node)
-            self.emit(", ")
-        elif isinstance(node, SubpromptWeight):
-            self.unsupported("AND weight", f"compel has no subprompt weight (:{node.weight})", node)
-        else:
-            raise TypeError(f"cannot print {type(node).__name__} in compel")
+    # -- hooks: print_<Node>(node, context, work) ---------------------------------------------------
+    def print_Text(self, node: Text, context: str, work: _Work) -> None:  # noqa: N802 - named after the node
+        """Text: its source spelling, or escaped for ``context``.
 
-    def emphasis(self, node: Emphasis, context: str, work: list[tuple[CompelNode, str] | str]) -> None:
+        Example:
+            >>> print(CompelPrinter().print(Prompt(body=[Text(value="a (b)")])))
+            a \\(b\\)
+        """
+        quoted = context == QUOTED
+        if self.same and node.raw is not None and text_value(node.raw, quoted=quoted) == node.value:
+            self.emit(node.raw)
+        else:
+            self.emit(escape(node.value, context))
+
+    def print_Emphasis(self, node: Emphasis, context: str, work: _Work) -> None:  # noqa: N802
+        """A weight: ``word+``, ``(words)1.3``, or the source spelling.
+
+        Example:
+            >>> import naiprompt
+            >>> CompelPrinter().print(naiprompt.parse("(a b:1.3)"))
+            '(a b)1.3'
+        """
+        self.emphasis(node, context, work)
+
+    def print_Network(self, node: Network, context: str, work: _Work) -> None:  # noqa: N802
+        """``withLora(name, w)`` for a LoRA; other networks are dropped (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> CompelPrinter().print(naiprompt.parse("<lora:ink:0.8>"))
+            'withLora(ink, 0.8)'
+        """
+        if isinstance(node, Lora) or node.name == "lora":
+            self.lora(node)
+        else:
+            self.unsupported("extra network", f"compel has no <{node.name}:...> network; dropped", node)
+
+    def print_Swap(self, node: Swap, context: str, work: _Work) -> None:  # noqa: N802
+        """``a.swap(b)``.
+
+        Example:
+            >>> from naiprompt.contrib.compel import Compel
+            >>> CompelPrinter().print(Compel().parse("cat.swap(dog)"))
+            'cat.swap(dog)'
+        """
+        self.swap(node, context, work)
+
+    def print_Blend(self, node: Blend, context: str, work: _Work) -> None:  # noqa: N802
+        """``("a", "b").blend(0.7, 0.3)``.
+
+        Example:
+            >>> from naiprompt.contrib.compel import Compel
+            >>> CompelPrinter().print(Compel().parse('("a", "b").blend(0.7, 0.3)'))
+            '("a", "b").blend(0.7, 0.3)'
+        """
+        self.multi(node, context, work)
+
+    def print_Conjunction(self, node: Conjunction, context: str, work: _Work) -> None:  # noqa: N802
+        """``("a", "b").and()``.
+
+        Example:
+            >>> from naiprompt.contrib.compel import Compel
+            >>> CompelPrinter().print(Compel().parse('("a", "b").and()'))
+            '("a", "b").and()'
+        """
+        self.multi(node, context, work)
+
+    def print_Schedule(self, node: Schedule, context: str, work: _Work) -> None:  # noqa: N802
+        """compel has no prompt editing: one branch stays (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> CompelPrinter(errors="ignore").print(naiprompt.parse("[a:b:2]"))
+            'a'
+        """
+        self.unsupported("prompt editing", "compel has no prompt editing; keeping one branch", node)
+        branch = node.before if node.before else node.after
+        work.extend((child, context) for child in reversed(branch))
+
+    def print_Alternate(self, node: Alternate, context: str, work: _Work) -> None:  # noqa: N802
+        """compel has no alternation: the first option stays (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> CompelPrinter(errors="ignore").print(naiprompt.parse("[a|b]"))
+            'a'
+        """
+        self.unsupported("alternation", "compel has no alternation; keeping the first option", node)
+        option = node.options[0] if node.options else ()
+        work.extend((child, context) for child in reversed(option))
+
+    def print_Break(self, node: Break, context: str, work: _Work) -> None:  # noqa: N802
+        """Inside a group BREAK is lost (at the top level it became ``.and()``).
+
+        Example:
+            >>> import naiprompt
+            >>> CompelPrinter(errors="ignore").print(naiprompt.parse("a BREAK b AND c"))
+            'a, b ,  c'
+        """
+        self.unsupported("BREAK", "compel has BREAK only as (...).and() of a whole prompt; parts joined", node)
+        self.emit(", ")
+
+    def print_And(self, node: And, context: str, work: _Work) -> None:  # noqa: N802
+        """compel has no composable AND: the subprompts are joined (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> CompelPrinter(errors="ignore").print(naiprompt.parse("a AND b"))
+            'a ,  b'
+        """
+        self.unsupported("AND", "compel has no composable diffusion AND; subprompts joined", node)
+        self.emit(", ")
+
+    def print_SubpromptWeight(self, node: SubpromptWeight, context: str, work: _Work) -> None:  # noqa: N802
+        """compel has no subprompt weight: dropped (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> CompelPrinter(errors="ignore").print(naiprompt.parse("a :0.5"))
+            'a '
+        """
+        self.unsupported("AND weight", f"compel has no subprompt weight (:{node.weight})", node)
+
+    def emphasis(self, node: Emphasis, context: str, work: _Work) -> None:
+        """Write a weight; see :meth:`print_Emphasis`."""
         weight = node.weight
         if not math.isfinite(weight) or weight < 0:
             self.unsupported("weight", f"compel cannot write the weight {weight!r}; it is dropped", node)
@@ -268,6 +373,7 @@ class CompelPrinter:
         work.extend((child, inner_context) for child in reversed(body))
 
     def lora(self, node: Network) -> None:
+        """Write a LoRA; see :meth:`print_Network`."""
         raw = node.raw if isinstance(node, Lora) else None
         if self.same and raw is not None:
             found = Reader(raw, loose=False).lora(0)
@@ -283,7 +389,8 @@ class CompelPrinter:
             return
         self.emit(f"withLora({name}, {weight})" if weight != "1" else f"withLora({name})")
 
-    def swap(self, node: Swap, context: str, work: list[tuple[CompelNode, str] | str]) -> None:
+    def swap(self, node: Swap, context: str, work: _Work) -> None:
+        """Write a swap; see :meth:`print_Swap`."""
         if self.same and node.raw is not None and len(node.raw) == 3:
             before, middle, after = node.raw
             inner = QUOTED if before.endswith('"') or context == QUOTED else (GROUP if before else context)
@@ -307,7 +414,8 @@ class CompelPrinter:
         if not (len(original) == 1 and isinstance(original[0], Text)):
             work.extend((child, inner_context) for child in reversed(original))
 
-    def multi(self, node: Blend | Conjunction, context: str, work: list[tuple[CompelNode, str] | str]) -> None:
+    def multi(self, node: Blend | Conjunction, context: str, work: _Work) -> None:
+        """Write a blend or a conjunction; see :meth:`print_Blend`."""
         if context != TOP:
             kind = "blend" if isinstance(node, Blend) else "conjunction"
             self.unsupported(kind, f"compel reads a {kind} only as the whole prompt; parts joined", node)

@@ -34,21 +34,18 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 from naiprompt.ast import (
-    Alternate,
     And,
     Break,
     Emphasis,
     Network,
     Node,
     Prompt,
-    Schedule,
     Span,
     SubpromptWeight,
     Text,
@@ -57,15 +54,15 @@ from naiprompt.contrib._comfy_scan import Group, escape_important, unescape_impo
 from naiprompt.contrib._comfy_scan import scan as _scan
 from naiprompt.contrib._comfy_scan import segments as _segments
 from naiprompt.dialects import Dialect
-from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
-from naiprompt.errors import ConversionError, ErrorLevel, PromptSyntaxError, PromptWarning
+from naiprompt.errors import ErrorLevel, PromptSyntaxError
+from naiprompt.printer import Printer
 from naiprompt.weight_math import format_number
 
 if TYPE_CHECKING:
     from naiprompt.tokens.chunking import Layout
     from naiprompt.tokens.registry import Tokenizer
 
-__all__ = ["Comfy"]
+__all__ = ["Comfy", "ComfyPrinter"]
 
 #: ComfyUI's factor for one ``(x)`` level.
 PAREN = 1.1
@@ -201,90 +198,169 @@ def _reads_as_weight(inner: str) -> bool:
     return True
 
 
-class _Printer:
-    def __init__(self, errors: ErrorLevel, decimals: int | None, source: str | None, same: bool) -> None:
-        self.errors = errors
+@attrs.frozen
+class _Wrap:
+    """An open level to write at its closer: where its body starts in the output, its weight."""
+
+    mark: int
+    node: Emphasis
+    weight: float
+    explicit: bool
+
+
+class ComfyPrinter(Printer):
+    """Prints a tree as ComfyUI text, through the public :class:`~naiprompt.Printer` hooks.
+
+    ComfyUI's ``(x:w)`` sets the weight: an explicit level prints the product
+    of the weights down to it, and a chain of single levels prints once
+    (NovelAI's ``{{x}}`` is ``(x:1.1025)``, not ``((x:1.1025):1.05)``).
+
+    Example:
+        >>> import naiprompt
+        >>> ComfyPrinter(decimals=4).print(naiprompt.parse("{{x}}, [y]", "nai"))
+        '(x:1.1025), (y:0.9524)'
+    """
+
+    dialect = "comfy"
+    label = "ComfyUI"
+
+    def __init__(
+        self, *, errors: ErrorLevel | str = ErrorLevel.WARN, source: Prompt | None = None, decimals: int | None = None
+    ) -> None:
+        super().__init__(errors=errors, source=source)
         self.decimals = decimals
-        self.source = source
-        #: Seams are marked (and tidied) only where the user's own text cannot hold a marker.
-        self.marked = True
-        self.same = same  # parsed as comfy: source spellings (raw hints) may be reused
+        self.begin(Prompt(body=(), dialect=self.dialect))
 
-    def unsupported(self, construct: str, detail: str, node: Node) -> None:
-        if self.errors is ErrorLevel.IGNORE:
-            return
-        position = node.span.start if node.span is not None and self.source is not None else None
-        if self.errors is ErrorLevel.RAISE:
-            raise ConversionError(construct, detail, self.source, position)
-        warnings.warn(detail, PromptWarning, stacklevel=5)
+    def begin(self, prompt: Prompt) -> None:
+        """Per-print state: the weight stack and the levels a chain prints as one.
 
-    def seq(self, nodes: Sequence[Node], weight: float) -> str:
-        """Print ``nodes`` at absolute ``weight``; iterative, so any depth prints."""
-        # Work items: a node to print at a weight, or a finisher that wraps the pieces
-        # printed since its mark into one group.
-        out: list[str] = []
-        work: list[tuple[Node, float] | _Wrap] = [(node, weight) for node in reversed(nodes)]
-        while work:
-            item = work.pop()
-            if isinstance(item, _Wrap):
-                body = "".join(out[item.mark :])
-                del out[item.mark :]
-                out.append(self.wrap(item, body))
-                continue
-            node, at = item
-            if not isinstance(node, Emphasis):
-                out.append(self.node(node, at))
-                continue
-            explicit = False
-            inner = at * node.weight
-            # An explicit weight around one group is overridden by the group's own explicit
-            # weight: write that alone (NovelAI's {{x}} is (x:1.1025), not ((x:1.1025):1.05)).
-            while not self.plain(node, explicit) and len(node.body) == 1 and isinstance(node.body[0], Emphasis):
-                node, explicit = node.body[0], True
-                inner = inner * node.weight
-            work.append(_Wrap(len(out), node, inner, explicit))
-            work.extend((child, inner) for child in reversed(node.body))
-        return "".join(out)
+        Example:
+            >>> printer = ComfyPrinter()
+            >>> printer.begin(Prompt(body=()))
+            >>> printer._weights
+            [1.0]
+        """
+        self._same = prompt.dialect == self.dialect  # parsed as comfy: raw hints may be reused
+        self._weights = [1.0]  # the absolute weight of each open level
+        self._wraps: list[_Wrap | None] = []  # per open level: how it prints (None: merged into its child)
+        self._chained: set[int] = set()  # levels written as part of the chain above them
 
     @staticmethod
     def plain(node: Emphasis, explicit: bool) -> bool:
+        """Whether a level prints as a bare ``(x)``.
+
+        Example:
+            >>> ComfyPrinter.plain(Emphasis(body=(), weight=1.1), False)
+            True
+        """
         return not explicit and node.notation != "explicit" and math.isclose(node.weight, PAREN, rel_tol=1e-12)
 
-    def node(self, node: Node, weight: float) -> str:
-        if isinstance(node, Text):
-            if self.same and node.raw is not None and _unescape(node.raw) == node.value:
-                return node.raw
-            return _escape(node.value)
-        if isinstance(node, Schedule):
-            self.unsupported("prompt editing", "ComfyUI has no prompt editing; keeping one branch", node)
-            return self.seq(node.before if node.before else node.after, weight)
-        if isinstance(node, Alternate):
-            self.unsupported("alternation", "ComfyUI has no alternation; keeping the first option", node)
-            return self.seq(node.options[0] if node.options else (), weight)
-        # Markers for the seams, closed by tidy() (no ", ," or trailing ", " left behind).
-        joint, dropped = (JOINT, DROPPED) if self.marked else (", ", "")
-        if isinstance(node, Break):
-            self.unsupported("BREAK", "ComfyUI has no BREAK (use a concat node); it is dropped", node)
-            return joint
-        if isinstance(node, And):
-            self.unsupported("AND", "ComfyUI has no AND (use a combine node); subprompts joined", node)
-            return joint
-        if isinstance(node, SubpromptWeight):
-            self.unsupported("AND weight", f"ComfyUI has no subprompt weight (:{node.weight})", node)
-            return dropped
-        if isinstance(node, Network):
-            self.unsupported("extra network", f"ComfyUI loads <{node.name}:...> with a node; dropped", node)
-            return dropped
-        raise TypeError(f"cannot print {type(node).__name__} in comfy")
+    # -- hooks -----------------------------------------------------------------------------------
+    def print_Text(self, node: Text) -> str:  # noqa: N802 - hooks are named after the node class
+        """Text, its source spelling kept, ``(`` and ``)`` escaped.
+
+        Example:
+            >>> print(ComfyPrinter().print(Prompt(body=[Text(value="a (b)")])))
+            a \\(b\\)
+        """
+        if self._same and node.raw is not None and _unescape(node.raw) == node.value:
+            return node.raw
+        return _escape(node.value)
+
+    def open_Emphasis(self, node: Emphasis) -> None:  # noqa: N802
+        """Open a level; it is written at its closer, once its body is printed.
+
+        Example:
+            >>> import naiprompt
+            >>> ComfyPrinter().print(naiprompt.parse("((a:1.5))", "comfy"))
+            '((a:1.5))'
+        """
+        explicit = id(node) in self._chained
+        inner = self._weights[-1] * node.weight
+        self._weights.append(inner)
+        # An explicit weight around one group is overridden by the group's own explicit
+        # weight: write that alone.
+        if not self.plain(node, explicit) and len(node.body) == 1 and isinstance(node.body[0], Emphasis):
+            self._chained.add(id(node.body[0]))
+            self._wraps.append(None)
+        else:
+            self._wraps.append(_Wrap(len(self.out), node, inner, explicit))
+
+    def close_Emphasis(self, node: Emphasis) -> str | None:  # noqa: N802
+        """Write a level around what its body printed.
+
+        Example:
+            >>> import naiprompt
+            >>> ComfyPrinter().print(naiprompt.parse("(a:1.2)"))
+            '(a:1.2)'
+        """
+        self._weights.pop()
+        self._chained.discard(id(node))
+        item = self._wraps.pop()
+        if item is None:
+            return None
+        body = "".join(self.out[item.mark :])
+        del self.out[item.mark :]
+        return self.wrap(item, body)
+
+    def print_Break(self, node: Break) -> str:  # noqa: N802
+        """ComfyUI has no BREAK: a seam (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> ComfyPrinter(errors="ignore").print(naiprompt.parse("a BREAK b"))
+            'a, b'
+        """
+        self.unsupported("BREAK", "ComfyUI has no BREAK (use a concat node); it is dropped", node)
+        return self.joint()
+
+    def print_And(self, node: And) -> str:  # noqa: N802
+        """ComfyUI has no AND: the subprompts are joined (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> ComfyPrinter(errors="ignore").print(naiprompt.parse("a AND b"))
+            'a, b'
+        """
+        self.unsupported("AND", "ComfyUI has no AND (use a combine node); subprompts joined", node)
+        return self.joint()
+
+    def print_SubpromptWeight(self, node: SubpromptWeight) -> str:  # noqa: N802
+        """ComfyUI has no subprompt weight: dropped (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> ComfyPrinter(errors="ignore").print(naiprompt.parse("a :0.5"))
+            'a'
+        """
+        self.unsupported("AND weight", f"ComfyUI has no subprompt weight (:{node.weight})", node)
+        return self.dropped()
+
+    def print_Network(self, node: Network) -> str:  # noqa: N802
+        """ComfyUI loads extra networks with nodes: dropped (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> ComfyPrinter(errors="ignore").print(naiprompt.parse("a, <lora:x:1>"))
+            'a'
+        """
+        self.unsupported("extra network", f"ComfyUI loads <{node.name}:...> with a node; dropped", node)
+        return self.dropped()
 
     def wrap(self, item: _Wrap, body: str) -> str:
+        """A level around its printed ``body``: ``(body)``, ``(body:w)`` or nothing when empty.
+
+        Example:
+            >>> ComfyPrinter().wrap(_Wrap(0, Emphasis(body=(), weight=1.2), 1.2, False), "a")
+            '(a:1.2)'
+        """
         node, inner = item.node, item.weight
         if self.plain(node, item.explicit) and not _reads_as_weight(body):
             return f"({body})"
         if not body:
             return ""  # "(:w)" would be text; an empty group has no effect anyway
         raw = node.raw_weight
-        if self.same and raw is not None and raw.startswith(":"):
+        if self._same and raw is not None and raw.startswith(":"):
             try:
                 number = float(raw[1:])
             except ValueError:
@@ -296,14 +372,6 @@ class _Printer:
         if not math.isfinite(inner):
             return f"({body}:{inner!r})"  # ComfyUI's float() reads inf, -inf and nan
         return f"({body}:{format_number(inner, self.decimals)})"
-
-
-@attrs.frozen
-class _Wrap:
-    mark: int
-    node: Emphasis
-    weight: float
-    explicit: bool
 
 
 class Comfy(Dialect):
@@ -365,10 +433,7 @@ class Comfy(Dialect):
             >>> Comfy().render(naiprompt.parse("[a:b:5], (c:1.2)"), errors="ignore")
             'a, (c:1.2)'
         """
-        printer = _Printer(ErrorLevel(errors), decimals, prompt.source, prompt.dialect == self.name)
-        printer.marked = tree_markers_safe(prompt)
-        text = printer.seq(prompt.body, 1.0)
-        return tidy(text) if printer.marked else text
+        return ComfyPrinter(errors=errors, decimals=decimals).print(prompt)
 
     def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
         """ComfyUI's weights: ``token_weights`` runs, equal neighbours merged, empty ones dropped.

@@ -44,7 +44,7 @@ import attrs
 
 from naiprompt.ast import Break, Emphasis, Network, Node, Prompt, Schedule, Span, Text, children
 from naiprompt.contrib._compel_nodes import Blend, CompelNode, Conjunction, Lora, Swap
-from naiprompt.contrib._compel_printer import CompelPrinter, report
+from naiprompt.contrib._compel_printer import CompelPrinter
 from naiprompt.contrib._compel_reader import (
     MINUS,
     PLUS,
@@ -64,6 +64,7 @@ from naiprompt.contrib._compel_tree import build
 from naiprompt.contrib._compel_weights import part_runs, runs
 from naiprompt.dialects import Dialect
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
+from naiprompt.printer import Printer
 
 __all__ = ["Blend", "Compel", "CompelNode", "Conjunction", "Lora", "Swap", "lower"]
 
@@ -202,8 +203,7 @@ class Compel(Dialect):
             >>> Compel().render(naiprompt.parse("[a:b:5], (c:1.2), <lora:ink:0.8>"), errors="ignore")
             'a, (c)1.2, withLora(ink, 0.8)'
         """
-        printer = CompelPrinter(ErrorLevel(errors), decimals, prompt, prompt.dialect == self.name)
-        return printer.print(prompt.body)
+        return CompelPrinter(errors=errors, decimals=decimals).print(prompt)
 
     def attention(self, prompt: str | Prompt) -> list[tuple[str, float]]:
         """compel's fragments: empty ones dropped, equal neighbours joined with one space.
@@ -252,7 +252,7 @@ def lower(prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN) -> Prom
     level = ErrorLevel(errors)
     if not any(isinstance(node, (Swap, Blend, Conjunction)) for node in _walk(prompt.body)):
         return prompt
-    body = _lower_sequence(prompt.body, level, prompt.source)
+    body = _lower_sequence(prompt.body, Printer(errors=level, source=prompt))
     return attrs.evolve(prompt, body=tuple(body))
 
 
@@ -276,8 +276,11 @@ def _walk(body: Sequence[CompelNode]) -> Iterator[CompelNode]:
 _Finish = Callable[[list[Node]], None]
 
 
-def _lower_sequence(body: Sequence[CompelNode], level: ErrorLevel, source: str | None) -> list[Node]:
-    """Rebuild ``body`` bottom-up without recursion, replacing compel's nodes."""
+def _lower_sequence(body: Sequence[CompelNode], losses: Printer) -> list[Node]:
+    """Rebuild ``body`` bottom-up without recursion, replacing compel's nodes.
+
+    What is lost goes through ``losses.unsupported()``, the one loss path of printing.
+    """
     result: list[Node] = []
     # Frames: (nodes, next index, output, what to do with the output once the nodes are done)
     stack: list[tuple[Sequence[CompelNode], list[int], list[Node], _Finish | None]] = [(body, [0], result, None)]
@@ -305,7 +308,7 @@ def _lower_sequence(body: Sequence[CompelNode], level: ErrorLevel, source: str |
         if isinstance(node, Emphasis):
             stack.append((node.body, [0], [], into(out, parent=node)))
         elif isinstance(node, Swap):
-            report(level, "swap", "WebUI has no .swap(); written as prompt editing", node, source)
+            losses.unsupported("swap", "WebUI has no .swap(); written as prompt editing", node)
             when = next((float(v) for k, v in reversed(node.options) if k == "t_start" and _is_float(v)), 0.2)
             parts: list[list[Node]] = []
 
@@ -324,12 +327,12 @@ def _lower_sequence(body: Sequence[CompelNode], level: ErrorLevel, source: str |
             stack.append((node.original, [0], [], schedule))
         elif isinstance(node, Conjunction):
             if any(weight != 1.0 for weight in node.weights):
-                report(level, "conjunction weights", "the weights of .and() are lost", node, source)
+                losses.unsupported("conjunction weights", "the weights of .and() are lost", node)
             for number in range(len(node.parts) - 1, -1, -1):  # pushed last, read first
                 lead = Break(span=node.span) if number else None
                 stack.append((node.parts[number], [0], [], into(out, lead=lead)))
         elif isinstance(node, Blend):
-            report(level, "blend", ".blend() has no equivalent; keeping its heaviest part", node, source)
+            losses.unsupported("blend", ".blend() has no equivalent; keeping its heaviest part", node)
             if node.parts:
                 weights = list(node.weights) + [1.0] * (len(node.parts) - len(node.weights))
                 heaviest = max(range(len(node.parts)), key=weights.__getitem__)

@@ -26,12 +26,13 @@ from naiprompt.ast import (
     Break,
     Emphasis,
     Network,
-    Node,
     Prompt,
     Schedule,
     SubpromptWeight,
     Text,
 )
+from naiprompt.errors import ErrorLevel
+from naiprompt.printer import Printer
 
 # Text that, with the ")" after it, WebUI's lexer reads as a weight it cannot parse
 # ("(a:1.2.3)"): the tree keeps it as text and a plain closer.
@@ -83,8 +84,97 @@ def spelled_as_weighted(prompt: Prompt, dialect: str) -> bool:
     return True
 
 
-# An item of the walk: a node still to spell, or a finished lexeme string.
-_Item = Node | str
+class _Spelling(Printer):
+    """A printer of each node's own source spelling; its pieces are lexed one by one.
+
+    Lexing piece by piece (not the joined text) keeps each node's lexemes its own,
+    as the scanner read them from the source.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(errors=ErrorLevel.RAISE)
+
+    def lexemes(self, prompt: Prompt, lexer: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        self.print(prompt)
+        for piece in self.out:
+            yield from lexer.finditer(piece)
+
+    def print_Text(self, node: Text) -> str:  # noqa: N802 - hooks are named after the node class
+        return node.raw if node.raw is not None else node.value
+
+
+class _WebUISpelling(_Spelling):
+    label = "webui"
+
+    def open_Emphasis(self, node: Emphasis) -> str | None:  # noqa: N802
+        if not node.opened:
+            return None
+        return "[" if node.notation == "bracket" else "("
+
+    def close_Emphasis(self, node: Emphasis) -> str:  # noqa: N802
+        if not node.closed:
+            return ""
+        if node.notation == "bracket":
+            return "]"
+        if node.notation == "explicit":
+            return (node.raw_weight or ":" + repr(node.weight)) + ")"
+        last = node.body[-1] if node.body else None
+        if isinstance(last, Text):  # its piece is the last one printed
+            broken = _BROKEN_WEIGHT.search(self.out[-1])
+            if broken is not None:  # the lexer reads it and the ")" as one lexeme
+                self.out[-1] = self.out[-1][: broken.start()]
+                return broken.group() + ")"
+        return ")"
+
+    def open_Schedule(self, node: Schedule) -> str:  # noqa: N802
+        return "["
+
+    def sep_Schedule(self, node: Schedule) -> str:  # noqa: N802
+        return ":"
+
+    def close_Schedule(self, node: Schedule) -> str:  # noqa: N802
+        from naiprompt.dialects.webui.printer import _number_text
+
+        return (node.raw_when or ":" + _number_text(node.when, node.fractional)) + "]"
+
+    def open_Alternate(self, node: Alternate) -> str:  # noqa: N802
+        return "["
+
+    def sep_Alternate(self, node: Alternate) -> str:  # noqa: N802
+        return "|"
+
+    def close_Alternate(self, node: Alternate) -> str:  # noqa: N802
+        return "]"
+
+    def print_Break(self, node: Break) -> str:  # noqa: N802
+        return node.raw if node.raw is not None else " BREAK "
+
+    def print_And(self, node: And) -> str:  # noqa: N802
+        return "AND"
+
+    def print_Network(self, node: Network) -> str:  # noqa: N802
+        return f"<{node.name}:{':'.join(node.args)}>"
+
+    def print_SubpromptWeight(self, node: SubpromptWeight) -> str:  # noqa: N802
+        from naiprompt.weight_math import format_number
+
+        return node.raw if node.raw is not None else ":" + format_number(node.weight)
+
+
+class _NovelAISpelling(_Spelling):
+    label = "NovelAI"  # a NovelAI tree holds only text and emphasis
+
+    def open_Emphasis(self, node: Emphasis) -> str | None:  # noqa: N802
+        if not node.opened:
+            return None
+        if node.notation == "numeric":
+            return (node.raw_weight or repr(node.weight)) + "::"
+        return "[" if node.notation == "bracket" else "{"
+
+    def close_Emphasis(self, node: Emphasis) -> str:  # noqa: N802
+        if not node.closed:
+            return ""
+        return "::" if node.notation == "numeric" else "]" if node.notation == "bracket" else "}"
 
 
 def webui_lexemes(prompt: Prompt, lexer: re.Pattern[str]) -> Iterator[re.Match[str]]:
@@ -97,65 +187,7 @@ def webui_lexemes(prompt: Prompt, lexer: re.Pattern[str]) -> Iterator[re.Match[s
         >>> "".join(m.group() for m in webui_lexemes(tree, scanner("webui", frozenset({"SCHEDULE_WHEN"}))))
         '[a:b:2] BREAK c'
     """
-    from naiprompt.dialects.webui.printer import _number_text
-    from naiprompt.weight_math import format_number
-
-    work: list[_Item] = list(reversed(prompt.body))
-    cut: dict[int, int] = {}  # id of a Text -> where its broken weight starts
-    while work:
-        item = work.pop()
-        if isinstance(item, str):
-            yield from lexer.finditer(item)
-        elif isinstance(item, Text):
-            raw = item.raw if item.raw is not None else item.value
-            yield from lexer.finditer(raw[: cut.pop(id(item), len(raw))])
-        elif isinstance(item, Emphasis):
-            square = item.notation == "bracket"
-            closer = ""
-            if item.closed:
-                if square:
-                    closer = "]"
-                elif item.notation == "explicit":
-                    closer = (item.raw_weight or ":" + repr(item.weight)) + ")"
-                else:
-                    closer = ")"
-                    last = item.body[-1] if item.body else None
-                    if isinstance(last, Text):
-                        raw = last.raw if last.raw is not None else last.value
-                        broken = _BROKEN_WEIGHT.search(raw)
-                        if broken is not None:  # the lexer reads it and the ")" as one lexeme
-                            cut[id(last)] = broken.start()
-                            closer = broken.group() + ")"
-            work.append(closer)
-            work.extend(reversed(item.body))
-            if item.opened:
-                work.append("[" if square else "(")
-        elif isinstance(item, Break):
-            work.append(item.raw if item.raw is not None else " BREAK ")
-        elif isinstance(item, And):
-            work.append("AND")
-        elif isinstance(item, Network):
-            work.append(f"<{item.name}:{':'.join(item.args)}>")
-        elif isinstance(item, SubpromptWeight):
-            work.append(item.raw if item.raw is not None else ":" + format_number(item.weight))
-        elif isinstance(item, Schedule):
-            when = item.raw_when or ":" + _number_text(item.when, item.fractional)
-            work.append(when + "]")
-            work.extend(reversed(item.after))
-            if item.before is not None:
-                work.append(":")
-                work.extend(reversed(item.before))
-            work.append("[")
-        elif isinstance(item, Alternate):
-            parts: list[_Item] = ["["]
-            for index, option in enumerate(item.options):
-                if index:
-                    parts.append("|")
-                parts.extend(option)
-            parts.append("]")
-            work.extend(reversed(parts))
-        else:  # pragma: no cover - a WebUI tree holds only the nodes above
-            raise TypeError(f"cannot weigh {type(item).__name__} in webui")
+    return _WebUISpelling().lexemes(prompt, lexer)
 
 
 def nai_lexemes(prompt: Prompt, lexer: re.Pattern[str]) -> Iterator[re.Match[str]]:
@@ -168,24 +200,4 @@ def nai_lexemes(prompt: Prompt, lexer: re.Pattern[str]) -> Iterator[re.Match[str
         >>> "".join(m.group() for m in nai_lexemes(tree, scanner("nai4")))
         '{a}, 2::[b]::'
     """
-    work: list[_Item] = list(reversed(prompt.body))
-    while work:
-        item = work.pop()
-        if isinstance(item, str):
-            yield from lexer.finditer(item)
-        elif isinstance(item, Text):
-            yield from lexer.finditer(item.raw if item.raw is not None else item.value)
-        elif isinstance(item, Emphasis):
-            if item.notation == "numeric":
-                opener = (item.raw_weight or repr(item.weight)) + "::"
-                closer = "::"
-            elif item.notation == "bracket":
-                opener, closer = "[", "]"
-            else:
-                opener, closer = "{", "}"
-            work.append(closer if item.closed else "")
-            work.extend(reversed(item.body))
-            if item.opened:
-                work.append(opener)
-        else:  # pragma: no cover - a NovelAI tree holds only text and emphasis
-            raise TypeError(f"cannot weigh {type(item).__name__} in NovelAI")
+    return _NovelAISpelling().lexemes(prompt, lexer)

@@ -24,22 +24,20 @@ from naiprompt.ast import (
     Break,
     Emphasis,
     Network,
-    Node,
     Prompt,
-    Schedule,
     SubpromptWeight,
     Text,
 )
 from naiprompt.dialects import Dialect, Notation
 from naiprompt.dialects._build import Range, TreeBuilder
 from naiprompt.dialects._nai_runs import numeric_runs
-from naiprompt.dialects._print import Printer, events, mark_omissions
 from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import check, numeric_everywhere
-from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
+from naiprompt.dialects._tidy import DROPPED, JOINT
 from naiprompt.dialects._tree_spelling import nai_lexemes, spelled_as_weighted
 from naiprompt.errors import ErrorLevel, PromptSyntaxError
 from naiprompt.grammar import scanner, tokens
+from naiprompt.printer import Event, Printer, events, mark_omissions
 from naiprompt.weight_math import NAI_STEP, format_number, nearest_power, power
 
 BRACE = NAI_STEP
@@ -332,6 +330,7 @@ class NovelAIPrinter(Printer):
     """
 
     dialect = "nai"
+    label = "NovelAI"
 
     def __init__(
         self,
@@ -347,103 +346,182 @@ class NovelAIPrinter(Printer):
         self.dialect = dialect
         self.decimals = DECIMALS if decimals is None else decimals
 
-    def print(self, prompt: Prompt) -> str:
-        """Return ``prompt`` as NovelAI text.
+    def begin(self, prompt: Prompt) -> None:
+        """Per-print state: whether the tree is NovelAI's own, what is open, what was printed last.
 
         Example:
             >>> import naiprompt
-            >>> NovelAIPrinter().print(naiprompt.parse("{a}", "nai"))
-            '{a}'
+            >>> printer = NovelAIPrinter()
+            >>> printer.begin(naiprompt.parse("{a}", "nai"))
+            >>> printer._same
+            True
         """
-        self.source = self.source or prompt
-        # Seams are marked only where the user's own text cannot hold a marker (else printed plainly).
-        self._marked = tree_markers_safe(self.source) and tree_markers_safe(prompt)
-        same = prompt.dialect == self.dialect
-        body = prompt.body if same or not self.numeric else numeric_runs(prompt.body)
-        stream = events(body, collapse=not same)
-        if same:
-            mark_omissions(
-                stream,
-                lambda node: node.notation == "numeric" or node.weight in (BRACE, BRACKET),
-                lambda node, nxt: node.notation == "numeric" and nxt.notation == "numeric",
-            )
-        out: list[str] = []
-        closers: dict[int, str] = {}
-        open_counts = {"{": 0, "[": 0}
-        pending: dict[str, int] = {}
-        numeric_depth = 0
-        blank = True  # nothing but whitespace printed yet: the start of the first tag
-        # Schedules and alternations keep one part: [node, part kept, part being printed].
-        groups: list[list[object]] = []
-        text_last = False  # the last piece printed is text (which a "::" could fuse with)
+        self._same = prompt.dialect == self.dialect
+        self._closers: dict[int, str] = {}
+        self._open_counts = {"{": 0, "[": 0}
+        self._pending: dict[str, int] = {}
+        self._numeric_depth = 0
+        self._blank = True  # nothing but whitespace printed yet: the start of the first tag
+        # The last non-empty piece printed is text (which a "::" could fuse with); every hook keeps it.
+        self._text_last = False
         # Per open level: the weight the tree means there and the weight the printed
         # brackets give, so that each level's brackets bring its text to the power of
         # 1.05 nearest its own weight (rounding per level would drift: issue #10).
-        meant, achieved = [1.0], [1.0]
-        for event in stream:
-            node = event.node
-            if event.kind in ("gopen", "gsep", "gclose"):
-                self._group(event.kind, node, groups)
-                continue
-            if any(keep != current for _, keep, current in groups):
-                continue
-            printed = len(out)
-            if event.kind == "text":
-                assert isinstance(node, Text)
-                out.append(self._text(node, same, open_counts))
-                blank = blank and not out[-1].strip()
-            elif event.kind == "open":
-                assert isinstance(node, Emphasis)
-                opener, closer, reached = self._spelling(
-                    node, same, _at_tag_start(out, blank), numeric_depth, meant[-1], achieved[-1]
-                )
-                meant.append(meant[-1] * node.weight)
-                achieved.append(reached)
-                closers[id(node)] = closer
-                if closer == "::":
-                    numeric_depth += 1
-                key = closer
-                if not node.opened and pending.get(key):
-                    pending[key] -= 1
-                    continue
-                for ch in opener:
-                    if ch in open_counts:
-                        open_counts[ch] += 1
-                out.append(opener)
-                blank = blank and not opener.strip()
-            elif event.kind == "close":
-                assert isinstance(node, Emphasis)
-                closer = closers.pop(id(node))
-                meant.pop()
-                achieved.pop()
-                if closer == "::":
-                    numeric_depth -= 1
-                if event.omit:
-                    pending[closer] = pending.get(closer, 0) + 1
-                    continue
-                for ch in closer:
-                    if ch == "}":
-                        open_counts["{"] -= 1
-                    elif ch == "]":
-                        open_counts["["] -= 1
-                if closer == "::" and text_last and _glues_to_closer(out):
-                    # "a:" + "::" or ", 0" + "::" would read differently: the space keeps the weight but
-                    # becomes part of the text, so it is reported.
-                    self.unsupported(
-                        "text before '::'",
-                        "NovelAI V4 would read the text's last ':' or number into the closing '::'; "
-                        "a space is added before it",
-                        node,
-                    )
-                    out.append(" ")
-                out.append(closer)
-            else:
-                out.append(self._other(event.kind, node, event.index))
-                blank = blank and not out[-1].strip(" \t\n" + DROPPED)
-            if len(out) > printed and out[-1]:
-                text_last = event.kind == "text"
-        text = "".join(out)
-        return tidy(text) if self._marked else text
+        self._meant, self._achieved = [1.0], [1.0]
+
+    def layout(self, prompt: Prompt) -> list[Event]:
+        """The events of the body: V4 numeric runs and collapsed chains for a converted tree.
+
+        Example:
+            >>> import naiprompt
+            >>> printer = NovelAIPrinter()
+            >>> tree = naiprompt.parse("((a))")
+            >>> printer.begin(tree)
+            >>> [e.kind for e in printer.layout(tree)]
+            ['open', 'text', 'close']
+        """
+        same = self._same
+        body = prompt.body if same or not self.numeric else numeric_runs(prompt.body)
+        laid_out = events(body, collapse=not same)
+        if same:
+            mark_omissions(
+                laid_out,
+                lambda node: node.notation == "numeric" or node.weight in (BRACE, BRACKET),
+                lambda node, nxt: node.notation == "numeric" and nxt.notation == "numeric",
+            )
+        return laid_out
+
+    # -- hooks -----------------------------------------------------------------------------------
+    def print_Text(self, node: Text) -> str:  # noqa: N802 - hooks are named after the node class
+        """Text as it is; a bracket or a ``::`` NovelAI would read as syntax is reported.
+
+        Example:
+            >>> NovelAIPrinter(errors="ignore").print(Prompt(body=[Text(value="a{b")]))
+            'a{b'
+        """
+        piece = self._text(node, self._same, self._open_counts)
+        self._blank = self._blank and not piece.strip()
+        if piece:
+            self._text_last = True
+        return piece
+
+    def open_Emphasis(self, node: Emphasis) -> str | None:  # noqa: N802
+        """The opener of a level: braces, brackets or ``w::`` (the nearest exact form).
+
+        Example:
+            >>> import naiprompt
+            >>> NovelAIPrinter().print(naiprompt.parse("(a:1.1025)"))
+            '{{a}}'
+        """
+        opener, closer, reached = self._spelling(
+            node,
+            self._same,
+            _at_tag_start(self.out, self._blank),
+            self._numeric_depth,
+            self._meant[-1],
+            self._achieved[-1],
+        )
+        self._meant.append(self._meant[-1] * node.weight)
+        self._achieved.append(reached)
+        self._closers[id(node)] = closer
+        if closer == "::":
+            self._numeric_depth += 1
+        if not node.opened and self._pending.get(closer):
+            self._pending[closer] -= 1
+            return None
+        for ch in opener:
+            if ch in self._open_counts:
+                self._open_counts[ch] += 1
+        self._blank = self._blank and not opener.strip()
+        if opener:
+            self._text_last = False
+        return opener
+
+    def close_Emphasis(self, node: Emphasis) -> str | None:  # noqa: N802
+        """The closer of a level, or nothing where the source left it out.
+
+        Example:
+            >>> import naiprompt
+            >>> NovelAIPrinter().print(naiprompt.parse("{a", "nai"))
+            '{a'
+        """
+        closer = self._closers.pop(id(node))
+        self._meant.pop()
+        self._achieved.pop()
+        if closer == "::":
+            self._numeric_depth -= 1
+        assert self.event is not None
+        if self.event.omit:
+            self._pending[closer] = self._pending.get(closer, 0) + 1
+            return None
+        for ch in closer:
+            if ch == "}":
+                self._open_counts["{"] -= 1
+            elif ch == "]":
+                self._open_counts["["] -= 1
+        if closer == "::" and self._text_last and _glues_to_closer(self.out):
+            # "a:" + "::" or ", 0" + "::" would read differently: the space keeps the weight but
+            # becomes part of the text, so it is reported.
+            self.unsupported(
+                "text before '::'",
+                "NovelAI V4 would read the text's last ':' or number into the closing '::'; "
+                "a space is added before it",
+                node,
+            )
+            self.out.append(" ")
+        if closer:
+            self._text_last = False
+        return closer
+
+    def _seam(self, piece: str) -> str:
+        self._blank = self._blank and not piece.strip(" \t\n" + DROPPED)
+        if piece:
+            self._text_last = False
+        return piece
+
+    def print_Break(self, node: Break) -> str:  # noqa: N802
+        """NovelAI has no BREAK: a seam (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> NovelAIPrinter(errors="ignore").print(naiprompt.parse("a BREAK b"))
+            'a, b'
+        """
+        self.unsupported("BREAK", "NovelAI has no BREAK; it is dropped", node)
+        return self._seam(self.joint())
+
+    def print_And(self, node: And) -> str:  # noqa: N802
+        """NovelAI has no AND: the subprompts are joined (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> NovelAIPrinter(errors="ignore").print(naiprompt.parse("a AND b"))
+            'a, b'
+        """
+        self.unsupported("AND", "NovelAI has no AND; the subprompts are joined", node)
+        return self._seam(self.joint())
+
+    def print_SubpromptWeight(self, node: SubpromptWeight) -> str:  # noqa: N802
+        """NovelAI has no subprompt weight: dropped (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> NovelAIPrinter(errors="ignore").print(naiprompt.parse("a :0.5"))
+            'a'
+        """
+        self.unsupported("AND weight", f"NovelAI has no subprompt weight (:{node.weight})", node)
+        return self._seam(self.dropped())
+
+    def print_Network(self, node: Network) -> str:  # noqa: N802
+        """NovelAI has no extra networks: dropped (reported).
+
+        Example:
+            >>> import naiprompt
+            >>> NovelAIPrinter(errors="ignore").print(naiprompt.parse("a, <lora:x:1>"))
+            'a'
+        """
+        self.unsupported("extra network", f"NovelAI has no extra networks (<{node.name}:...>)", node)
+        return self._seam(self.dropped())
 
     def _text(self, node: Text, same: bool, open_counts: dict[str, int]) -> str:
         # NovelAI has no escapes: a closer is literal only while nothing of its kind is
@@ -496,39 +574,6 @@ class NovelAIPrinter(Printer):
                 node,
             )
         return (*_brackets(n), reached)
-
-    def _group(self, kind: str, node: Node, groups: list[list[object]]) -> None:
-        if kind == "gopen":
-            if isinstance(node, Schedule):
-                keep = 0 if node.before else (1 if node.before is not None else 0)
-                self.unsupported("prompt editing", "NovelAI has no prompt editing; keeping one branch", node)
-            else:
-                keep = 0
-                self.unsupported("alternation", "NovelAI has no alternation; keeping the first option", node)
-            if any(k != c for _, k, c in groups):
-                keep = -1  # inside a dropped part: print nothing
-            groups.append([node, keep, 0])
-        elif kind == "gsep":
-            groups[-1][2] = int(groups[-1][2]) + 1  # type: ignore[call-overload]
-        else:
-            groups.pop()
-
-    def _other(self, kind: str, node: Node, index: int) -> str:
-        # Markers for the seams, closed by tidy() (no ", ," or trailing ", " left behind).
-        joint, dropped = (JOINT, DROPPED) if self._marked else (", ", "")
-        if isinstance(node, Break):
-            self.unsupported("BREAK", "NovelAI has no BREAK; it is dropped", node)
-            return joint
-        if isinstance(node, And):
-            self.unsupported("AND", "NovelAI has no AND; the subprompts are joined", node)
-            return joint
-        if isinstance(node, SubpromptWeight):
-            self.unsupported("AND weight", f"NovelAI has no subprompt weight (:{node.weight})", node)
-            return dropped
-        if isinstance(node, Network):
-            self.unsupported("extra network", f"NovelAI has no extra networks (<{node.name}:...>)", node)
-            return dropped
-        raise TypeError(f"cannot print {type(node).__name__} in {self.dialect}")  # pragma: no cover
 
 
 _NUMBER_END = re.compile(r"(?:^|,)\s*-?(?:\d+(?:\.\d*)?|\.\d+)$")

@@ -126,6 +126,13 @@ class _Leave(Transformer):
         return self._leave(node)
 
 
+class OnEmphasis(Transformer):
+    """A :class:`~naiprompt.ast.Transformer` whose one hook, ``leave_Emphasis``, is ``leave``."""
+
+    def __init__(self, leave: Callable[[Emphasis], Replacement]) -> None:
+        self.leave_Emphasis = leave
+
+
 class _Sequences(Transformer):
     """A :class:`~naiprompt.ast.Transformer` calling one function on every node sequence."""
 

@@ -15,7 +15,19 @@ from collections.abc import Hashable, Sequence
 
 import attrs
 
-from naiprompt.ast import Alternate, Break, Emphasis, Network, Node, Prompt, Schedule, SubpromptWeight, Text, _kids
+from naiprompt.ast import (
+    Break,
+    Emphasis,
+    Network,
+    Node,
+    Prompt,
+    Schedule,
+    SubpromptWeight,
+    Text,
+    Transformer,
+    _kids,
+    _plain,
+)
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
     bracket_weight,
@@ -25,7 +37,6 @@ from naiprompt.transforms._tree import (
     level_notations,
     map_sequences,
     merge_texts,
-    rebuild,
     remove_items,
     split_items,
     with_body,
@@ -140,11 +151,10 @@ def underscores(to: str = "space", *, dialect: str | None = None) -> Transform:
     if to not in _DIRECTIONS:
         raise ValueError(f"to must be one of {', '.join(_DIRECTIONS)}, not {to!r}")
 
-    def leave(node: Node) -> Node:
-        if isinstance(node, Text):
+    class Convert(Transformer):
+        def leave_Text(self, node: Text) -> Text:  # noqa: N802 - a Transformer hook
             value = _convert_text(node.value, to)
             return node if value == node.value else Text(value=value)
-        return node
 
     def run(prompt: Prompt) -> Prompt:
         body = prompt.body
@@ -152,7 +162,7 @@ def underscores(to: str = "space", *, dialect: str | None = None) -> Transform:
         name = dialect or prompt.dialect
         if to == "space" and level_notations(name)[0] == "paren":
             body = map_sequences(body, functools.partial(_literal_parens, factor=bracket_weight(name)))
-        return with_body(prompt, rebuild(body, leave))
+        return with_body(prompt, Convert().transform_sequence(body))
 
     return run
 
@@ -202,13 +212,12 @@ class _Keys:
         return self._numbers.setdefault(self._sequence(nodes), len(self._numbers))
 
     def _part(self, node: Node) -> Hashable:
+        # Any node with children (a plugin's too): its class, its plain fields, its parts' numbers;
+        # an emphasis compares its weight up to float noise.
+        numbers = tuple(self._number(seq) for seq in _kids(node))
         if isinstance(node, Emphasis):
-            return ("emphasis", round(node.weight, 9), self._number(node.body))
-        if isinstance(node, Schedule):
-            before = None if node.before is None else self._number(node.before)
-            return ("schedule", before, self._number(node.after), node.when, node.fractional)
-        assert isinstance(node, Alternate)
-        return ("alternate", tuple(self._number(option) for option in node.options))
+            return (Emphasis, round(node.weight, 9), numbers)
+        return (type(node), _plain(node), numbers)
 
 
 def dedupe() -> Transform:
@@ -322,20 +331,28 @@ def canonical() -> Transform:
         '(a:1.5), (b)'
     """
 
-    def leave(node: Node) -> Node:
-        if isinstance(node, Text) and node.raw is not None:
-            return Text(value=node.value)
-        if isinstance(node, Emphasis) and (node.raw_weight is not None or not node.opened or not node.closed):
-            return attrs.evolve(node, raw_weight=None, opened=True, closed=True)
-        if isinstance(node, Schedule) and node.raw_when is not None:
-            return attrs.evolve(node, raw_when=None)
-        if isinstance(node, SubpromptWeight) and node.raw is not None:
-            return attrs.evolve(node, raw=None)
-        if isinstance(node, Break) and node.raw is not None:
-            return attrs.evolve(node, raw=None)
-        return node
-
     def run(prompt: Prompt) -> Prompt:
-        return with_body(prompt, merge_texts(rebuild(prompt.body, leave)))
+        return with_body(prompt, merge_texts(_Canonical().transform_sequence(prompt.body)))
 
     return run
+
+
+class _Canonical(Transformer):
+    """:func:`canonical`'s hooks: each node forgets its spelling hints."""
+
+    def leave_Text(self, node: Text) -> Text:  # noqa: N802 - Transformer hooks are named after the node
+        return node if node.raw is None else Text(value=node.value)
+
+    def leave_Emphasis(self, node: Emphasis) -> Emphasis:  # noqa: N802
+        if node.raw_weight is None and node.opened and node.closed:
+            return node
+        return attrs.evolve(node, raw_weight=None, opened=True, closed=True)
+
+    def leave_Schedule(self, node: Schedule) -> Schedule:  # noqa: N802
+        return node if node.raw_when is None else attrs.evolve(node, raw_when=None)
+
+    def leave_SubpromptWeight(self, node: SubpromptWeight) -> SubpromptWeight:  # noqa: N802
+        return node if node.raw is None else attrs.evolve(node, raw=None)
+
+    def leave_Break(self, node: Break) -> Break:  # noqa: N802
+        return node if node.raw is None else attrs.evolve(node, raw=None)

@@ -21,9 +21,10 @@ from typing import Any
 
 import attrs
 
-from naiprompt.ast import Alternate, Emphasis, Node, Prompt, Schedule, Text, _kids
+from naiprompt.ast import Emphasis, Node, Prompt, Text, Transformer, Visitor, _kids
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
+    OnEmphasis,
     bracket_weight,
     close,
     deemphasis_weight,
@@ -35,7 +36,6 @@ from naiprompt.transforms._tree import (
     levels,
     map_sequences,
     merge_texts,
-    rebuild,
     split_items,
     with_body,
 )
@@ -99,9 +99,9 @@ def _flatten(seq: Sequence[Node], notation: str | None, ndigits: int | None) -> 
             elif isinstance(node, Emphasis):
                 product = current * node.weight
                 work.extend((child, product) for child in reversed(node.body))
-            elif isinstance(node, (Schedule, Alternate)):
+            elif kids := _kids(node):  # a schedule, an alternation, a plugin's node with parts
                 pending = _Pending(node)
-                for branch in _kids(node):
+                for branch in kids:
                     pending.slots.append(len(outputs))
                     jobs.append((branch, current, len(outputs)))
                     outputs.append([])
@@ -218,8 +218,8 @@ def expand(dialect: str | None = None, *, tolerance: float = 1e-9) -> Transform:
         down_factor = deemphasis_weight(name)
         up, down = level_notations(name)
 
-        def leave(node: Node) -> Node | tuple[Node, ...]:
-            if not isinstance(node, Emphasis) or node.weight <= 0 or not math.isfinite(node.weight):
+        def leave(node: Emphasis) -> Node | tuple[Node, ...]:
+            if node.weight <= 0 or not math.isfinite(node.weight):
                 return node
             if node.notation in ("paren", "brace", "bracket") and is_level(node, name):
                 return node
@@ -234,7 +234,7 @@ def expand(dialect: str | None = None, *, tolerance: float = 1e-9) -> Transform:
                 return node
             return levels(node.body, count, factor, spelling)
 
-        return with_body(prompt, rebuild(prompt.body, leave))
+        return with_body(prompt, OnEmphasis(leave).transform_sequence(prompt.body))
 
     return run
 
@@ -255,15 +255,15 @@ def round_weights(ndigits: int = 2) -> Transform:
         raise ValueError(f"ndigits must be an integer from 0 to 15, got {ndigits!r}")
 
     def run(prompt: Prompt) -> Prompt:
-        def leave(node: Node) -> Node:
-            if not isinstance(node, Emphasis) or is_level(node, prompt.dialect):
+        def leave(node: Emphasis) -> Node:
+            if is_level(node, prompt.dialect):
                 return node
             new = round(node.weight, ndigits) + 0.0
             if new == node.weight:
                 return node
             return attrs.evolve(node, weight=new, raw_weight=None)
 
-        return with_body(prompt, rebuild(prompt.body, leave))
+        return with_body(prompt, OnEmphasis(leave).transform_sequence(prompt.body))
 
     return run
 
@@ -288,8 +288,8 @@ def snap_weights(base: float = 1.05, *, ndigits: int | None = None) -> Transform
         raise ValueError(f"ndigits must be a non-negative integer, got {ndigits!r}")
 
     def run(prompt: Prompt) -> Prompt:
-        def leave(node: Node) -> Node:
-            if not isinstance(node, Emphasis) or is_level(node, prompt.dialect):
+        def leave(node: Emphasis) -> Node:
+            if is_level(node, prompt.dialect):
                 return node
             if node.weight <= 0 or not math.isfinite(node.weight):
                 return node
@@ -300,27 +300,35 @@ def snap_weights(base: float = 1.05, *, ndigits: int | None = None) -> Transform
                 return node
             return attrs.evolve(node, weight=new, raw_weight=None)
 
-        return with_body(prompt, rebuild(prompt.body, leave))
+        return with_body(prompt, OnEmphasis(leave).transform_sequence(prompt.body))
 
     return run
 
 
+class _Strength(Visitor):
+    """The highest weight of any text a walk meets (None: no text)."""
+
+    def __init__(self) -> None:
+        self.weights = [1.0]  # the product of the emphasis around the current node
+        self.best: float | None = None
+
+    def visit_Text(self, node: Text) -> None:  # noqa: N802 - Visitor hooks are named after the node
+        weight = self.weights[-1]
+        if node.value.strip() and (self.best is None or weight > self.best):
+            self.best = weight
+
+    def visit_Emphasis(self, node: Emphasis) -> None:  # noqa: N802
+        self.weights.append(self.weights[-1] * node.weight)
+
+    def leave_Emphasis(self, node: Emphasis) -> None:  # noqa: N802
+        self.weights.pop()
+
+
 def _strength(nodes: Sequence[Node]) -> float | None:
-    """The highest weight of any text in ``nodes`` (None: no text), in source order."""
-    best: float | None = None
-    work = [(node, 1.0) for node in reversed(nodes)]
-    while work:
-        node, weight = work.pop()
-        if isinstance(node, Text):
-            if node.value.strip() and (best is None or weight > best):
-                best = weight
-        elif isinstance(node, Emphasis):
-            product = weight * node.weight
-            work.extend((child, product) for child in reversed(node.body))
-        else:
-            for branch in reversed(_kids(node)):
-                work.extend((child, weight) for child in reversed(branch))
-    return best
+    """The highest weight of any text in ``nodes`` (None: no text)."""
+    strength = _Strength()
+    strength.walk(nodes)
+    return strength.best
 
 
 def sort_by_weight() -> Transform:
@@ -365,13 +373,12 @@ def strip_weights() -> Transform:
         'a, b, c'
     """
 
-    def leave(node: Node) -> Node | tuple[Node, ...]:
-        if isinstance(node, Emphasis):
+    class Unweight(Transformer):
+        def leave_Emphasis(self, node: Emphasis) -> tuple[Node, ...]:  # noqa: N802 - a Transformer hook
             return node.body
-        return node
 
     def run(prompt: Prompt) -> Prompt:
-        body = rebuild(prompt.body, leave)
+        body = Unweight().transform_sequence(prompt.body)
         if body is prompt.body:
             return prompt
         return with_body(prompt, _merge_deep(body))

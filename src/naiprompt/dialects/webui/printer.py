@@ -24,15 +24,14 @@ from naiprompt.ast import (
     Break,
     Emphasis,
     Network,
-    Node,
     Prompt,
     Schedule,
     SubpromptWeight,
     Text,
 )
-from naiprompt.dialects._print import Event, Printer, events, mark_omissions
 from naiprompt.dialects.webui.scanner import ROUND, SQUARE, _weight_number
 from naiprompt.errors import ErrorLevel
+from naiprompt.printer import Event, Printer, events, mark_omissions
 from naiprompt.weight_math import format_number
 
 _NEEDS_ESCAPE = re.compile(r"[\\()\[\]|<:]|AND|BREAK")
@@ -109,99 +108,258 @@ class WebUIPrinter(Printer):
         super().__init__(errors=errors, source=source)
         self.decimals = decimals
 
-    def print(self, prompt: Prompt) -> str:
-        """Return ``prompt`` as WebUI text.
+    def begin(self, prompt: Prompt) -> None:
+        """Per-print state: open brackets, subprompts, the weights converted levels mean.
 
         Example:
             >>> import naiprompt
-            >>> WebUIPrinter().print(naiprompt.parse("((a)) [b]"))
-            '((a)) [b]'
+            >>> printer = WebUIPrinter()
+            >>> printer.begin(naiprompt.parse("a"))
+            >>> printer._same
+            True
         """
-        self.source = self.source or prompt
-        same = prompt.dialect == "webui"
-        stream = events(prompt.body, collapse=not same)
-        if same:
-            mark_omissions(stream, lambda node: node.weight in (ROUND, SQUARE))
-        out: list[str] = []
-        subprompt_start = 0
-        weighted = False  # the current subprompt ends in a SubpromptWeight
-        ands: list[int] = []
+        self._same = prompt.dialect == "webui"
+        self._subprompt_start = 0
+        self._weight_end = -1  # len(self.out) right after the last SubpromptWeight printed
+        self._ands: list[int] = []
         # Per kind: brackets open in the output so far (to keep stray closers literal).
-        open_counts = {"round": 0, "square": 0}
-        pending = {"round": 0, "square": 0}
-        depth = 0  # brackets and groups around the current position
+        self._open_counts = {"round": 0, "square": 0}
+        self._pending = {"round": 0, "square": 0}
+        self._depth = 0  # brackets and groups around the current position
         # Converted trees: the weight each open level means and what the printed numbers
         # give, so that a nested weight is printed as the factor that makes the product right.
-        meant, achieved = [1.0], [1.0]
-        numbers: dict[int, str | None] = {}
-        for event in stream:
-            node = event.node
-            if event.kind == "text":
-                assert isinstance(node, Text)
-                out.append(self._text(node, same, open_counts, depth > 0))
-            elif event.kind == "open":
-                assert isinstance(node, Emphasis)
-                kind = self._kind(node)
-                depth += 1
-                if not node.opened and pending[kind]:
-                    pending[kind] -= 1
-                    continue
-                if not same and not self._choose(node, kind, meant, achieved, numbers):
-                    continue  # a weight WebUI cannot write: the text stays, unweighted
-                open_counts[kind] += 1
-                out.append("[" if kind == "square" else "(")
-            elif event.kind == "close":
-                assert isinstance(node, Emphasis)
-                kind = self._kind(node)
-                depth -= 1
-                if event.omit:
-                    pending[kind] += 1
-                    continue
-                if not same:
-                    meant.pop()
-                    achieved.pop()
-                    if numbers.get(id(node), "") is None:
-                        continue
-                open_counts[kind] -= 1
-                out.append(self._closer(node, kind, out, numbers.get(id(node)), same))
-            elif event.kind in ("gopen", "gsep", "gclose"):
-                depth += {"gopen": 1, "gsep": 0, "gclose": -1}[event.kind]
-                out.append(self._group(event))
-            elif isinstance(node, And):
-                if not weighted:
-                    self._end_subprompt(out, subprompt_start)
-                previous = out[-1][-1:] if out else ""
-                if previous.isalnum() or previous == "_":
-                    out.append(" ")
-                ands.append(len(out))
-                out.append("AND")
-                subprompt_start = len(out)
-                open_counts = {"round": 0, "square": 0}
-                pending = {"round": 0, "square": 0}
-            else:
-                out.append(self._leaf(node, out))
-            weighted = isinstance(node, SubpromptWeight) and event.kind == "leaf"
-        if not weighted:
-            self._end_subprompt(out, subprompt_start)
-        for index in ands:  # "AND" needs word boundaries on both sides
+        self._meant, self._achieved = [1.0], [1.0]
+        self._numbers: dict[int, str | None] = {}
+
+    def layout(self, prompt: Prompt) -> list[Event]:
+        """The events of the body: chains collapsed for a converted tree, omitted closers marked.
+
+        Example:
+            >>> import naiprompt
+            >>> printer = WebUIPrinter()
+            >>> tree = naiprompt.parse("(a")
+            >>> printer.begin(tree)
+            >>> [e.omit for e in printer.layout(tree)]
+            [False, False, True]
+        """
+        laid_out = events(prompt.body, collapse=not self._same)
+        if self._same:
+            mark_omissions(laid_out, lambda node: node.weight in (ROUND, SQUARE))
+        return laid_out
+
+    def _weighted(self) -> bool:
+        """Whether the subprompt so far ends in its weight: nothing printed since the ``:w``."""
+        return len(self.out) == self._weight_end
+
+    def end(self, prompt: Prompt) -> str:
+        """The text, with word boundaries around ``AND`` and no backslash escaping a bracket.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("a AND b"))
+            'a AND b'
+        """
+        out = self.out
+        if not self._weighted():
+            self._end_subprompt(out, self._subprompt_start)
+        for index in self._ands:  # "AND" needs word boundaries on both sides
             after = out[index + 1][:1] if index + 1 < len(out) else ""
             if after.isalnum() or after == "_":
                 out[index] = "AND "
         _drop_dangling_backslashes(out)
-        return "".join(out)
+        return super().end(prompt)
+
+    # -- hooks -----------------------------------------------------------------------------------
+    def print_Text(self, node: Text) -> str:  # noqa: N802 - hooks are named after the node class
+        """Text: its source spelling when it still spells the value, else escaped.
+
+        Example:
+            >>> WebUIPrinter().print(Prompt(body=[Text(value="a (b)")]))
+            'a \\\\(b\\\\)'
+        """
+        raw = node.raw
+        if self._same and raw is not None and (raw == node.value or unescape(raw) == node.value):
+            stray = ")" in raw or "]" in raw
+            if not stray or self._stray_ok(raw, self._open_counts):
+                return raw
+        return escape(node.value, in_brackets=self._depth > 0)
+
+    def open_Emphasis(self, node: Emphasis) -> str | None:  # noqa: N802
+        """``(`` or ``[``; nothing for a continuation the source left unopened.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter(decimals=4).print(naiprompt.parse("[a]", "nai"))
+            '(a:0.9524)'
+        """
+        kind = self._kind(node)
+        self._depth += 1
+        if not node.opened and self._pending[kind]:
+            self._pending[kind] -= 1
+            return None
+        if not self._same and not self._choose(node, kind, self._meant, self._achieved, self._numbers):
+            return None  # a weight WebUI cannot write: the text stays, unweighted
+        self._open_counts[kind] += 1
+        return "[" if kind == "square" else "("
+
+    def close_Emphasis(self, node: Emphasis) -> str | None:  # noqa: N802
+        """``)``, ``:w)`` or ``]``; nothing where the source left the closer out.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("(a:1.20) [b"))
+            '(a:1.20) [b'
+        """
+        kind = self._kind(node)
+        self._depth -= 1
+        assert self.event is not None
+        if self.event.omit:
+            self._pending[kind] += 1
+            return None
+        if not self._same:
+            self._meant.pop()
+            self._achieved.pop()
+            if self._numbers.get(id(node), "") is None:
+                return None
+        self._open_counts[kind] -= 1
+        return self._closer(node, kind, self.out, self._numbers.get(id(node)), self._same)
+
+    def open_Schedule(self, node: Schedule) -> str:  # noqa: N802
+        """``[``.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[a:b:0.5]"))
+            '[a:b:0.5]'
+        """
+        self._depth += 1
+        return "["
+
+    def sep_Schedule(self, node: Schedule) -> str:  # noqa: N802
+        """``:`` between the branches.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[a::5]"))
+            '[a::5]'
+        """
+        return ":"
+
+    def close_Schedule(self, node: Schedule) -> str:  # noqa: N802
+        """``:when]``, as the source spelled the number when it still reads so.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[a:b: 0.50]"))
+            '[a:b: 0.50]'
+        """
+        self._depth -= 1
+        raw = node.raw_when
+        if raw:
+            number = raw[1:].strip()
+            try:
+                if float(number) == node.when and ("." in number) == node.fractional:
+                    return raw + "]"
+            except ValueError:  # pragma: no cover - the grammar only lexes numbers
+                pass
+        return f":{_number_text(node.when, node.fractional)}]"
+
+    def open_Alternate(self, node: Alternate) -> str:  # noqa: N802
+        """``[``, then ``|`` between the options and ``]``.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[a|b]"))
+            '[a|b]'
+        """
+        self._depth += 1
+        return "["
+
+    def sep_Alternate(self, node: Alternate) -> str:  # noqa: N802
+        """``|`` between the options.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[a|b|c]"))
+            '[a|b|c]'
+        """
+        return "|"
+
+    def close_Alternate(self, node: Alternate) -> str:  # noqa: N802
+        """``]`` after the options.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("[|]"))
+            '[|]'
+        """
+        self._depth -= 1
+        return "]"
+
+    def print_And(self, node: And) -> str:  # noqa: N802
+        """``AND``, the subprompt before it protected from reading its text as a weight.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("a AND b"))
+            'a AND b'
+        """
+        out = self.out
+        if not self._weighted():
+            self._end_subprompt(out, self._subprompt_start)
+        previous = out[-1][-1:] if out else ""
+        if previous.isalnum() or previous == "_":
+            out.append(" ")
+        self._ands.append(len(out))
+        self._subprompt_start = len(out) + 1
+        self._open_counts = {"round": 0, "square": 0}
+        self._pending = {"round": 0, "square": 0}
+        return "AND"
+
+    def print_Network(self, node: Network) -> str:  # noqa: N802
+        """``<name:args>``.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("<lora:x:0.8>"))
+            '<lora:x:0.8>'
+        """
+        return f"<{node.name}:{':'.join(node.args)}>"
+
+    def print_Break(self, node: Break) -> str:  # noqa: N802
+        """``BREAK`` with the whitespace the source had around it.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("a  BREAK b"))
+            'a  BREAK b'
+        """
+        if node.raw is not None and node.raw.strip() == "BREAK":
+            return node.raw
+        return " BREAK "
+
+    def print_SubpromptWeight(self, node: SubpromptWeight) -> str:  # noqa: N802
+        """``:w`` as the source spelled it, when it still reads so.
+
+        Example:
+            >>> import naiprompt
+            >>> WebUIPrinter().print(naiprompt.parse("a :0.50"))
+            'a :0.50'
+        """
+        self._weight_end = len(self.out) + 1  # once its piece is appended
+        raw = node.raw
+        if raw is not None:
+            try:
+                if float(raw[1:].strip()) == node.weight:
+                    return raw
+            except ValueError:  # pragma: no cover
+                pass
+        return ":" + format_number(node.weight, self.decimals)
 
     # -- pieces --------------------------------------------------------------------------
     @staticmethod
     def _kind(node: Emphasis) -> str:
         return "square" if node.weight == SQUARE and node.notation in (None, "bracket") else "round"
-
-    def _text(self, node: Text, same: bool, open_counts: dict[str, int], in_brackets: bool) -> str:
-        raw = node.raw
-        if same and raw is not None and (raw == node.value or unescape(raw) == node.value):
-            stray = ")" in raw or "]" in raw
-            if not stray or self._stray_ok(raw, open_counts):
-                return raw
-        return escape(node.value, in_brackets=in_brackets)
 
     @staticmethod
     def _stray_ok(raw: str, open_counts: dict[str, int]) -> bool:
@@ -260,43 +418,6 @@ class WebUIPrinter(Printer):
             if not same:  # a source spelling is kept as it was, crash and all
                 _break_number(out)
         return ")"
-
-    def _group(self, event: Event) -> str:
-        node = event.node
-        if isinstance(node, Alternate):
-            return {"gopen": "[", "gsep": "|", "gclose": "]"}[event.kind]
-        assert isinstance(node, Schedule)
-        if event.kind == "gopen":
-            return "["
-        if event.kind == "gsep":
-            return ":"
-        raw = node.raw_when
-        if raw:
-            number = raw[1:].strip()
-            try:
-                if float(number) == node.when and ("." in number) == node.fractional:
-                    return raw + "]"
-            except ValueError:  # pragma: no cover - the grammar only lexes numbers
-                pass
-        return f":{_number_text(node.when, node.fractional)}]"
-
-    def _leaf(self, node: Node, out: list[str]) -> str:
-        if isinstance(node, Network):
-            return f"<{node.name}:{':'.join(node.args)}>"
-        if isinstance(node, Break):
-            if node.raw is not None and node.raw.strip() == "BREAK":
-                return node.raw
-            return " BREAK "
-        if isinstance(node, SubpromptWeight):
-            raw = node.raw
-            if raw is not None:
-                try:
-                    if float(raw[1:].strip()) == node.weight:
-                        return raw
-                except ValueError:  # pragma: no cover
-                    pass
-            return ":" + format_number(node.weight, self.decimals)
-        raise TypeError(f"cannot print {type(node).__name__} in webui")  # pragma: no cover
 
     @staticmethod
     def _end_subprompt(out: list[str], start: int) -> None:

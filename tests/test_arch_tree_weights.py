@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import naiprompt
+from naiprompt.ast import Emphasis, Node, Prompt, Text
 from naiprompt.dialects import webui
 from naiprompt.dialects._tree_spelling import nai_lexemes, webui_lexemes
 from naiprompt.grammar import scanner
@@ -104,3 +105,28 @@ def test_transformed_trees_weigh_what_they_print(text: str, dialect: str) -> Non
     for transform in (flatten(None), flatten(), snap_weights(1.1)):
         tree = transform(naiprompt.parse(text, dialect))
         assert naiprompt.attention(tree) == naiprompt.attention(naiprompt.render(tree), dialect)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [Text(value="a (b)")],  # built in code: brackets unescaped in the value
+        [Emphasis(body=(Text(value="x]"),), weight=1.1)],
+        [Text(value="a\\")],
+        [Emphasis(body=(Text(value="a:1.2"),), weight=1.1)],  # a colon that would read as a weight
+    ],
+)
+def test_trees_built_in_code_weigh_what_they_print(body: list[Node]) -> None:
+    tree = Prompt(body=body, dialect="webui")
+    assert naiprompt.attention(tree) == naiprompt.attention(naiprompt.render(tree))
+
+
+@pytest.mark.parametrize("text", [")0", "a)b, c", "x]", "a:1.2, b"])
+def test_source_spelling_moved_into_brackets_weighs_what_it_prints(text: str) -> None:
+    """A stray ')' is text at the top level; wrapped in new brackets by step it is printed escaped."""
+    from naiprompt.transforms import step
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = step(2)(naiprompt.parse(text))
+    assert naiprompt.attention(tree) == naiprompt.attention(naiprompt.render(tree))

@@ -60,6 +60,8 @@ def spelled_as_weighted(prompt: Prompt, dialect: str) -> bool:
     from naiprompt.ast import walk
 
     nai = dialect != "webui"
+    if not nai and not _texts_spelled_safely(prompt):
+        return False
     step = 1.05 if nai else 1.1
     for node in walk(prompt):
         if not isinstance(node, Emphasis):
@@ -81,6 +83,36 @@ def spelled_as_weighted(prompt: Prompt, dialect: str) -> bool:
             ok = notation is None and node.weight == step
         if not ok:
             return False
+    return True
+
+
+def _texts_spelled_safely(prompt: Prompt) -> bool:
+    """Whether each WebUI text's spelling reads back as its value where the text now stands.
+
+    A parsed tree keeps each text's source spelling, which only holds where the source had
+    it: a stray ``)`` is text at the top level but closes an emphasis that a transform put
+    around it, and a tree built in code may hold ``(`` or ``:`` unescaped. Such a tree is
+    printed (escaping as needed) and read again instead.
+    """
+    from naiprompt.dialects.webui.printer import escape
+
+    stack: list[tuple[object, bool]] = [(node, False) for node in prompt.body]
+    while stack:
+        node, inside = stack.pop()
+        if isinstance(node, Text):
+            spelling = node.raw if node.raw is not None else node.value
+            if spelling != escape(node.value, in_brackets=inside):
+                return False
+            continue
+        if isinstance(node, Prompt):
+            continue
+        children = getattr(node, "children", None)
+        if children is None:
+            continue
+        bracketed = not isinstance(node, (And, Break, Network, SubpromptWeight))
+        for seq in children():
+            if seq:
+                stack.extend((child, inside or bracketed) for child in seq)
     return True
 
 

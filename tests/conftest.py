@@ -21,6 +21,9 @@ settings.register_profile(
 )
 # `HYPOTHESIS_PROFILE=fuzz pytest` for a long run.
 settings.register_profile("fuzz", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck))
+# `.ci/run` uses `ci`: the same examples on every run, so whether main lands does not depend on a
+# random draw. Local runs and `fuzz` keep exploring new examples (report what they find as bugs).
+settings.register_profile("ci", parent=settings.get_profile("default"), derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

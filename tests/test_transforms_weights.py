@@ -140,3 +140,12 @@ def test_weight_only_transforms_keep_the_text(transform: object) -> None:
             warnings.simplefilter("ignore", PromptWarning)
             out = naiprompt.render(transform(tree))  # type: ignore[operator]
         assert _text(out, dialect) == _text(text, dialect), (text, out)
+
+
+@pytest.mark.parametrize(("text", "printed"), [("0(BREAK(0", "0 BREAK(0:1.21)"), ("a(BREAK)b", "a BREAK b")])
+def test_a_dropped_bracket_leaves_break_a_word_apart(text: str, printed: str) -> None:
+    """Flattening drops the brackets that kept BREAK apart from its neighbours' words; the
+    printer adds the space WebUI then eats, so BREAK stays a chunk break and no word grows."""
+    out = naiprompt.render(flatten()(naiprompt.parse(text)))
+    assert out == printed
+    assert ("BREAK", -1.0) in naiprompt.attention(out)

@@ -33,6 +33,7 @@ from naiprompt.ast import (
 )
 from naiprompt.errors import ErrorLevel
 from naiprompt.printer import Printer
+from naiprompt.weight_math import NAI_STEP, WEBUI_STEP
 
 # Text that, with the ")" after it, WebUI's lexer reads as a weight it cannot parse
 # ("(a:1.2.3)"): the tree keeps it as text and a plain closer.
@@ -62,7 +63,7 @@ def spelled_as_weighted(prompt: Prompt, dialect: str) -> bool:
     nai = dialect != "webui"
     if not nai and not _texts_spelled_safely(prompt):
         return False
-    step = 1.05 if nai else 1.1
+    step = NAI_STEP if nai else WEBUI_STEP
     for node in walk(prompt):
         if not isinstance(node, Emphasis):
             continue

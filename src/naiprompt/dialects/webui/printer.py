@@ -40,6 +40,11 @@ _COLON_NUMBER_END = re.compile(r":\s*[+-]?[.\d]+\s*$")
 _WEIGHT_LEXEME = re.compile(r":\s*[+-]?[.\d]+\s*\)")  # what WebUI's lexer takes as a weight
 
 
+def _is_word(char: str) -> bool:
+    """Whether ``char`` is a regex word character (``\\b`` needs a non-word neighbour)."""
+    return char.isalnum() or char == "_"
+
+
 def escape(value: str, *, in_brackets: bool = False) -> str:
     """Spell literal text so that WebUI reads it back as exactly ``value``.
 
@@ -122,6 +127,7 @@ class WebUIPrinter(Printer):
         self._subprompt_start = 0
         self._weight_end = -1  # len(self.out) right after the last SubpromptWeight printed
         self._ands: list[int] = []
+        self._break_end = -1  # len(self.out) right after the last BREAK printed
         # Per kind: brackets open in the output so far (to keep stray closers literal).
         self._open_counts = {"round": 0, "square": 0}
         self._pending = {"round": 0, "square": 0}
@@ -177,6 +183,12 @@ class WebUIPrinter(Printer):
             >>> WebUIPrinter().print(Prompt(body=[Text(value="a (b)")]))
             'a \\\\(b\\\\)'
         """
+        piece = self._text(node)
+        if len(self.out) == self._break_end and self.out[-1][-1:] == "K" and _is_word(piece[:1]):
+            piece = " " + piece  # "BREAKa" would be a word, not a break
+        return piece
+
+    def _text(self, node: Text) -> str:
         raw = node.raw
         if self._same and raw is not None and (raw == node.value or unescape(raw) == node.value):
             stray = ")" in raw or "]" in raw
@@ -334,9 +346,14 @@ class WebUIPrinter(Printer):
             >>> WebUIPrinter().print(naiprompt.parse("a  BREAK b"))
             'a  BREAK b'
         """
-        if node.raw is not None and node.raw.strip() == "BREAK":
-            return node.raw
-        return " BREAK "
+        # "BREAK" needs word boundaries, which a dropped bracket may have given it in the
+        # source ("a(BREAK" -> "a BREAK"); WebUI eats the whitespace around it, so adding
+        # a space changes nothing else. The right side is seen by the text after it.
+        self._break_end = len(self.out) + 1
+        piece = node.raw if node.raw is not None and node.raw.strip() == "BREAK" else " BREAK "
+        if piece[:1] == "B" and _is_word(self.out[-1][-1:] if self.out else ""):
+            piece = " " + piece
+        return piece
 
     def print_SubpromptWeight(self, node: SubpromptWeight) -> str:  # noqa: N802
         """``:w`` as the source spelled it, when it still reads so.

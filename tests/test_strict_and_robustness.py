@@ -103,8 +103,10 @@ def test_strict_error_on_a_later_line() -> None:
 
 def test_lenient_records_what_strict_rejects() -> None:
     tree = naiprompt.parse("(a:1.2.3) b)")
-    assert any("malformed weight" in note for note in tree.warnings)
-    assert any("closes nothing" in note for note in tree.warnings)
+    assert [(w.code, w.offset, w.message) for w in tree.warnings] == [
+        ("malformed-weight", 3, "malformed weight '1.2.3'"),
+        ("unmatched-closer", 11, "')' closes nothing"),
+    ]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -22,7 +22,7 @@ from naiprompt.dialects import Dialect, get_dialect, register_dialect
 from naiprompt.dialects.webui.composable import subprompts
 from naiprompt.dialects.webui.editing import schedules
 from naiprompt.dialects.webui.networks import extra_networks
-from naiprompt.errors import ConversionError, ErrorLevel, PromptError, PromptSyntaxError, PromptWarning
+from naiprompt.errors import ConversionError, ErrorLevel, PluginError, PromptError, PromptSyntaxError, PromptWarning
 from naiprompt.printer import Printer
 
 __version__ = "0.1.0"
@@ -75,6 +75,7 @@ __all__ = [
     "ConversionError",
     "Dialect",
     "ErrorLevel",
+    "PluginError",
     "Printer",
     "PromptError",
     "PromptSyntaxError",

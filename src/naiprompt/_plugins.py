@@ -20,19 +20,14 @@ import importlib
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from naiprompt.errors import PluginError  # defined with the other errors; importable here as before
+
 if TYPE_CHECKING:  # importlib.metadata is imported when plugins are first looked up
     from importlib import metadata
 
+__all__ = ["PluginError", "Registry"]
+
 T = TypeVar("T")
-
-
-class PluginError(LookupError):
-    """An unknown name, or a plugin that fails to load or clashes with another.
-
-    Example:
-        >>> str(PluginError("no dialect named 'x'"))
-        "no dialect named 'x'"
-    """
 
 
 def _entry_points(group: str) -> Iterable[metadata.EntryPoint]:
@@ -87,7 +82,7 @@ class Registry(Generic[T]):
             >>> reg.register("a", 2)
             Traceback (most recent call last):
             ...
-            naiprompt._plugins.PluginError: a thing named 'a' is already registered
+            naiprompt.errors.PluginError: a thing named 'a' is already registered
         """
         if not replace and (name in self._registered or name in self._builtins):
             raise PluginError(f"a {self.kind} named {name!r} is already registered")
@@ -122,7 +117,7 @@ class Registry(Generic[T]):
             >>> Registry("naiprompt.example", kind="thing", builtins={}).get("nope")
             Traceback (most recent call last):
             ...
-            naiprompt._plugins.PluginError: no thing named 'nope' (known: none)
+            naiprompt.errors.PluginError: no thing named 'nope' (known: none)
         """
         if name in self._registered:
             return self._registered[name]

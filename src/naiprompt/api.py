@@ -8,25 +8,37 @@ Example:
 
 from __future__ import annotations
 
-import warnings
-
 from naiprompt import defaults
 from naiprompt.ast import Prompt
 from naiprompt.dialects import Dialect, get_dialect
-from naiprompt.errors import ErrorLevel, PromptWarning
+from naiprompt.errors import ErrorLevel, PromptWarning, warn
 
 
-def parse(text: str, dialect: str | Dialect = defaults.DIALECT, *, strict: bool = False) -> Prompt:
+def parse(
+    text: str,
+    dialect: str | Dialect = defaults.DIALECT,
+    *,
+    strict: bool = False,
+    errors: ErrorLevel | str | None = None,
+) -> Prompt:
     """Parse ``text`` written in ``dialect`` into a :class:`~naiprompt.ast.Prompt`.
 
     Lenient by default: it never raises, keeps every character, and reads
     unbalanced brackets the way the UI does (an unclosed opener runs to the end,
-    a stray closer is text). ``strict=True`` raises
-    :class:`~naiprompt.errors.PromptSyntaxError` instead.
+    a stray closer is text); what it had to guess is listed in
+    ``Prompt.warnings`` as :class:`~naiprompt.errors.PromptWarning` objects.
+    ``strict=True`` raises :class:`~naiprompt.errors.PromptSyntaxError` instead.
+
+    ``errors`` says the same with the :class:`~naiprompt.errors.ErrorLevel` that
+    printing takes: ``"raise"`` is ``strict=True``; ``"warn"`` also emits each
+    warning as a Python warning pointing at the caller's line; ``"ignore"``
+    and the default (None) only list them.
 
     Example:
         >>> parse("{a}", "nai").body[0].weight
         1.05
+        >>> parse("(a").warnings
+        (PromptWarning('unclosed bracket', code='unclosed-bracket', offset=0, line=1, column=1),)
         >>> parse("(a:1.2.3)", strict=True)
         Traceback (most recent call last):
         ...
@@ -34,7 +46,12 @@ def parse(text: str, dialect: str | Dialect = defaults.DIALECT, *, strict: bool 
         (a:1.2.3)
            ^
     """
-    return get_dialect(dialect).parse(text, strict=strict)
+    level = ErrorLevel(errors) if errors is not None else ErrorLevel.IGNORE
+    prompt = get_dialect(dialect).parse(text, strict=strict or level is ErrorLevel.RAISE)
+    if level is ErrorLevel.WARN:
+        for note in prompt.warnings:
+            warn(note)
+    return prompt
 
 
 def render(prompt: Prompt, dialect: str | Dialect | None = None, *, errors: ErrorLevel | str = "warn") -> str:
@@ -109,7 +126,7 @@ def convert(
         slips = getattr(source, "slips", None)  # duck-typed plugin dialects may not have the hooks
         if slips is not None and ErrorLevel(errors) is not ErrorLevel.IGNORE:
             for slip in slips(text):  # {1girl:1.2}: a WebUI habit that NovelAI reads as text
-                warnings.warn(slip, PromptWarning, stacklevel=2)
+                warn(PromptWarning(slip, "weight-slip"))
         with_preset = getattr(source, "with_preset", None)
         if nai_preset is not None and with_preset is not None:
             text = with_preset(text, nai_preset, negative=negative)

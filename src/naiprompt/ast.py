@@ -27,6 +27,7 @@ from typing import Any, TypeAlias, TypeVar
 import attrs
 
 from naiprompt import defaults
+from naiprompt.errors import PromptWarning
 
 
 @attrs.frozen
@@ -407,6 +408,9 @@ Node: TypeAlias = Text | Emphasis | Schedule | Alternate | Break | And | Subprom
 class Prompt(_Node):
     """The root: a whole prompt, and the dialect it was parsed with.
 
+    ``source`` is the text it was read from; ``warnings`` what the lenient reader
+    had to guess there, as :class:`~naiprompt.errors.PromptWarning` objects.
+
     Example:
         >>> import naiprompt
         >>> tree = naiprompt.parse("{smile}", "nai")
@@ -417,7 +421,7 @@ class Prompt(_Node):
     body: tuple[Node, ...] = attrs.field(converter=_nodes)
     dialect: str = attrs.field(default=defaults.DIALECT, eq=False)
     source: str | None = attrs.field(default=None, eq=False, repr=False)
-    warnings: tuple[str, ...] = attrs.field(default=(), eq=False, repr=False)
+    warnings: tuple[PromptWarning, ...] = attrs.field(default=(), eq=False, repr=False)
 
     def children(self) -> tuple[tuple[Node, ...], ...]:
         """``(body,)``; see :meth:`_Node.children`."""

@@ -17,13 +17,13 @@ Example:
 from __future__ import annotations
 
 import importlib
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from naiprompt.encode import Conditioning, PadMode, SDXLTextEncoder, TextEncoder, pad_pair
+from naiprompt.errors import warn
 
 __all__ = ["prompt_embeds", "sdxl_prompt_embeds"]
 
@@ -50,10 +50,10 @@ def _positive_text(text: str) -> str:
         )
     body, weight = parts[0]
     if float(weight) != 1.0:
-        warnings.warn(
+        warn(
             f"WebUI reads the trailing ':{weight}' as a composable weight that scales the guidance; "
             f"it was removed. Multiply guidance_scale by {weight} to match WebUI.",
-            stacklevel=3,
+            "guidance-weight-removed",
         )
     _check_no_schedule(body)
     return str(body)

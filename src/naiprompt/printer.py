@@ -38,8 +38,6 @@ Example:
 
 from __future__ import annotations
 
-import sys
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -47,7 +45,7 @@ import attrs
 
 from naiprompt.ast import And, Emphasis, Node, Prompt, SubpromptWeight, Text, children
 from naiprompt.dialects._tidy import DROPPED, JOINT, tidy, tree_markers_safe
-from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
+from naiprompt.errors import ConversionError, ErrorLevel, warn
 
 __all__ = ["Event", "Printer", "events", "mark_omissions"]
 
@@ -513,8 +511,9 @@ class Printer:
 
         Every loss is recorded in :attr:`losses`; then ``raise`` raises a
         :class:`~naiprompt.errors.ConversionError` pointing at the node in the
-        source, ``warn`` emits a :class:`~naiprompt.errors.PromptWarning` and
-        ``ignore`` does nothing more.
+        source, ``warn`` emits a :class:`~naiprompt.errors.PromptWarning` (code
+        ``lossy-conversion``, located in the source) that points at the caller's
+        line, and ``ignore`` does nothing more.
 
         Example:
             >>> Printer(errors="raise").unsupported("AND", "no AND here", None)
@@ -540,20 +539,4 @@ class Printer:
         position = span.start if span is not None and text is not None else None
         if self.errors is ErrorLevel.RAISE:
             raise ConversionError(construct, detail, text, position)
-        where = f" (at position {position})" if position is not None else ""
-        warnings.warn(f"{detail}{where}", PromptWarning, stacklevel=_caller_level())
-
-
-def _caller_level() -> int:
-    """The ``stacklevel`` that points a warning from :meth:`Printer.unsupported` at the caller's line.
-
-    That is the first frame outside the naiprompt package (a plugin's printer
-    counts as the caller, which is what its author wants to see).
-    """
-
-    frame = sys._getframe(1)  # unsupported() itself: stacklevel 1
-    level = 1
-    while frame.f_back is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "naiprompt":
-        frame = frame.f_back
-        level += 1
-    return level
+        warn(detail, "lossy-conversion", text=text, offset=position)

@@ -54,7 +54,7 @@ from naiprompt.contrib._comfy_scan import Group, escape_important, unescape_impo
 from naiprompt.contrib._comfy_scan import scan as _scan
 from naiprompt.contrib._comfy_scan import segments as _segments
 from naiprompt.dialects import Dialect
-from naiprompt.errors import ErrorLevel, PromptSyntaxError
+from naiprompt.errors import ErrorLevel, Problem, collect
 from naiprompt.printer import Printer
 from naiprompt.weight_math import format_number
 
@@ -416,11 +416,7 @@ class Comfy(Dialect):
         """
         if not isinstance(text, str):
             raise TypeError(f"a prompt is text, not {type(text).__name__}")
-        problems = _problems(text)
-        if strict and problems:
-            position, reason = problems[0]
-            raise PromptSyntaxError(reason, text, position)
-        notes = tuple(f"{reason} (position {position})" for position, reason in problems)
+        notes = collect(text, _problems(text), strict=strict)
         return Prompt(body=tuple(_build(text)), dialect=self.name, source=text, warnings=notes)
 
     def render(
@@ -489,7 +485,7 @@ class Comfy(Dialect):
         return [match.group(1) for match in _EMBEDDING.finditer(text)]
 
 
-def _problems(text: str) -> list[tuple[int, str]]:
+def _problems(text: str) -> list[Problem]:
     """What ComfyUI reads but the user likely did not mean: the first of them, if any.
 
     A stray ``)`` makes ComfyUI read every later ``(`` as text; an unclosed ``(``
@@ -500,7 +496,7 @@ def _problems(text: str) -> list[tuple[int, str]]:
         if match.group() == "(":
             opened.append(match.start())
         elif not opened:
-            return [(match.start(), "unmatched ')'")]
+            return [(match.start(), "unmatched-closer", "unmatched ')'")]
         else:
             opened.pop()
-    return [(opened[-1], "unclosed '('")] if opened else []
+    return [(opened[-1], "unclosed-bracket", "unclosed '('")] if opened else []

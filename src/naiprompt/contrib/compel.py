@@ -63,13 +63,13 @@ from naiprompt.contrib._compel_reader import Swap as SwapItem
 from naiprompt.contrib._compel_tree import build
 from naiprompt.contrib._compel_weights import part_runs, runs
 from naiprompt.dialects import Dialect
-from naiprompt.errors import ErrorLevel, PromptSyntaxError
+from naiprompt.errors import ErrorLevel, Problem, collect
 from naiprompt.printer import Printer
 
 __all__ = ["Blend", "Compel", "CompelNode", "Conjunction", "Lora", "Swap", "lower"]
 
 
-def _reading(text: str, *, check: bool = True) -> tuple[Reading | None, list[int], list[tuple[int, str]]]:
+def _reading(text: str, *, check: bool = True) -> tuple[Reading | None, list[int], list[Problem]]:
     """compel's reading of ``text`` (None for a blank prompt), the position map, and the problems.
 
     A problem is something compel rejects (then the lenient reading is used) or
@@ -80,21 +80,20 @@ def _reading(text: str, *, check: bool = True) -> tuple[Reading | None, list[int
     prepared, origin = preprocess(text)
     if not prepared.strip():
         return None, origin, []
-    problems: list[tuple[int, str]] = []
+    problems: list[Problem] = []
     try:
         reading = read(prepared)
     except Rejected as exc:
-        problems.append((origin[exc.position], f"compel rejects this prompt: {exc.reason}"))
+        problems.append((origin[exc.position], "compel-rejects", f"compel rejects this prompt: {exc.reason}"))
         reading = read(prepared, loose=True)
     if not check:
         return reading, origin, problems
     for position, char in _literal_syntax(reading):
-        problems.append((origin[position], f"{char!r} is read as plain text"))
+        problems.append((origin[position], "literal-syntax", f"{char!r} is read as plain text"))
     rest = prepared[reading.end :]
     if rest.strip(" \t\n\r"):
         start = reading.end + len(rest) - len(rest.lstrip(" \t\n\r"))
-        problems.append((origin[start], "compel ignores the text after .and()"))
-    problems.sort()
+        problems.append((origin[start], "ignored-text", "compel ignores the text after .and()"))
     return reading, origin, problems
 
 
@@ -175,14 +174,11 @@ class Compel(Dialect):
         if not isinstance(text, str):
             raise TypeError(f"a prompt is text, not {type(text).__name__}")
         reading, origin, problems = _reading(text)
-        if strict and problems:
-            position, reason = problems[0]
-            raise PromptSyntaxError(reason, text, position)
+        notes = collect(text, problems, strict=strict)
         if reading is None:
             body: list[CompelNode] = [Text(value=text, raw=text, span=Span(0, len(text)))] if text else []
         else:
             body = build(text, origin, reading)
-        notes = tuple(f"{reason} (position {position})" for position, reason in problems)
         return Prompt(body=tuple(body), dialect=self.name, source=text, warnings=notes)
 
     def lower(self, prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN) -> Prompt:

@@ -343,7 +343,7 @@ def get_dialect(dialect: str | Dialect) -> Dialect:
         >>> get_dialect("webiu")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        naiprompt._plugins.PluginError: no dialect named 'webiu' (known: ...); did you mean 'webui'?
+        naiprompt.errors.PluginError: no dialect named 'webiu' (known: ...); did you mean 'webui'?
     """
     if isinstance(dialect, str):
         try:

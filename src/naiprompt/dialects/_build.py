@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from naiprompt.ast import Emphasis, Node, Span, Text
+from naiprompt.errors import Problem
 
 #: Builds a node from the frozen parts of a group (e.g. a schedule's branches).
 GroupFactory = Callable[[list[tuple[Node, ...]], Span], Node]
@@ -101,10 +102,10 @@ class TreeBuilder:
         # range of a kind takes constant time at any depth (a stray "]" under 10,000 "{"
         # would otherwise search them all, every time).
         self._positions: dict[str, list[int]] = {}
-        #: What the reader read but the user likely did not mean, as ``(position, reason)``:
+        #: What the reader read but the user likely did not mean, as ``(offset, code, message)``:
         #: a closer that cuts across an open bracket, a bracket that never closes. The
         #: strict grammar rejects both, so the lenient reader warns about both.
-        self.problems: list[tuple[int, str]] = []
+        self.problems: list[Problem] = []
 
     def _push(self, frame: _Frame) -> None:
         assert frame.range is not None
@@ -199,7 +200,7 @@ class TreeBuilder:
             return False  # a closer never reaches out of a schedule/alternation
         crossed = self.stack[index + 1 :]
         if crossed:
-            self.problems.append((start, "closer cuts across an open bracket"))
+            self.problems.append((start, "crossed-brackets", "closer cuts across an open bracket"))
         for _ in crossed:
             self._pop()
         for frame in crossed:
@@ -229,7 +230,7 @@ class TreeBuilder:
                 continue
             rng = frame.range
             assert rng is not None
-            self.problems.append((frame.start, "unclosed bracket"))
+            self.problems.append((frame.start, "unclosed-bracket", "unclosed bracket"))
             if rng.weight is None:
                 rng.weight = self.defaults[rng.kind]
                 rng.notation = rng.notation or self.notations.get(rng.kind)

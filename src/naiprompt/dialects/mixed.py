@@ -41,7 +41,7 @@ from naiprompt.dialects._runs import merge_equal
 from naiprompt.dialects.webui.builder import _build_subprompt, _split_subprompts
 from naiprompt.dialects.webui.printer import WebUIPrinter
 from naiprompt.dialects.webui.scanner import lex as _webui_lex
-from naiprompt.errors import ErrorLevel, PromptSyntaxError, PromptWarning
+from naiprompt.errors import ErrorLevel, Problem, PromptWarning, collect, warn
 from naiprompt.weight_math import NAI_STEP, WEBUI_STEP, nearest_power
 
 __all__ = ["Detection", "Mixed", "detect", "detect_evidence", "slips"]
@@ -212,20 +212,19 @@ def detect_evidence(text: str) -> Detection:
 
 def _report(tree: Sequence[Node], text: str, factor: float, rule: str) -> None:
     """Warn once per ``[x]`` read with the chosen factor (iteratively: any depth)."""
+    found: list[Problem] = []
+    which = "NovelAI's /1.05" if factor == 1 / NAI_STEP else "WebUI's /1.1"
     work = list(tree)
     while work:
         node = work.pop()
         if isinstance(node, Emphasis):
             if node.notation == "bracket" and node.span is not None:
                 spelled = text[node.span.start : node.span.end]
-                which = "NovelAI's /1.05" if factor == 1 / NAI_STEP else "WebUI's /1.1"
-                warnings.warn(
-                    f"{spelled[:40]!r} at {node.span.start}: '[]' is ambiguous in a mixed prompt; "
-                    f"read with {which} (rule {rule!r})",
-                    PromptWarning,
-                    stacklevel=4,
-                )
+                message = f"{spelled[:40]!r}: '[]' is ambiguous in a mixed prompt; read with {which} (rule {rule!r})"
+                found.append((node.span.start, "ambiguous-bracket", message))
             work.extend(node.body)
+    for note in collect(text, found):  # line and column of all of them in one pass
+        warn(note)
 
 
 def _first_unclosed(tree: Sequence[Node]) -> int | None:
@@ -278,7 +277,7 @@ class Mixed(Dialect):
             raise TypeError(f"a prompt is text, not {type(text).__name__}")
         rule = square_rule(text, self.square)
         factor = 1 / NAI_STEP if rule == "nai" else 1 / WEBUI_STEP
-        problems: list[tuple[int, str]] = []
+        problems: list[Problem] = []
         body: list[Node] = []
         for sub_tokens, and_token in _split_subprompts(_lex(text)):
             body.extend(_build_subprompt(sub_tokens, text, problems, square=factor))
@@ -287,14 +286,12 @@ class Mixed(Dialect):
         if strict:
             unclosed = _first_unclosed(body)
             if unclosed is not None:
-                problems.append((unclosed, "unclosed bracket"))
-            if problems:
-                position, reason = min(problems)
-                raise PromptSyntaxError(reason, text, position)
+                problems.append((unclosed, "unclosed-bracket", "unclosed bracket"))
+            collect(text, problems, strict=True)
         _report(body, text, factor, self.square)
         for slip in slips(text):
-            warnings.warn(slip, PromptWarning, stacklevel=3)
-        notes = tuple(f"{reason} (position {position})" for position, reason in problems)
+            warn(PromptWarning(slip, "weight-slip"))
+        notes = collect(text, problems)
         prompt = Prompt(body=tuple(body), dialect=self.name, source=text, warnings=notes)
         self._parsed[id(prompt)] = prompt
         return prompt

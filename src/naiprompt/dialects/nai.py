@@ -35,7 +35,7 @@ from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import check, numeric_everywhere
 from naiprompt.dialects._tidy import DROPPED, JOINT
 from naiprompt.dialects._tree_spelling import nai_lexemes, spelled_as_weighted
-from naiprompt.errors import ErrorLevel, PromptSyntaxError
+from naiprompt.errors import ErrorLevel, Problem, collect
 from naiprompt.grammar import scanner, tokens
 from naiprompt.printer import Event, Printer, events, mark_omissions
 from naiprompt.weight_math import NAI_STEP, format_number, nearest_power, power
@@ -201,14 +201,14 @@ class NovelAI(Dialect):
         if strict:
             self._strict_check(text)
         builder = TreeBuilder({"brace": BRACE, "bracket": BRACKET}, {"brace": "brace", "bracket": "bracket"})
-        problems: list[tuple[int, str]] = []
+        problems: list[Problem] = []
         at_tag_start = True
         for typ, value, pos in tokens(self.name, text):
             end = pos + len(value)
             if typ == "WEIGHT_OPEN" and not at_tag_start:
                 # NovelAI reads "w::" inside a tag as the text w and a closer; written
                 # like an opener, it is most likely a misplaced one.
-                problems.append((pos, "a weight opens only at the start of a tag"))
+                problems.append((pos, "weight-inside-tag", "a weight opens only at the start of a tag"))
                 builder.text(value[:-2], value[:-2], pos, end - 2)
                 typ, value, pos = "WEIGHT_END", "::", end - 2
             if typ in ("TEXT", "COLON", "COMMA"):
@@ -225,23 +225,23 @@ class NovelAI(Dialect):
                 builder.open("bracket", pos)
             elif typ == "RBRACE":
                 if not builder.close("brace", BRACE, "brace", pos, end):
-                    problems.append((pos, "'}' closes nothing"))
+                    problems.append((pos, "unmatched-closer", "'}' closes nothing"))
                     builder.text(value, value, pos, end)
             elif typ == "RSQB":
                 if not builder.close("bracket", BRACKET, "bracket", pos, end):
-                    problems.append((pos, "']' closes nothing"))
+                    problems.append((pos, "unmatched-closer", "']' closes nothing"))
                     builder.text(value, value, pos, end)
             elif typ == "WEIGHT_OPEN":
                 if builder.is_open("brace") or builder.is_open("bracket"):
                     # The grammar opens "w::" only at the top level; NovelAI's reading of
                     # one inside braces is not documented, so it is flagged, read as nested.
-                    problems.append((pos, "a numeric weight inside brackets"))
+                    problems.append((pos, "weight-in-brackets", "a numeric weight inside brackets"))
                 lead, weight = _number_of(value)
                 if lead:
                     builder.text(lead, lead, pos, pos + len(lead))
                 current = builder.find("numeric")
                 if current is not None:
-                    problems.append((pos, "numeric weights do not nest"))
+                    problems.append((pos, "nested-weight", "numeric weights do not nest"))
                     previous = current.weight if current.weight is not None else 1.0
                     builder.close("numeric", previous, "numeric", pos, pos, closed=False)
                 rng = Range("numeric", weight, "numeric")
@@ -251,15 +251,11 @@ class NovelAI(Dialect):
                 current = builder.find("numeric")
                 closer_weight = current.weight if current is not None and current.weight is not None else 1.0
                 if current is None or not builder.close("numeric", closer_weight, "numeric", pos, end):
-                    problems.append((pos, "'::' closes nothing"))
+                    problems.append((pos, "unmatched-closer", "'::' closes nothing"))
                     builder.text(value, value, pos, end)
         body = builder.finish(len(text))
         problems.extend(builder.problems)
-        problems.sort()
-        if strict and problems:
-            position, reason = problems[0]
-            raise PromptSyntaxError(reason, text, position)
-        notes = tuple(f"{reason} (position {position})" for position, reason in problems)
+        notes = collect(text, problems, strict=strict)
         return Prompt(body=body, dialect=self.name, source=text, warnings=notes)
 
     def _strict_check(self, text: str) -> None:

@@ -19,11 +19,10 @@ Example:
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any
 
 from naiprompt.defaults import A1111, COMFYUI, GENERATOR_DIALECTS, INVOKEAI, NOVELAI, NOVELAI_DIALECTS
-from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
+from naiprompt.errors import ConversionError, ErrorLevel, warn
 from naiprompt.metadata._json import as_float, as_int
 from naiprompt.metadata.infotext import format_infotext
 from naiprompt.metadata.model import GenerationInfo
@@ -109,7 +108,7 @@ def _lossy(detail: str, errors: ErrorLevel | str) -> None:
     if level is ErrorLevel.RAISE:
         raise ConversionError("characters", detail, None, None)
     if level is ErrorLevel.WARN:
-        warnings.warn(detail, PromptWarning, stacklevel=3)
+        warn(detail, "lossy-conversion")
 
 
 def _number(value: float | None) -> str | None:

@@ -29,7 +29,6 @@ import functools
 import math
 import re
 import unicodedata
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
@@ -37,7 +36,7 @@ import attrs
 
 from naiprompt.ast import Emphasis, Node, Prompt
 from naiprompt.dialects import Notation
-from naiprompt.errors import ConversionError, ErrorLevel, PromptWarning
+from naiprompt.errors import ConversionError, ErrorLevel, warn
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
     Segment,
@@ -185,7 +184,7 @@ def _wrapper(
         if errors is ErrorLevel.RAISE:
             raise ConversionError("explicit weight", detail, None, None)
         if errors is ErrorLevel.WARN:
-            warnings.warn(detail, PromptWarning, stacklevel=4)
+            warn(detail, "inexact-step")
     if nearest == 0:
         return functools.partial(_plain)
     return functools.partial(_levels, count=nearest, factor=factor, notation=up if factor > 1 else down)

@@ -142,7 +142,7 @@ def get_tokenizer(name: str | Tokenizer = defaults.TOKENIZER) -> Tokenizer:
         >>> get_tokenizer("zzz")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        naiprompt._plugins.PluginError: no tokenizer named 'zzz' (known: ...)
+        naiprompt.errors.PluginError: no tokenizer named 'zzz' (known: ...)
     """
     if not isinstance(name, str):
         return _with_geometry(name)  # type: ignore[no-any-return]

@@ -23,6 +23,7 @@ from naiprompt.ast import (
 from naiprompt.dialects._build import TreeBuilder
 from naiprompt.dialects.webui.editing import Group, analyze, editing_tokens
 from naiprompt.dialects.webui.scanner import ROUND, SQUARE, Token, _weight_number
+from naiprompt.errors import Problem
 from naiprompt.weight_math import NAI_STEP
 
 
@@ -55,7 +56,7 @@ def _group_factory(group: Group, raw_when: str) -> object:
 
 
 def _build_subprompt(
-    toks: list[Token], text: str, problems: list[tuple[int, str]], square: float = SQUARE
+    toks: list[Token], text: str, problems: list[Problem], square: float = SQUARE
 ) -> list[Node]:
     """One subprompt's tree; ``square`` and the LBRACE/RBRACE tokens serve the mixed reading."""
     # No "[" means no prompt editing: skip reading the editing grammar altogether.
@@ -66,7 +67,8 @@ def _build_subprompt(
         except _GroupsCrossBracketsError:
             # WebUI cuts extra networks out before reading prompt edits, so "[\\<lora:x:1>[a:5]"
             # escapes the second "[" there but not in the emphasis pass: no tree holds both.
-            problems.append((toks[0][2], "a backslash escapes across an extra network; prompt editing not read"))
+            reason = "a backslash escapes across an extra network; prompt editing not read"
+            problems.append((toks[0][2], "escape-across-network", reason))
     return _build_with_groups(toks, text, problems, square, ok, [])
 
 
@@ -75,9 +77,9 @@ class _GroupsCrossBracketsError(Exception):
 
 
 def _build_with_groups(
-    toks: list[Token], text: str, problems: list[tuple[int, str]], square: float, ok: bool, groups: list[Group]
+    toks: list[Token], text: str, problems: list[Problem], square: float, ok: bool, groups: list[Group]
 ) -> list[Node]:
-    found: list[tuple[int, str]] = []
+    found: list[Problem] = []
     colons: set[int] = set()  # ids of the round frames that hold a colon
     by_start = {g.start: g for g in groups}
     when_lexemes = {p: v for t, v, p in toks if t == "SCHEDULE_WHEN"} if groups else {}
@@ -118,22 +120,22 @@ def _build_with_groups(
                 builder.close_group(end)
                 active.pop()
             elif not builder.close("square", square, "bracket", pos, end):
-                found.append((pos, "']' closes nothing"))
+                found.append((pos, "unmatched-closer", "']' closes nothing"))
                 builder.text(value, value, pos, end)
         elif typ == "RPAR":
             if not builder.close("round", ROUND, "paren", pos, end):
-                found.append((pos, "')' closes nothing"))
+                found.append((pos, "unmatched-closer", "')' closes nothing"))
                 builder.text(value, value, pos, end)
         elif typ == "WEIGHT_CLOSE":
             if not builder.is_open("round"):
-                found.append((pos, "')' closes nothing"))
+                found.append((pos, "unmatched-closer", "')' closes nothing"))
                 builder.text(value, value, pos, end)
                 continue
             if id(builder.stack[-1]) in colons:
-                found.append((pos, "a weight after ':' text in '(...)'"))
+                found.append((pos, "weight-after-colon", "a weight after ':' text in '(...)'"))
             number = _weight_number(value)
             if number is None:
-                found.append((pos + 1, f"malformed weight {value[1:-1].strip()!r}"))
+                found.append((pos + 1, "malformed-weight", f"malformed weight {value[1:-1].strip()!r}"))
                 builder.text(value[:-1], value[:-1], pos, end - 1)
                 builder.close("round", ROUND, "paren", end - 1, end)
             else:
@@ -142,7 +144,7 @@ def _build_with_groups(
             builder.open("brace", pos)
         elif typ == "RBRACE":
             if not builder.close("brace", NAI_STEP, "brace", pos, end):
-                found.append((pos, "'}' closes nothing"))
+                found.append((pos, "unmatched-closer", "'}' closes nothing"))
                 builder.text(value, value, pos, end)
         elif typ == "NETWORK":
             name, _, args = value[1:-1].partition(":")
@@ -157,14 +159,15 @@ def _build_with_groups(
             builder.text(value, value, pos, end)
     # Without a real "[" the fallback to plain text changes nothing ("16:9 | 4:3" reads the same).
     if not ok and any(typ == "LSQB" for typ, _, _ in toks):
-        found.append((toks[0][2] if toks else 0, "prompt editing is disabled by a syntax error"))
+        reason = "prompt editing is disabled by a syntax error"
+        found.append((toks[0][2] if toks else 0, "editing-disabled", reason))
     body = builder.finish(toks[-1][2] + len(toks[-1][1]) if toks else 0)
     problems.extend(found)
     problems.extend(builder.problems)
     return list(body)
 
 
-def _check_colon(builder: TreeBuilder, pos: int, found: list[tuple[int, str]], colons: set[int]) -> None:
+def _check_colon(builder: TreeBuilder, pos: int, found: list[Problem], colons: set[int]) -> None:
     """Note a colon WebUI reads as text but its prompt-editing grammar does not take.
 
     That grammar takes one colon in ``(x:y)`` and none in ``[x]``; elsewhere inside
@@ -172,9 +175,9 @@ def _check_colon(builder: TreeBuilder, pos: int, found: list[tuple[int, str]], c
     """
     kind = builder.innermost()
     if kind in ("square", "group"):
-        found.append((pos, "':' in '[...]' is text, not a prompt edit"))
+        found.append((pos, "colon-in-brackets", "':' in '[...]' is text, not a prompt edit"))
     elif kind == "round":
         frame = id(builder.stack[-1])
         if frame in colons:
-            found.append((pos, "a second ':' in '(...)'"))
+            found.append((pos, "second-colon", "a second ':' in '(...)'"))
         colons.add(frame)

@@ -29,7 +29,7 @@ from naiprompt.dialects._strict import check, word_splitter
 from naiprompt.dialects.webui.builder import _build_subprompt, _split_subprompts
 from naiprompt.dialects.webui.printer import WebUIPrinter
 from naiprompt.dialects.webui.scanner import ROUND, SQUARE, attention, lex, tree_attention
-from naiprompt.errors import ErrorLevel, PromptSyntaxError
+from naiprompt.errors import ErrorLevel, Problem, collect
 
 
 def _strict_check(text: str) -> None:
@@ -117,17 +117,13 @@ class WebUI(Dialect):
         """
         if strict:
             _strict_check(text)
-        problems: list[tuple[int, str]] = []
+        problems: list[Problem] = []
         body: list[Node] = []
         for sub_tokens, and_token in _split_subprompts(lex(text)):
             body.extend(_build_subprompt(sub_tokens, text, problems))
             if and_token is not None:
                 body.append(And(span=Span(and_token[2], and_token[2] + 3)))
-        problems.sort()
-        if strict and problems:
-            position, reason = problems[0]
-            raise PromptSyntaxError(reason, text, position)
-        notes = tuple(f"{reason} (position {position})" for position, reason in problems)
+        notes = collect(text, problems, strict=strict)
         return Prompt(body=tuple(body), dialect=self.name, source=text, warnings=notes)
 
     def render(

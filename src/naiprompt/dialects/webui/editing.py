@@ -17,11 +17,9 @@ Example:
 
 from __future__ import annotations
 
-import warnings
-
 import attrs
 
-from naiprompt.errors import PromptWarning
+from naiprompt.errors import warn
 from naiprompt.grammar import tokens
 
 Token = tuple[str, str, int]
@@ -389,12 +387,8 @@ def schedules(
         except (OverflowError, ValueError):  # inf (or nan): WebUI's int() raises
             if strict:
                 raise
-            warnings.warn(
-                f"prompt editing step {node.when_text!r} is not a number of steps; "
-                "the prompt is kept as it is (WebUI fails on it)",
-                PromptWarning,
-                stacklevel=2,
-            )
+            message = f"prompt editing step {node.when_text!r} is not a number of steps; "
+            warn(message + "the prompt is kept as it is (WebUI fails on it)", "unreadable-step")
             return [(total, text)]
         if node.when >= 1:
             points.add(node.when)

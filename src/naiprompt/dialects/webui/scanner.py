@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterable
 
 from naiprompt.ast import (
@@ -23,7 +22,7 @@ from naiprompt.ast import (
 )
 from naiprompt.dialects._runs import SuffixWeights, float_or_none, merge_equal
 from naiprompt.dialects._strict import WORDS
-from naiprompt.errors import PromptWarning
+from naiprompt.errors import Problem, collect, warn
 from naiprompt.grammar import scanner, tokens
 from naiprompt.weight_math import WEBUI_STEP
 
@@ -85,6 +84,7 @@ def _runs(matches: Iterable[re.Match[str]], text: str) -> list[tuple[str, float]
     # weights never do (nan != nan), so the runs are kept apart exactly where WebUI has them.
     pending: list[list[str]] = []
     joinable = False
+    bad: list[Problem] = []  # weights WebUI's float() rejects, warned about once the scan is done
 
     for match in matches:
         kind = match.lastgroup
@@ -144,7 +144,8 @@ def _runs(matches: Iterable[re.Match[str]], text: str) -> list[tuple[str, float]
             lexeme = match.group()
             number = _weight_number(lexeme)
             if number is None:
-                _warn_weight(text, match.start(), lexeme)
+                message = f"WebUI cannot read the weight {lexeme[:-1]!r}; kept as text"
+                bad.append((match.start(), "malformed-weight", message))
                 texts.append(lexeme[:-1])
                 weights.append(1.0)
                 weights.multiply_from(round_stack.pop(), ROUND)
@@ -160,6 +161,8 @@ def _runs(matches: Iterable[re.Match[str]], text: str) -> list[tuple[str, float]
         weights.multiply_from(start, ROUND)
     for start in square_stack:
         weights.multiply_from(start, SQUARE)
+    for note in collect(text, bad):
+        warn(note)
     if not texts:
         return [("", 1.0)]
     return merge_equal(texts, weights.values())
@@ -168,14 +171,6 @@ def _runs(matches: Iterable[re.Match[str]], text: str) -> list[tuple[str, float]
 def _weight_number(lexeme: str) -> float | None:
     """The weight of a ``:w)`` lexeme, or None where WebUI's ``float()`` fails."""
     return float_or_none(lexeme[1:-1].strip())  # str.strip knows more whitespace than float()
-
-
-def _warn_weight(text: str, position: int, lexeme: str) -> None:
-    warnings.warn(
-        f"WebUI cannot read the weight {lexeme[:-1]!r} at position {position}; kept as text",
-        PromptWarning,
-        stacklevel=3,
-    )
 
 
 # -- lexing for the tree -------------------------------------------------------------------

@@ -30,7 +30,7 @@ from naiprompt import defaults
 from naiprompt._plugins import PluginError
 from naiprompt.ast import Node, Prompt
 from naiprompt.cli._common import UsageError, add_input_options, dialect_arg, read_prompts, usage_error
-from naiprompt.errors import ErrorLevel, PromptError, PromptWarning
+from naiprompt.errors import ErrorLevel, PromptError, PromptWarning, warn
 
 __all__ = ["register", "tree_json", "tree_text"]
 
@@ -95,14 +95,43 @@ def _each(
                 _report(label, exc)
                 status = 1
         for warning in caught:
-            if issubclass(warning.category, PromptWarning):
+            if isinstance(warning.message, PromptWarning):
                 where = "" if label == "argument" else f"{label}: "
-                print(f"naiprompt: {where}warning: {warning.message}", file=sys.stderr)
+                print(f"naiprompt: {where}warning: {warning_text(warning.message)}", file=sys.stderr)
             else:  # pragma: no cover - not ours, pass it on
                 warnings.showwarning(
                     warning.message, warning.category, warning.filename, warning.lineno
                 )
     return status
+
+
+def warning_text(warning: PromptWarning) -> str:
+    """A warning as the command line prints it: ``line:column: message [code]``.
+
+    Example:
+        >>> import naiprompt
+        >>> print(warning_text(naiprompt.parse("a\\n(b").warnings[0]))
+        2:1: unclosed bracket [unclosed-bracket]
+    """
+    return f"{warning} [{warning.code}]"
+
+
+def warning_json(warning: PromptWarning) -> dict[str, Any]:
+    """A warning as JSON-ready data (its code, message, position and count).
+
+    Example:
+        >>> import naiprompt
+        >>> warning_json(naiprompt.parse("(a").warnings[0])["code"]
+        'unclosed-bracket'
+    """
+    return {
+        "code": warning.code,
+        "message": warning.message,
+        "offset": warning.offset,
+        "line": warning.line,
+        "column": warning.column,
+        "count": warning.count,
+    }
 
 
 def _dialect_name(name: str | None, text: str) -> str:
@@ -130,7 +159,8 @@ def _field_json(value: Any) -> Any:
 def tree_json(node: Node | Prompt) -> dict[str, Any]:
     """A node (or a whole prompt) as JSON-ready data: ``{"type": ..., fields...}``.
 
-    Spans become ``[start, end]``; spelling hints are included.
+    Spans become ``[start, end]``; spelling hints are included; a prompt's
+    warnings are listed under ``"warnings"`` (see :func:`warning_json`).
 
     Example:
         >>> import naiprompt
@@ -146,6 +176,8 @@ def tree_json(node: Node | Prompt) -> dict[str, Any]:
             data["span"] = None if value is None else [value.start, value.end]
         else:
             data[field.name] = _field_json(value)
+    if isinstance(node, Prompt):
+        data["warnings"] = [warning_json(warning) for warning in node.warnings]
     return data
 
 
@@ -212,6 +244,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
     def work(text: str) -> None:
         tree = get_dialect(_dialect_name(args.dialect, text)).parse(text, strict=args.strict)
+        for note in tree.warnings:  # what the lenient reading guessed, on stderr
+            warn(note)
         if args.json:
             _emit(args, tree_json(tree))
         else:

@@ -32,13 +32,16 @@ GroupFactory = Callable[[list[tuple[Node, ...]], Span], Node]
 class Range:
     """One bracket range, possibly cut into several pieces."""
 
-    __slots__ = ("kind", "notation", "raw_weight", "weight")
+    __slots__ = ("kind", "notation", "raw_weight", "start", "weight")
 
     def __init__(self, kind: str, weight: float | None = None, notation: str | None = None) -> None:
         self.kind = kind
         self.weight = weight
         self.notation = notation
         self.raw_weight: str | None = None
+        #: Where the opener stands (set by :meth:`TreeBuilder.open`): a warning about an
+        #: unclosed range points there, not at the piece left after a crossing closer.
+        self.start = -1
 
 
 class _Frame:
@@ -136,7 +139,9 @@ class TreeBuilder:
 
     def open(self, kind: str, start: int, rng: Range | None = None) -> None:
         """Open a range of ``kind`` at ``start``."""
-        frame = _Frame(rng or Range(kind), start)
+        rng = rng or Range(kind)
+        rng.start = start
+        frame = _Frame(rng, start)
         self.stack[-1].children.append(frame)
         self._push(frame)
 
@@ -230,7 +235,7 @@ class TreeBuilder:
                 continue
             rng = frame.range
             assert rng is not None
-            self.problems.append((frame.start, "unclosed-bracket", "unclosed bracket"))
+            self.problems.append((rng.start, "unclosed-bracket", "unclosed bracket"))
             if rng.weight is None:
                 rng.weight = self.defaults[rng.kind]
                 rng.notation = rng.notation or self.notations.get(rng.kind)

@@ -111,7 +111,7 @@ def check(
         token = exc.token
         if token.type == "$END":
             reason, position = unclosed(text)
-            raise PromptSyntaxError(reason, text, position) from None
+            raise PromptSyntaxError(reason, text, position, code="unclosed-bracket") from None
         position = token.start_pos if token.start_pos is not None else len(text)
         raise PromptSyntaxError(f"unexpected {str(token).strip()!r}", text, position) from None
     except lark.exceptions.UnexpectedInput as exc:  # pragma: no cover - TEXT matches everything

@@ -56,8 +56,9 @@ class PromptSyntaxError(PromptError, ValueError):
 
     Attributes ``position`` (0-based offset), ``line`` and ``column`` (1-based)
     locate the problem; ``text`` is the whole prompt; ``reason`` the bare message;
-    ``code`` the id of the :class:`PromptWarning` the lenient reading gives for
-    the same problem (``syntax-error`` when only the strict grammar names it).
+    ``code`` a warning code: ``unclosed-bracket`` for a bracket left open, the
+    lenient reader's own code where the reader finds the problem, and
+    ``syntax-error`` where the strict grammar rejects a token.
 
     Example:
         >>> err = PromptSyntaxError("unclosed '('", "a (b", 2)
@@ -294,11 +295,12 @@ def warn(
 
 
 def caller_stacklevel() -> int:
-    """The ``stacklevel`` for ``warnings.warn`` called here that names the first frame outside naiprompt.
+    """The ``stacklevel`` that points a warning at the first frame outside naiprompt.
 
-    Counted from the function that calls this one (level 1, the level
-    ``warnings.warn`` gives its own caller), past every frame whose module
-    belongs to the package.
+    It is meant for a ``warnings.warn`` call in the function that calls this
+    one: level 1 is that function, and each frame whose module belongs to the
+    package adds one. (Python 3.12's ``skip_file_prefixes`` does the same by
+    file name; this works on 3.10 too.)
 
     Example:
         >>> caller_stacklevel() >= 1
@@ -306,11 +308,8 @@ def caller_stacklevel() -> int:
     """
     frame = sys._getframe(1)
     level = 1
-    while frame is not None and _ours(frame.f_globals.get("__name__", "")):
-        parent = frame.f_back
-        if parent is None:
-            break
-        frame = parent
+    while _ours(frame.f_globals.get("__name__", "")) and frame.f_back is not None:
+        frame = frame.f_back
         level += 1
     return level
 

@@ -253,6 +253,45 @@ def _normalise(op: str, options: Mapping[str, Any]) -> tuple[tuple[str, Any], ..
 RowFunction = Callable[[str], Any]
 
 
+class _Pieces:
+    """Converted pieces in two generations: bounded memory that keeps the pieces still in use.
+
+    When the young generation holds ``limit`` pieces it becomes the old one (the previous old one is
+    dropped); a piece found in the old generation moves back to the young one. Frequent tags survive
+    every turn, rare ones go, and at most ``2 * limit`` pieces are held.
+    """
+
+    __slots__ = ("limit", "old", "young")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.young: dict[str, str] = {}
+        self.old: dict[str, str] = {}
+
+    def __contains__(self, piece: str) -> bool:
+        return piece in self.young or piece in self.old
+
+    def get(self, piece: str) -> str | None:
+        done = self.young.get(piece)
+        if done is None and self.old:
+            done = self.old.get(piece)
+            if done is not None:
+                self[piece] = done
+        return done
+
+    def __setitem__(self, piece: str, done: str) -> None:
+        if len(self.young) >= self.limit:
+            self.old, self.young = self.young, {}
+        self.young[piece] = done
+
+    def update(self, pairs: Iterable[tuple[str, str]]) -> None:
+        for piece, done in pairs:
+            self[piece] = done
+
+    def __len__(self) -> int:
+        return len(self.young) + len(self.old)
+
+
 def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowFunction:
     from naiprompt.api import convert
     from naiprompt.dialects import get_dialect
@@ -264,12 +303,19 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
 
     if not (_comma_fragments(read) and _comma_fragments(write)):
         return whole
-    # One cache per position: a piece converts with the context it has in the caption.
-    firsts: dict[str, str] = {}
-    middles: dict[str, str] = {}
-    lasts: dict[str, str] = {}
+    # One cache per position: a piece converts with the context it has in the caption. Every piece in
+    # them is a piece that fragments() cut out of a safe caption: balanced brackets, nothing unsafe.
+    firsts = _Pieces(CACHE_LIMIT // 4)
+    middles = _Pieces(CACHE_LIMIT // 2)
+    lasts = _Pieces(CACHE_LIMIT // 4)
+    # Whether a caption with brackets and a colon anywhere is read as a whole (WebUI's prompt editing).
+    colon_brackets_whole = fragments("[a],b:", read) is None
+    # Plain text (letters, digits, spaces, punctuation no dialect here reads) converts to itself; checked
+    # once on a piece holding every such character, so a dialect that starts reading one turns this off.
+    probe = "," + _PLAIN_PROBE + ","
+    plain_is_plain = whole(probe) == probe
 
-    def fresh(piece: str, cache: dict[str, str]) -> str:
+    def fresh(piece: str, cache: _Pieces) -> str:
         # Commas around a piece keep it from being the start or the end of a prompt where it is neither
         # (printers treat both ends specially: a trailing ":3" would read as a subprompt weight).
         before = cache is not firsts
@@ -277,19 +323,27 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
         done = whole(("," if before else "") + piece + ("," if after else ""))
         if (before and not done.startswith(",")) or (after and not done.endswith(",")):
             raise ValueError("the piece does not convert on its own")  # the row falls back to the whole
-        if len(cache) >= CACHE_LIMIT:
-            cache.clear()
         cache[piece] = done = done[1 if before else 0 : -1 if after else None]
         return done
 
-    split: dict[str, list[str] | None] = {}  # rows split by prepare(), used once by row()
-
     def row(text: str) -> str:
-        parts = split.pop(text) if text in split else fragments(text, read)
+        # The common case first: every comma piece already converted as a middle piece. Those pieces are
+        # balanced and safe, so fragments() would cut the caption at exactly these commas.
+        parts = text.split(",")
+        if len(parts) > 1 and ":" not in parts[-1] and not (colon_brackets_whole and ":" in text and "[" in text):
+            out = list(map(middles.young.get, parts))
+            if None in out and middles.old:  # the pieces that went to the old generation
+                out = [done if done is not None else middles.get(part) for done, part in zip(out, parts, strict=True)]
+            if None not in out:
+                return ",".join(out)  # type: ignore[arg-type]  # no None in it
+        return cut(text)
+
+    def cut(text: str) -> str:
+        """The caption cut where fragments() says, each piece from its cache or converted in place."""
+        parts = fragments(text, read)
         if parts is None or len(parts) < 2:
             return whole(text)
-        get = middles.get
-        out = [get(part) for part in parts]  # the common case: every piece seen before
+        out = list(map(middles.get, parts))
         if None in out or ":" in parts[-1]:
             try:
                 _fill(parts, out)
@@ -315,16 +369,25 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
             else:
                 out[index] = fresh(part, middles)
 
-    def prepare(rows: Sequence[str]) -> None:
-        """Convert the new middle pieces of many rows in one call: one parse instead of one per piece."""
-        todo: dict[str, None] = {}
-        split.clear()
-        for text in rows:
-            parts = split[text] = fragments(text, read)
-            if parts is not None:
-                todo.update((part, None) for part in parts[:-1] if part not in middles)
-                if ":" not in parts[-1] and parts[-1] not in middles:
-                    todo[parts[-1]] = None
+    def learn(splits: Sequence[tuple[str, list[str]]]) -> None:
+        """Convert the new middle pieces of many rows together: one parse for a hundred pieces."""
+        seen: set[str] = set()
+        for text, parts in splits:
+            if len(parts) > 1 and not (colon_brackets_whole and ":" in text and "[" in text):
+                seen.update(parts)
+        new = seen.difference(middles.young, middles.old)
+        # Only whole pieces may be cached; a caption holding a part of a piece ("{a" of "{a, b}") is cut
+        # by fragments(), whose pieces are whole.
+        broken = {piece for piece in new if not _whole_piece(piece)}
+        todo = new - broken
+        if broken:
+            for text, parts in splits:
+                if len(parts) > 1 and not broken.isdisjoint(parts):
+                    todo.update(piece for piece in fragments(text, read) or () if piece not in middles)
+        if plain_is_plain:  # most tags: no conversion needed, and none is done
+            plain = {piece for piece in todo if _PLAIN.fullmatch(piece)}
+            middles.update((piece, piece) for piece in plain)
+            todo -= plain
         # A piece that warns makes its whole group go round again in halves: leave the pieces known to
         # warn ({1girl:1.2} slips in NovelAI syntax) to the per-piece path from the start.
         slips = getattr(get_dialect(read), "slips", None)  # Dialect.slips: [] where nothing slips
@@ -332,19 +395,53 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
             pieces = [piece for piece in todo if "{" not in piece or ":" not in piece or not slips(piece)]
         else:
             pieces = list(todo)
+        # The same groups in every run; pieces with a colon (weights, or slips that warn) in groups of
+        # their own, so that the halving a warning costs stays there.
+        pieces.sort(key=lambda piece: (":" in piece, piece))
         for start in range(0, len(pieces), _BULK):
             _convert_together(pieces[start : start + _BULK], whole, middles)
 
-    row.prepare = prepare  # type: ignore[attr-defined]
+    def many(texts: Sequence[str]) -> list[Any]:
+        """``row`` over many rows (results, or :class:`RowError`), the new pieces converted together first."""
+        results: list[Any] = []
+        for start in range(0, len(texts), _SPLIT_ROWS):  # the split rows of a slice at a time: flat memory
+            splits = [(text, text.split(",")) for text in texts[start : start + _SPLIT_ROWS]]
+            learn(splits)
+            young, old = middles.young.get, middles.get
+            for text, parts in splits:
+                if (
+                    len(parts) > 1
+                    and ":" not in parts[-1]
+                    and not (colon_brackets_whole and ":" in text and "[" in text)
+                ):
+                    out = list(map(young, parts))
+                    if None in out and middles.old:  # the pieces that went to the old generation
+                        out = [done if done is not None else old(part) for done, part in zip(out, parts, strict=True)]
+                    if None not in out:
+                        results.append(",".join(out))  # type: ignore[arg-type]  # no None in it
+                        continue
+                try:
+                    results.append(cut(text))
+                except Exception as exc:  # one bad caption never ends the batch
+                    results.append(RowError(str(exc), type(exc).__name__))
+        return results
+
+    row.many = many  # type: ignore[attr-defined]
     return row
 
 
+#: Text that reads and prints as itself in every fragment dialect (no brackets, colons, escapes, pipes...).
+_PLAIN = re.compile(r"[A-Za-z0-9 _'.!?/+&*;~=#@%^-]*")
+_PLAIN_PROBE = " Az09_'.!?/+&*;~=#@%^- "
+
 #: Middle pieces converted together in one call (see :func:`_convert_together`).
 _BULK = 100
+#: Rows split at a time by ``convert``'s ``many`` (their pieces are held until the rows are joined).
+_SPLIT_ROWS = 10_000
 _SEPARATOR = ",§,"  # a short plain tag: a piece whose output holds it fails the split and is left alone
 
 
-def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: dict[str, str]) -> None:
+def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: _Pieces) -> None:
     """Convert ``pieces`` (middle pieces: a comma on each side) as one prompt and split the result.
 
     Each piece sits between commas there, as in its caption, with a plain tag between neighbours. A group
@@ -373,8 +470,6 @@ def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: dic
         results = done[1:-1].split(_SEPARATOR)
         if len(results) != len(group):
             continue
-        if len(cache) + len(group) > CACHE_LIMIT:
-            cache.clear()
         cache.update(zip(group, results, strict=True))
 
 
@@ -458,6 +553,20 @@ def fragments(text: str, dialect: str) -> list[str] | None:
 
 
 _SYNTAX = re.compile(r"[()\[\]{},]")
+
+
+def _whole_piece(piece: str) -> bool:
+    """Whether ``piece`` is safe and its brackets balanced, so that it is cut out whole wherever it sits."""
+    if _UNSAFE.search(piece) is not None:
+        return False
+    stack: list[str] = []
+    for match in _BRACKET.finditer(piece):
+        char = match.group()
+        if char in _CLOSERS:
+            stack.append(_CLOSERS[char])
+        elif not stack or stack.pop() != char:
+            return False
+    return not stack
 
 
 def _attention_function(dialect: str) -> RowFunction:
@@ -701,16 +810,19 @@ class Batch:
         """Run over ``rows``: a list in, a list out; a ``pyarrow`` array in, a ``pyarrow`` array out."""
         if _is_arrow(rows):
             return self._arrow(rows)
-        rows = list(rows)
-        self._prepare(rows)
-        return [self.row(row) for row in rows]
+        return self._rows(list(rows))
 
-    def _prepare(self, rows: list[Any]) -> None:
-        """Let the operation share work across the new rows first (convert: one parse for many pieces)."""
-        prepare = getattr(self._row_function(), "prepare", None)
-        if prepare is not None:
+    def _rows(self, rows: list[Any]) -> list[Any]:
+        """Every row's result; an operation that shares work across rows gets the new ones together."""
+        many = getattr(self._row_function(), "many", None)
+        if many is not None:
             cache = self._cache
-            prepare([row for row in rows if isinstance(row, str) and row not in cache])
+            new = [row for row in dict.fromkeys(row for row in rows if isinstance(row, str)) if row not in cache]
+            if new:
+                if len(cache) + len(new) > ROW_CACHE_LIMIT:
+                    cache.clear()  # (a chunk larger than the limit stays whole until the next chunk)
+                cache.update(zip(new, many(new), strict=True))
+        return [self.row(row) for row in rows]
 
     def map(self, rows: Iterable[Any], *, jobs: int | None = 1, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Any]:
         """Run over ``rows`` in ``jobs`` processes (``None``: every core); results in input order.
@@ -812,9 +924,7 @@ class Batch:
 
         if isinstance(array, pa.ChunkedArray):
             return pa.chunked_array([self._arrow(chunk) for chunk in array.chunks], type=self.arrow_type())
-        rows = array.to_pylist()
-        self._prepare(rows)
-        return self.to_arrow([self.row(row) for row in rows])
+        return self.to_arrow(self._rows(array.to_pylist()))
 
 
 def _is_arrow(rows: Any) -> bool:

@@ -54,7 +54,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from naiprompt import defaults
 
@@ -68,6 +68,8 @@ DEFAULT_CHUNK_SIZE = 5_000
 
 #: Distinct fragments (tags, runs) remembered per cache before it starts over: bounds memory on endless input.
 CACHE_LIMIT = 200_000
+
+V = TypeVar("V")
 
 #: Distinct whole rows remembered (rows are long: fewer of them, so memory stays flat).
 ROW_CACHE_LIMIT = 20_000
@@ -253,7 +255,7 @@ def _normalise(op: str, options: Mapping[str, Any]) -> tuple[tuple[str, Any], ..
 RowFunction = Callable[[str], Any]
 
 
-class _Pieces:
+class _Pieces(Generic[V]):
     """Converted pieces in two generations: bounded memory that keeps the pieces still in use.
 
     When the young generation holds ``limit`` pieces it becomes the old one (the previous old one is
@@ -265,13 +267,13 @@ class _Pieces:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.young: dict[str, str] = {}
-        self.old: dict[str, str] = {}
+        self.young: dict[str, V] = {}
+        self.old: dict[str, V] = {}
 
     def __contains__(self, piece: str) -> bool:
         return piece in self.young or piece in self.old
 
-    def get(self, piece: str) -> str | None:
+    def get(self, piece: str) -> V | None:
         done = self.young.get(piece)
         if done is None and self.old:
             done = self.old.get(piece)
@@ -279,12 +281,12 @@ class _Pieces:
                 self[piece] = done
         return done
 
-    def __setitem__(self, piece: str, done: str) -> None:
+    def __setitem__(self, piece: str, done: V) -> None:
         if len(self.young) >= self.limit:
             self.old, self.young = self.young, {}
         self.young[piece] = done
 
-    def update(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def update(self, pairs: Iterable[tuple[str, V]]) -> None:
         for piece, done in pairs:
             self[piece] = done
 
@@ -305,9 +307,9 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
         return whole
     # One cache per position: a piece converts with the context it has in the caption. Every piece in
     # them is a piece that fragments() cut out of a safe caption: balanced brackets, nothing unsafe.
-    firsts = _Pieces(CACHE_LIMIT // 4)
-    middles = _Pieces(CACHE_LIMIT // 2)
-    lasts = _Pieces(CACHE_LIMIT // 4)
+    firsts: _Pieces[str] = _Pieces(CACHE_LIMIT // 4)
+    middles: _Pieces[str] = _Pieces(CACHE_LIMIT // 2)
+    lasts: _Pieces[str] = _Pieces(CACHE_LIMIT // 4)
     # Whether a caption with brackets and a colon anywhere is read as a whole (WebUI's prompt editing).
     colon_brackets_whole = fragments("[a],b:", read) is None
     # Plain text (letters, digits, spaces, punctuation no dialect here reads) converts to itself; checked
@@ -315,7 +317,7 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
     probe = "," + _PLAIN_PROBE + ","
     plain_is_plain = whole(probe) == probe
 
-    def fresh(piece: str, cache: _Pieces) -> str:
+    def fresh(piece: str, cache: _Pieces[str]) -> str:
         # Commas around a piece keep it from being the start or the end of a prompt where it is neither
         # (printers treat both ends specially: a trailing ":3" would read as a subprompt weight).
         before = cache is not firsts
@@ -441,7 +443,7 @@ _SPLIT_ROWS = 10_000
 _SEPARATOR = ",§,"  # a short plain tag: a piece whose output holds it fails the split and is left alone
 
 
-def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: _Pieces) -> None:
+def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: _Pieces[str]) -> None:
     """Convert ``pieces`` (middle pieces: a comma on each side) as one prompt and split the result.
 
     Each piece sits between commas there, as in its caption, with a plain tag between neighbours. A group
@@ -582,22 +584,29 @@ def _target(count: int) -> int:
 
 
 def _token_count(
-    runs: Iterable[tuple[str, float]], encode: Callable[[str], list[int]], comma: int, backtrack: int
+    runs: Iterable[tuple[str, float]], encode: Callable[[str], Sequence[int]], comma: int, backtrack: int
 ) -> int:
-    """WebUI's token count from the ids alone: ``chunk_segments(...).token_count`` without the chunks.
+    """WebUI's token count from the ids alone: ``chunk_segments(...).token_count`` without the chunks."""
+    return _count_ids(
+        [None if text == "BREAK" and weight == -1 else encode(text) for text, weight in runs], comma, backtrack
+    )
+
+
+def _count_ids(runs: Iterable[Sequence[int] | None], comma: int, backtrack: int) -> int:
+    """The token count of the ids of consecutive runs (``None``: a BREAK).
 
     Mirrors the chunker step for step (BREAK closes a chunk, a full chunk closes, the comma backtrack
     moves the tail after the last comma); a run that fits in the current chunk is added in one step.
+    Only the ids in order matter, not where one run ends and the next begins.
     """
     count = 0
     size = 0  # tokens in the open chunk
     last_comma = -1
-    for text, weight in runs:
-        if text == "BREAK" and weight == -1:
+    for ids in runs:
+        if ids is None:
             count += 75
             size, last_comma = 0, -1
             continue
-        ids = encode(text)
         if size + len(ids) <= 75:  # no token reaches a full chunk: only the last comma matters
             if comma in ids:
                 last_comma = size + len(ids) - 1 - ids[::-1].index(comma)
@@ -642,26 +651,87 @@ def _count_function(
             ids = runs_cache[text] = encode(text)
         return ids
 
-    def variants(text: str) -> list[str]:
+    def variant(text: str) -> str | None:
         if varies and not _MAY_VARY.search(text):
             # No extra network, AND, or prompt editing, and no ":number" at the end: the counter's one
             # variant is the text without trailing whitespace (what subprompts() leaves), or the text
             # itself for a negative prompt.
             tail = text.rstrip()
             if not (tail[-1:].isdecimal() or tail.endswith(".")):
-                return [text if negative else tail]
-        return _counted_texts(text, dialect, steps, negative)
+                return text if negative else tail
+        return None
+
+    # The runs of a caption cut at its commas are its pieces' runs with the commas' (",", 1.0) between,
+    # equal neighbours merged, where each piece is whole: balanced brackets (escaped ones aside), nothing
+    # else escaped or unsafe, so that its runs and their weights are its own wherever it sits. Only runs
+    # at 1 merge over a comma (the comma's own weight), so each piece is kept as the text of its first
+    # run when at 1 (None if not), the ids of the runs after it, and the text of its last run when at 1
+    # and not the first; a piece that is one run at 1 is (text, None, None). () marks a piece not whole.
+    pieces: _Pieces[tuple[Any, ...]] = _Pieces(CACHE_LIMIT)
+    plain_runs = segments(_COUNT_PROBE, dialect, emphasis=emphasis) == [(_COUNT_PROBE, 1.0)]
+
+    def piece_of(piece: str) -> tuple[Any, ...]:
+        found: tuple[Any, ...] = ()
+        if _whole_piece(_ESCAPED_BRACKET.sub("", piece)):
+            # Text without brackets or escapes is one run at 1 (checked on a probe); the rest is read.
+            if plain_runs and _NO_BRACKET.fullmatch(piece):
+                runs = [(piece, 1.0)]
+            else:
+                runs = segments(piece, dialect, emphasis=emphasis)
+            if runs and all(text for text, _ in runs):  # an empty run would keep its neighbours apart
+                texts = [text for text, _ in runs]
+                head = texts.pop(0) if runs[0][1] == 1.0 else None
+                if head is not None and not texts:
+                    found = (head, None, None)
+                else:
+                    tail = texts.pop() if len(runs) > 1 and runs[-1][1] == 1.0 else None
+                    found = (head, tuple(encode(text) for text in texts), tail)
+        pieces[piece] = found
+        return found
+
+    def lookup(piece: str) -> tuple[Any, ...]:
+        found = pieces.get(piece)
+        return piece_of(piece) if found is None else found
 
     def row(text: str) -> TokenCounter:
+        one = variant(text)
+        if one is not None and "," in one:
+            parts = one.split(",")
+            found = list(map(pieces.young.get, parts))
+            if None in found:
+                found = [got if got is not None else lookup(part) for got, part in zip(found, parts, strict=True)]
+            if all(found):
+                ids: list[Sequence[int]] = []
+                line: list[str] = []  # the run at 1 open over the commas
+                for head, inner, tail in found:  # type: ignore[misc]  # no None left
+                    if head is not None:
+                        line.append(head)
+                    if inner is not None:
+                        ids.append(encode("".join(line)))
+                        ids += inner
+                        line = [] if tail is None else [tail]
+                    line.append(",")
+                line.pop()  # no comma after the last piece
+                ids.append(encode("".join(line)))
+                count = _count_ids(ids, comma, comma_backtrack)
+                return TokenCounter(count, _target(count), one)
         best_text, best = "", -1
-        for variant in variants(text):
-            runs = segments(variant, dialect, emphasis=emphasis)
+        for text_variant in [one] if one is not None else _counted_texts(text, dialect, steps, negative):
+            runs = segments(text_variant, dialect, emphasis=emphasis)
             count = _token_count(runs, encode_run, comma, comma_backtrack)
             if count > best:  # the first variant with the largest count, as count_tokens picks it
-                best_text, best = variant, count
+                best_text, best = text_variant, count
         return TokenCounter(best, _target(best), best_text)
 
     return row
+
+
+#: Text with none of WebUI's attention syntax (brackets, escapes), and a probe holding the rest of ASCII.
+_NO_BRACKET = re.compile(r"[^()\[\]\\]*")
+_COUNT_PROBE = " Az09_'.!?/+*;~=#@%^-\"$`{}:<>| "
+
+#: Escaped brackets, which a whole piece may hold anywhere.
+_ESCAPED_BRACKET = re.compile(r"\\[()\[\]]")
 
 
 #: What makes WebUI's counter look at more than the text itself: networks, AND, prompt editing.
@@ -719,9 +789,26 @@ _BUILDERS: dict[str, Callable[..., RowFunction]] = {
 _LIST_RESULTS = frozenset({"attention", "tags"})
 
 
+#: Batches unpickled in this process, by identity: a worker that gets the same batch with every chunk
+#: (a process pool, Dask tasks) keeps one, whose caches stay warm from chunk to chunk.
+_LIVE: dict[tuple[str, tuple[tuple[str, Any], ...]], Batch] = {}
+_LIVE_LIMIT = 8
+
+
 def _rebuild(op: str, options: tuple[tuple[str, Any], ...]) -> Batch:
-    """Unpickle a :class:`Batch` (module level, so pickles name it and nothing else)."""
-    return Batch(op, **dict(options))
+    """Unpickle a :class:`Batch` (module level, so pickles name it and nothing else).
+
+    An equal batch unpickled before in this process is returned again, caches and all: a batch is
+    immutable and its caches only ever hold what its operation gives, so sharing one changes no result.
+    """
+    key = (op, options)
+    batch = _LIVE.pop(key, None)
+    if batch is None:
+        batch = Batch(op, **dict(options))
+        while len(_LIVE) >= _LIVE_LIMIT:
+            del _LIVE[next(iter(_LIVE))]  # the least recently unpickled
+    _LIVE[key] = batch
+    return batch
 
 
 class Batch:

@@ -48,6 +48,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import os
 import re
@@ -390,6 +392,7 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
             plain = {piece for piece in todo if _PLAIN.fullmatch(piece)}
             middles.update((piece, piece) for piece in plain)
             todo -= plain
+            todo = fill_shapes(todo)
         # A piece that warns makes its whole group go round again in halves: leave the pieces known to
         # warn ({1girl:1.2} slips in NovelAI syntax) to the per-piece path from the start.
         slips = getattr(get_dialect(read), "slips", None)  # Dialect.slips: [] where nothing slips
@@ -400,8 +403,46 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
         # The same groups in every run; pieces with a colon (weights, or slips that warn) in groups of
         # their own, so that the halving a warning costs stays there.
         pieces.sort(key=lambda piece: (":" in piece, piece))
+        together(pieces)
+
+    def together(pieces: list[str]) -> None:
         for start in range(0, len(pieces), _BULK):
             _convert_together(pieces[start : start + _BULK], whole, middles)
+
+    def fill_shapes(todo: set[str]) -> set[str]:
+        """Fill the pieces that differ only in their plain text ("{long hair}", "{smile}") from one shape.
+
+        A shape is a piece with each run of plain text (letters, digits, ``_`` at both ends) replaced by
+        a placeholder of the same kind at its ends. It is converted twice, with two placeholders of
+        different letters, lengths and spaces; where both give the same text around the placeholders
+        (conversion carries plain text over as it is), every piece of that shape is that text around
+        its own runs. Other pieces are returned, to be converted.
+        """
+        shapes: dict[str, list[tuple[str, list[str]]]] = {}
+        for piece in todo:
+            if ":" not in piece and "\0" not in piece:  # colons are weights, slips, editing: converted
+                runs: list[str] = []
+                shape = _RUN.sub(functools.partial(_placeholder, runs=runs), piece)
+                if 0 < len(runs) <= len(_PLACEHOLDER_LETTERS):
+                    shapes.setdefault(shape, []).append((piece, runs))
+        if not shapes:
+            return todo
+        spelled = {shape: (_spell(shape, 0), _spell(shape, 1)) for shape in shapes}
+        together(sorted({text for pair in spelled.values() for text in pair} - middles.young.keys()))
+        rest = set(todo)
+        for shape, found in shapes.items():
+            first, second = (middles.get(text) for text in spelled[shape])
+            if first is None or second is None:
+                continue
+            around = _around(first, shape, 0)
+            if around is None or around != _around(second, shape, 1):
+                continue
+            for piece, runs in found:
+                middles[piece] = "".join(
+                    itertools.chain.from_iterable(itertools.zip_longest(around, runs, fillvalue=""))
+                )
+                rest.discard(piece)
+        return rest
 
     def many(texts: Sequence[str]) -> list[Any]:
         """``row`` over many rows (results, or :class:`RowError`), the new pieces converted together first."""
@@ -435,6 +476,50 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
 #: Text that reads and prints as itself in every fragment dialect (no brackets, colons, escapes, pipes...).
 _PLAIN = re.compile(r"[A-Za-z0-9 _'.!?/+&*;~=#@%^-]*")
 _PLAIN_PROBE = " Az09_'.!?/+&*;~=#@%^- "
+
+#: A run of plain text in a piece: plain characters, a letter, digit or underscore at both ends.
+_RUN = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_ '.!?/+&*;~=#@%^-]*[A-Za-z0-9_])?")
+_PLACEHOLDER_LETTERS = "abcdefghijklmnop"
+
+
+def _placeholder(match: re.Match[str], runs: list[str]) -> str:
+    """A shape's mark for a run: its number and whether it starts and ends with a digit."""
+    run = match.group()
+    runs.append(run)
+    return f"\0{len(runs) - 1:x}{'d' if run[0].isdigit() else 'w'}{'d' if run[-1].isdigit() else 'w'}\0"
+
+
+_MARK = re.compile(r"\0([0-9a-f])([dw])([dw])\0")
+
+
+def _spell(shape: str, which: int) -> str:
+    """``shape`` with its marks spelled as placeholders (two sets: letters, lengths and spaces differ)."""
+
+    def spell(match: re.Match[str]) -> str:
+        letter = _PLACEHOLDER_LETTERS[int(match.group(1), 16)]
+        body = f"q{letter}z" if which == 0 else f"k{letter}v jx"
+        digit = "0" if which == 0 else "7"
+        return (digit if match.group(2) == "d" else "") + body + (digit if match.group(3) == "d" else "")
+
+    return _MARK.sub(spell, shape)
+
+
+def _around(done: str, shape: str, which: int) -> list[str] | None:
+    """The text of converted ``done`` around its placeholders (each once, in order), or None."""
+    placeholders = [_spell(match.group(), which) for match in _MARK.finditer(shape)]
+    around: list[str] = []
+    start = 0
+    for placeholder in placeholders:
+        if done.count(placeholder) != 1:
+            return None
+        at = done.find(placeholder, start)
+        if at < 0:
+            return None
+        around.append(done[start:at])
+        start = at + len(placeholder)
+    around.append(done[start:])
+    return around
+
 
 #: Middle pieces converted together in one call (see :func:`_convert_together`).
 _BULK = 100

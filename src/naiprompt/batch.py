@@ -752,7 +752,7 @@ def _count_function(
     # at 1 merge over a comma (the comma's own weight), so each piece is kept as the text of its first
     # run when at 1 (None if not), the ids of the runs after it, and the text of its last run when at 1
     # and not the first; a piece that is one run at 1 is (text, None, None). () marks a piece not whole.
-    pieces: _Pieces[tuple[Any, ...]] = _Pieces(CACHE_LIMIT)
+    pieces: _Pieces[tuple[Any, ...]] = _Pieces(CACHE_LIMIT // 2)  # at most CACHE_LIMIT in two generations
     plain_runs = segments(_COUNT_PROBE, dialect, emphasis=emphasis) == [(_COUNT_PROBE, 1.0)]
 
     def piece_of(piece: str) -> tuple[Any, ...]:

@@ -5,10 +5,14 @@
 row. What makes it more than a loop:
 
 * **Shared work.** Captions repeat tags heavily. Repeated rows are computed once; ``convert`` converts
-  each distinct top-level comma fragment once (only where that is provably the same as converting the
-  whole caption: balanced brackets, no syntax that reaches across a comma); ``count_tokens`` counts from
-  the token ids without building the 77-id chunks. Transform specs are resolved once per batch, not once
-  per row.
+  each distinct top-level comma piece once (only where that is provably the same as converting the
+  whole caption: balanced brackets, no syntax that reaches across a comma), a hundred new pieces in one
+  call; plain pieces (letters, digits, spaces, punctuation no dialect reads) are their own conversion,
+  and pieces that differ only in their plain text (``{long hair}``, ``{smile}``) are filled in from one
+  conversion of their shape. A row whose pieces are all known is a split, lookups and a join.
+  ``count_tokens`` reads each distinct piece once and counts a caption from its pieces' runs and the
+  token ids, without building the 77-id chunks. Transform specs are resolved once per batch, not once
+  per row. Caches are bounded (two generations: what is still used survives a turn).
 * **Bad rows stay rows.** ``None`` gives ``None``; a row that fails (not a string, a conversion error
   under ``errors="raise"``) gives a :class:`RowError` with the message the per-call API raised, and the
   other rows carry on.
@@ -17,6 +21,8 @@ row. What makes it more than a loop:
   equal batches pickle to the same bytes (``datasets`` fingerprints them for its cache). Caches and
   compiled transforms are rebuilt lazily in each process.
 * **Many cores.** :meth:`Batch.map` with ``jobs=N`` sends large chunks of rows to ``N`` processes.
+  Each process keeps one batch per operation (unpickling an equal batch gives it back), so its caches
+  stay warm from one chunk, Dask task or ``datasets`` shard to the next.
 
 Operations (see :data:`OPERATIONS` for the options of each):
 

@@ -242,3 +242,15 @@ def test_processes_with_small_chunks_equal_one_process() -> None:
     assert Batch("convert", read="nai").map(rows, jobs=2, chunk_size=16) == Batch("convert", read="nai")(rows)
     counts = Batch("count_tokens").map(webui, jobs=2, chunk_size=16)
     assert counts == [naiprompt.count_tokens(row) for row in webui]
+
+
+def test_counters_travel_back_packed_and_arrive_whole() -> None:
+    rows: list[Any] = ["a, b  ", "a BREAK b", "[a:b:5], c", None, 4, "x", "x AND y:2 "]
+    expected = Batch("count_tokens")(rows)
+    got = Batch("count_tokens").map(rows, jobs=2, chunk_size=2)
+    assert got == expected
+    for want, have in zip(expected, got, strict=True):
+        assert type(have) is type(want)
+        if isinstance(want, naiprompt.batch.TokenCounter):
+            assert (have.count, have.target, have.text) == (want.count, want.target, want.text)
+    assert Batch("budget", limit=1).map(["a, b, c", "a", None], jobs=2, chunk_size=1) == [4, 0, None]

@@ -1036,16 +1036,19 @@ class Batch:
         from concurrent.futures import Future, ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
-            pending: deque[Future[list[Any]]] = deque()
+            pending: deque[tuple[list[Any], Future[list[Any]]]] = deque()
             try:
                 for chunk in chunks:
-                    pending.append(pool.submit(_run_chunk, self, list(chunk)))
+                    rows = list(chunk)
+                    pending.append((rows, pool.submit(_run_chunk, self, rows)))
                     if len(pending) >= 2 * workers:
-                        yield pending.popleft().result()
+                        rows, future = pending.popleft()
+                        yield _unpack(rows, future.result()) if self.op == "count_tokens" else future.result()
                 while pending:
-                    yield pending.popleft().result()
+                    rows, future = pending.popleft()
+                    yield _unpack(rows, future.result()) if self.op == "count_tokens" else future.result()
             finally:
-                for future in pending:
+                for _, future in pending:
                     future.cancel()
 
     def on_column(self, column: str, output: str | None = None, *, error_column: str | None = None) -> ColumnFunction:
@@ -1118,7 +1121,28 @@ def _worker_init() -> None:
 
 
 def _run_chunk(batch: Batch, rows: list[Any]) -> list[Any]:
-    return list(batch(rows))
+    """A worker's results for a chunk, packed: the parent has the rows, they need not travel back."""
+    return [_pack(row, result) for row, result in zip(rows, batch(rows), strict=True)]
+
+
+def _pack(row: Any, result: Any) -> Any:
+    # A counter whose text is its row (or the row without trailing space) goes back as one integer.
+    if type(result) is TokenCounter and result.target == _target(result.count):
+        if result.text == row:
+            return result.count * 2
+        if result.text == row.rstrip():
+            return result.count * 2 + 1
+    return result
+
+
+def _unpack(rows: list[Any], packed: list[Any]) -> list[Any]:
+    """``count_tokens`` results from :func:`_pack` (other operations' integers are their own results)."""
+    return [
+        TokenCounter(value >> 1, _target(value >> 1), row.rstrip() if value & 1 else row)
+        if type(value) is int
+        else value
+        for row, value in zip(rows, packed, strict=True)
+    ]
 
 
 def _chunked(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

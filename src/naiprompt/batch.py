@@ -488,9 +488,14 @@ _RUN = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_ '.!?/+&*;~=#@%^-]*[A-Za-z0-9_])?"
 _PLACEHOLDER_LETTERS = "abcdefghijklmnop"
 
 
-def _placeholder(match: re.Match[str], runs: list[str]) -> str:
-    """A shape's mark for a run: its number and whether it starts and ends with a digit."""
+def _placeholder(match: re.Match[str], runs: list[str], wordy: bool = False) -> str:
+    """A shape's mark for a run: its number and whether it starts and ends with a digit.
+
+    ``wordy``: only a run with a letter is marked (a number stays in the shape: it may be a weight).
+    """
     run = match.group()
+    if wordy and not _LETTER.search(run):
+        return run
     runs.append(run)
     return f"\0{len(runs) - 1:x}{'d' if run[0].isdigit() else 'w'}{'d' if run[-1].isdigit() else 'w'}\0"
 
@@ -525,6 +530,27 @@ def _around(done: str, shape: str, which: int) -> list[str] | None:
         start = at + len(placeholder)
     around.append(done[start:])
     return around
+
+
+_LETTER = re.compile(r"[A-Za-z]")
+#: Shapes remembered by ``count_tokens`` (a few hundred in real captions).
+_SHAPE_LIMIT = 10_000
+
+
+def _run_template(shape: str, read: Callable[[str], list[tuple[str, float]]]) -> tuple[list[str], list[float]] | None:
+    """The runs of ``shape`` as the text around its placeholders and the runs' weights, or None.
+
+    The shape is read with both sets of placeholders; the template holds only where both give the same
+    weights and the same text around the placeholders (the runs joined by NUL, which no piece holds).
+    """
+    first, second = read(_spell(shape, 0)), read(_spell(shape, 1))
+    weights = [weight for _, weight in first]
+    if weights != [weight for _, weight in second] or any(math.isnan(weight) for weight in weights):
+        return None
+    around = _around("\0".join(text for text, _ in first), shape, 0)
+    if around is None or around != _around("\0".join(text for text, _ in second), shape, 1):
+        return None
+    return around, weights
 
 
 #: Middle pieces converted together in one call (see :func:`_convert_together`).
@@ -765,10 +791,7 @@ def _count_function(
         found: tuple[Any, ...] = ()
         if _whole_piece(_ESCAPED_BRACKET.sub("", piece)):
             # Text without brackets or escapes is one run at 1 (checked on a probe); the rest is read.
-            if plain_runs and _NO_BRACKET.fullmatch(piece):
-                runs = [(piece, 1.0)]
-            else:
-                runs = segments(piece, dialect, emphasis=emphasis)
+            runs = [(piece, 1.0)] if plain_runs and _NO_BRACKET.fullmatch(piece) else shaped(piece)
             if runs and all(text for text, _ in runs):  # an empty run would keep its neighbours apart
                 texts = [text for text, _ in runs]
                 head = texts.pop(0) if runs[0][1] == 1.0 else None
@@ -779,6 +802,28 @@ def _count_function(
                     found = (head, tuple(encode(text) for text in texts), tail)
         pieces[piece] = found
         return found
+
+    # Pieces that differ only in their wordy plain text ("(long hair:1.05)", "(smile:1.05)") have the
+    # runs of their shape with the text filled in: see fill_shapes() of convert. Runs without a letter
+    # stay in the shape (":1.05" is a weight, a placeholder there would not be).
+    shapes: dict[str, tuple[list[str], list[float]] | None] = {}
+
+    def shaped(piece: str) -> list[tuple[str, float]]:
+        marks: list[str] = []
+        if "\0" not in piece:
+            shape = _RUN.sub(functools.partial(_placeholder, runs=marks, wordy=True), piece)
+        if not marks or len(marks) > len(_PLACEHOLDER_LETTERS):
+            return segments(piece, dialect, emphasis=emphasis)
+        if shape not in shapes:
+            if len(shapes) >= _SHAPE_LIMIT:
+                shapes.clear()
+            shapes[shape] = _run_template(shape, lambda text: segments(text, dialect, emphasis=emphasis))
+        template = shapes[shape]
+        if template is None:
+            return segments(piece, dialect, emphasis=emphasis)
+        around, weights = template
+        filled = "".join(itertools.chain.from_iterable(itertools.zip_longest(around, marks, fillvalue="")))
+        return list(zip(filled.split("\0"), weights, strict=True))
 
     def lookup(piece: str) -> tuple[Any, ...]:
         found = pieces.get(piece)

@@ -605,6 +605,7 @@ def _edits(dialect: str) -> bool:
 
     return Notation.EDITING in getattr(get_dialect(dialect), "notations", frozenset())
 
+
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _UNSAFE = re.compile(r"[\\<>|\n\r]|::|AND|BREAK")
 _BRACKET = re.compile(r"[()\[\]{}]")

@@ -2,7 +2,7 @@
 
 Run from the repository root (needs ../shared/data; pyarrow and dask[distributed] for the last parts)::
 
-    python benchmarks/bench_batch.py [--rows 200000] [--parquet-mb 2048] [--skip-dask]
+    python benchmarks/bench_batch.py [--rows 200000] [--parquet-mb 2048] [--skip-dask] [--ops convert,apply]
 
 Corpus: ``--rows`` captions of 8 to 30 tags, drawn from the danbooru and e621 tag lists weighted by post
 count (so popular tags repeat, as in real datasets), with NovelAI emphasis on some tags (``{tag}``,
@@ -14,8 +14,10 @@ count (so popular tags repeat, as in real datasets), with NovelAI emphasis on so
 
 Each runs as the per-call loop, one cold ``Batch`` in this process, ``Batch.map(jobs=2)`` (two processes,
 chunks of 5,000 rows), and ``naiprompt.dask.map_prompts`` on a Dask ``LocalCluster`` with two worker
-processes (cluster start not timed). Every mode's results are checked equal to the loop's. Ratios are
-against the loop (Batch) and against one Batch (processes, Dask), from the same run.
+processes (cluster start and loading the rows onto the workers not timed). Every mode's results are
+checked equal to the loop's. Ratios are against the loop (Batch) and against one Batch (processes, Dask),
+from the same run. The load average is printed before and after: on a busy machine the ratios of
+processes mean little.
 
 Memory: a Parquet file of about ``--parquet-mb`` MB (uncompressed text, row groups of 50,000 rows) is
 written to a temporary folder and streamed through ``naiprompt batch convert`` in a child process; its peak
@@ -94,7 +96,7 @@ def plain(results: list[Any]) -> list[Any]:
     return [str(r) if isinstance(r, str) else r for r in results]
 
 
-def run_ops(captions: list[str], skip_dask: bool) -> None:
+def run_ops(captions: list[str], skip_dask: bool, only: set[str]) -> list[list[str]]:
     webui = Batch("convert", read="nai", write="webui").map(captions, jobs=2)
     ops: list[tuple[str, Callable[[str], Any], Batch, list[str], dict[str, Any]]] = [
         (
@@ -121,6 +123,9 @@ def run_ops(captions: list[str], skip_dask: bool) -> None:
             n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
         )
         client = distributed.Client(cluster)
+        client.run(warnings.simplefilter, "ignore")  # lossy conversions warn in the workers too
+    ops = [op for op in ops if not only or op[0] in only]
+    table: list[list[str]] = []
     header = f"{'op':<13}{'loop r/s':>10}{'Batch r/s':>11}{'x loop':>8}{'-j 2 r/s':>10}{'x Batch':>9}"
     header += f"{'Dask r/s':>10}{'x Batch':>9}" if client else ""
     print(header)
@@ -135,19 +140,36 @@ def run_ops(captions: list[str], skip_dask: bool) -> None:
             f"{name:<13}{len(rows) / loop_s:>10,.0f}{len(rows) / batch_s:>11,.0f}{loop_s / batch_s:>8.2f}"
             f"{len(rows) / jobs_s:>10,.0f}{batch_s / jobs_s:>9.2f}"
         )
+        cells = [name, f"{len(rows) / loop_s:,.0f}", f"{len(rows) / batch_s:,.0f}", f"{loop_s / batch_s:.2f}"]
+        cells += [f"{len(rows) / jobs_s:,.0f}", f"{batch_s / jobs_s:.2f}"]
         if client is not None:
             import dask.bag as db
+            import distributed
 
             from naiprompt.dask import map_prompts
 
+            # The rows are on the workers before the clock starts (persist() alone returns at once).
             bag = db.from_sequence(rows, partition_size=10_000).persist()
+            distributed.wait(bag)
             dask_s, got = timed(lambda bag=bag, name=name, options=options: map_prompts(bag, name, **options).compute())
             assert plain(got) == expected, name
             line += f"{len(rows) / dask_s:>10,.0f}{batch_s / dask_s:>9.2f}"
+            cells += [f"{len(rows) / dask_s:,.0f}", f"{batch_s / dask_s:.2f}"]
         print(line, flush=True)
+        table.append(cells)
     if client is not None and cluster is not None:
         client.close()
         cluster.close()
+    return table
+
+
+def markdown(table: list[list[str]]) -> str:
+    """The rows per second and ratios as the Markdown table of docs/datasets.md."""
+    head = ["op", "per-call loop", "one `Batch`", "× loop", "`-j 2`", "× Batch", "Dask, 2 workers", "× Batch"]
+    width = max(len(cells) for cells in table) if table else 6
+    lines = ["| " + " | ".join(head[:width]) + " |", "|---" + "|---:" * (width - 1) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in table]
+    return "\n".join(lines)
 
 
 def parquet_memory(megabytes: float, captions: list[str]) -> None:
@@ -188,17 +210,27 @@ def parquet_memory(megabytes: float, captions: list[str]) -> None:
         )
 
 
+def load() -> str:
+    """The 1-minute load average: the ratios of processes mean little on a busy machine."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:  # pragma: no cover - not on Unix
+        return "unknown"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--parquet-mb", type=float, default=2048.0, help="size of the streamed file (0: skip)")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--ops", default="", help="comma-separated subset of convert,count_tokens,apply")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # lossy conversions warn; the modes are compared on their results
     print(f"{platform.python_implementation()} {platform.python_version()} on {platform.platform()}")
-    print(f"{os.cpu_count()} cores; {args.rows:,} captions")
+    print(f"{os.cpu_count()} cores; {args.rows:,} captions; load average {load()} (busy when above 0.5)")
     captions = make_captions(args.rows)
-    run_ops(captions, args.skip_dask)
+    table = run_ops(captions, args.skip_dask, {op for op in args.ops.split(",") if op})
+    print(f"load average after: {load()}\n\n{markdown(table)}\n", flush=True)
     if args.parquet_mb > 0:
         parquet_memory(args.parquet_mb, captions[:50_000])
 

@@ -5,10 +5,14 @@
 row. What makes it more than a loop:
 
 * **Shared work.** Captions repeat tags heavily. Repeated rows are computed once; ``convert`` converts
-  each distinct top-level comma fragment once (only where that is provably the same as converting the
-  whole caption: balanced brackets, no syntax that reaches across a comma); ``count_tokens`` counts from
-  the token ids without building the 77-id chunks. Transform specs are resolved once per batch, not once
-  per row.
+  each distinct top-level comma piece once (only where that is provably the same as converting the
+  whole caption: balanced brackets, no syntax that reaches across a comma), a hundred new pieces in one
+  call; plain pieces (letters, digits, spaces, punctuation no dialect reads) are their own conversion,
+  and pieces that differ only in their plain text (``{long hair}``, ``{smile}``) are filled in from one
+  conversion of their shape. A row whose pieces are all known is a split, lookups and a join.
+  ``count_tokens`` reads each distinct piece once and counts a caption from its pieces' runs and the
+  token ids, without building the 77-id chunks. Transform specs are resolved once per batch, not once
+  per row. Caches are bounded (two generations: what is still used survives a turn).
 * **Bad rows stay rows.** ``None`` gives ``None``; a row that fails (not a string, a conversion error
   under ``errors="raise"``) gives a :class:`RowError` with the message the per-call API raised, and the
   other rows carry on.
@@ -17,6 +21,8 @@ row. What makes it more than a loop:
   equal batches pickle to the same bytes (``datasets`` fingerprints them for its cache). Caches and
   compiled transforms are rebuilt lazily in each process.
 * **Many cores.** :meth:`Batch.map` with ``jobs=N`` sends large chunks of rows to ``N`` processes.
+  Each process keeps one batch per operation (unpickling an equal batch gives it back), so its caches
+  stay warm from one chunk, Dask task or ``datasets`` shard to the next.
 
 Operations (see :data:`OPERATIONS` for the options of each):
 
@@ -48,13 +54,15 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from naiprompt import defaults
 
@@ -68,6 +76,8 @@ DEFAULT_CHUNK_SIZE = 5_000
 
 #: Distinct fragments (tags, runs) remembered per cache before it starts over: bounds memory on endless input.
 CACHE_LIMIT = 200_000
+
+V = TypeVar("V")
 
 #: Distinct whole rows remembered (rows are long: fewer of them, so memory stays flat).
 ROW_CACHE_LIMIT = 20_000
@@ -253,6 +263,45 @@ def _normalise(op: str, options: Mapping[str, Any]) -> tuple[tuple[str, Any], ..
 RowFunction = Callable[[str], Any]
 
 
+class _Pieces(Generic[V]):
+    """Converted pieces in two generations: bounded memory that keeps the pieces still in use.
+
+    When the young generation holds ``limit`` pieces it becomes the old one (the previous old one is
+    dropped); a piece found in the old generation moves back to the young one. Frequent tags survive
+    every turn, rare ones go, and at most ``2 * limit`` pieces are held.
+    """
+
+    __slots__ = ("limit", "old", "young")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.young: dict[str, V] = {}
+        self.old: dict[str, V] = {}
+
+    def __contains__(self, piece: str) -> bool:
+        return piece in self.young or piece in self.old
+
+    def get(self, piece: str) -> V | None:
+        done = self.young.get(piece)
+        if done is None and self.old:
+            done = self.old.get(piece)
+            if done is not None:
+                self[piece] = done
+        return done
+
+    def __setitem__(self, piece: str, done: V) -> None:
+        if len(self.young) >= self.limit:
+            self.old, self.young = self.young, {}
+        self.young[piece] = done
+
+    def update(self, pairs: Iterable[tuple[str, V]]) -> None:
+        for piece, done in pairs:
+            self[piece] = done
+
+    def __len__(self) -> int:
+        return len(self.young) + len(self.old)
+
+
 def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowFunction:
     from naiprompt.api import convert
     from naiprompt.dialects import get_dialect
@@ -264,12 +313,19 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
 
     if not (_comma_fragments(read) and _comma_fragments(write)):
         return whole
-    # One cache per position: a piece converts with the context it has in the caption.
-    firsts: dict[str, str] = {}
-    middles: dict[str, str] = {}
-    lasts: dict[str, str] = {}
+    # One cache per position: a piece converts with the context it has in the caption. Every piece in
+    # them is a piece that fragments() cut out of a safe caption: balanced brackets, nothing unsafe.
+    firsts: _Pieces[str] = _Pieces(CACHE_LIMIT // 4)
+    middles: _Pieces[str] = _Pieces(CACHE_LIMIT // 2)
+    lasts: _Pieces[str] = _Pieces(CACHE_LIMIT // 4)
+    # Whether a caption with brackets and a colon anywhere is read as a whole (WebUI's prompt editing).
+    colon_brackets_whole = fragments("[a],b:", read) is None
+    # Plain text (letters, digits, spaces, punctuation no dialect here reads) converts to itself; checked
+    # once on a piece holding every such character, so a dialect that starts reading one turns this off.
+    probe = "," + _PLAIN_PROBE + ","
+    plain_is_plain = whole(probe) == probe
 
-    def fresh(piece: str, cache: dict[str, str]) -> str:
+    def fresh(piece: str, cache: _Pieces[str]) -> str:
         # Commas around a piece keep it from being the start or the end of a prompt where it is neither
         # (printers treat both ends specially: a trailing ":3" would read as a subprompt weight).
         before = cache is not firsts
@@ -277,19 +333,27 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
         done = whole(("," if before else "") + piece + ("," if after else ""))
         if (before and not done.startswith(",")) or (after and not done.endswith(",")):
             raise ValueError("the piece does not convert on its own")  # the row falls back to the whole
-        if len(cache) >= CACHE_LIMIT:
-            cache.clear()
         cache[piece] = done = done[1 if before else 0 : -1 if after else None]
         return done
 
-    split: dict[str, list[str] | None] = {}  # rows split by prepare(), used once by row()
-
     def row(text: str) -> str:
-        parts = split.pop(text) if text in split else fragments(text, read)
+        # The common case first: every comma piece already converted as a middle piece. Those pieces are
+        # balanced and safe, so fragments() would cut the caption at exactly these commas.
+        parts = text.split(",")
+        if len(parts) > 1 and ":" not in parts[-1] and not (colon_brackets_whole and ":" in text and "[" in text):
+            out = list(map(middles.young.get, parts))
+            if None in out and middles.old:  # the pieces that went to the old generation
+                out = [done if done is not None else middles.get(part) for done, part in zip(out, parts, strict=True)]
+            if None not in out:
+                return ",".join(out)  # type: ignore[arg-type]  # no None in it
+        return cut(text)
+
+    def cut(text: str) -> str:
+        """The caption cut where fragments() says, each piece from its cache or converted in place."""
+        parts = fragments(text, read)
         if parts is None or len(parts) < 2:
             return whole(text)
-        get = middles.get
-        out = [get(part) for part in parts]  # the common case: every piece seen before
+        out = list(map(middles.get, parts))
         if None in out or ":" in parts[-1]:
             try:
                 _fill(parts, out)
@@ -315,16 +379,26 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
             else:
                 out[index] = fresh(part, middles)
 
-    def prepare(rows: Sequence[str]) -> None:
-        """Convert the new middle pieces of many rows in one call: one parse instead of one per piece."""
-        todo: dict[str, None] = {}
-        split.clear()
-        for text in rows:
-            parts = split[text] = fragments(text, read)
-            if parts is not None:
-                todo.update((part, None) for part in parts[:-1] if part not in middles)
-                if ":" not in parts[-1] and parts[-1] not in middles:
-                    todo[parts[-1]] = None
+    def learn(splits: Sequence[tuple[str, list[str]]]) -> None:
+        """Convert the new middle pieces of many rows together: one parse for a hundred pieces."""
+        seen: set[str] = set()
+        for text, parts in splits:
+            if len(parts) > 1 and not (colon_brackets_whole and ":" in text and "[" in text):
+                seen.update(parts)
+        new = seen.difference(middles.young, middles.old)
+        # Only whole pieces may be cached; a caption holding a part of a piece ("{a" of "{a, b}") is cut
+        # by fragments(), whose pieces are whole.
+        broken = {piece for piece in new if not _whole_piece(piece)}
+        todo = new - broken
+        if broken:
+            for text, parts in splits:
+                if len(parts) > 1 and not broken.isdisjoint(parts):
+                    todo.update(piece for piece in fragments(text, read) or () if piece not in middles)
+        if plain_is_plain:  # most tags: no conversion needed, and none is done
+            plain = {piece for piece in todo if _PLAIN.fullmatch(piece)}
+            middles.update((piece, piece) for piece in plain)
+            todo -= plain
+            todo = fill_shapes(todo)
         # A piece that warns makes its whole group go round again in halves: leave the pieces known to
         # warn ({1girl:1.2} slips in NovelAI syntax) to the per-piece path from the start.
         slips = getattr(get_dialect(read), "slips", None)  # Dialect.slips: [] where nothing slips
@@ -332,19 +406,161 @@ def _convert_function(read: str, write: str, errors: str, decimals: int) -> RowF
             pieces = [piece for piece in todo if "{" not in piece or ":" not in piece or not slips(piece)]
         else:
             pieces = list(todo)
+        # The same groups in every run; pieces with a colon (weights, or slips that warn) in groups of
+        # their own, so that the halving a warning costs stays there.
+        pieces.sort(key=lambda piece: (":" in piece, piece))
+        together(pieces)
+
+    def together(pieces: list[str]) -> None:
         for start in range(0, len(pieces), _BULK):
             _convert_together(pieces[start : start + _BULK], whole, middles)
 
-    row.prepare = prepare  # type: ignore[attr-defined]
+    def fill_shapes(todo: set[str]) -> set[str]:
+        """Fill the pieces that differ only in their plain text ("{long hair}", "{smile}") from one shape.
+
+        A shape is a piece with each run of plain text (letters, digits, ``_`` at both ends) replaced by
+        a placeholder of the same kind at its ends. It is converted twice, with two placeholders of
+        different letters, lengths and spaces; where both give the same text around the placeholders
+        (conversion carries plain text over as it is), every piece of that shape is that text around
+        its own runs. Other pieces are returned, to be converted.
+        """
+        shapes: dict[str, list[tuple[str, list[str]]]] = {}
+        for piece in todo:
+            if ":" not in piece and "\0" not in piece:  # colons are weights, slips, editing: converted
+                runs: list[str] = []
+                shape = _RUN.sub(functools.partial(_placeholder, runs=runs), piece)
+                if 0 < len(runs) <= len(_PLACEHOLDER_LETTERS):
+                    shapes.setdefault(shape, []).append((piece, runs))
+        if not shapes:
+            return todo
+        spelled = {shape: (_spell(shape, 0), _spell(shape, 1)) for shape in shapes}
+        together(sorted({text for pair in spelled.values() for text in pair} - middles.young.keys()))
+        rest = set(todo)
+        for shape, found in shapes.items():
+            first, second = (middles.get(text) for text in spelled[shape])
+            if first is None or second is None:
+                continue
+            around = _around(first, shape, 0)
+            if around is None or around != _around(second, shape, 1):
+                continue
+            for piece, runs in found:
+                middles[piece] = "".join(
+                    itertools.chain.from_iterable(itertools.zip_longest(around, runs, fillvalue=""))
+                )
+                rest.discard(piece)
+        return rest
+
+    def many(texts: Sequence[str]) -> list[Any]:
+        """``row`` over many rows (results, or :class:`RowError`), the new pieces converted together first."""
+        results: list[Any] = []
+        for start in range(0, len(texts), _SPLIT_ROWS):  # the split rows of a slice at a time: flat memory
+            splits = [(text, text.split(",")) for text in texts[start : start + _SPLIT_ROWS]]
+            learn(splits)
+            young, old = middles.young.get, middles.get
+            for text, parts in splits:
+                if (
+                    len(parts) > 1
+                    and ":" not in parts[-1]
+                    and not (colon_brackets_whole and ":" in text and "[" in text)
+                ):
+                    out = list(map(young, parts))
+                    if None in out and middles.old:  # the pieces that went to the old generation
+                        out = [done if done is not None else old(part) for done, part in zip(out, parts, strict=True)]
+                    if None not in out:
+                        results.append(",".join(out))  # type: ignore[arg-type]  # no None in it
+                        continue
+                try:
+                    results.append(cut(text))
+                except Exception as exc:  # one bad caption never ends the batch
+                    results.append(RowError(str(exc), type(exc).__name__))
+        return results
+
+    row.many = many  # type: ignore[attr-defined]
     return row
+
+
+#: Text that reads and prints as itself in every fragment dialect (no brackets, colons, escapes, pipes...).
+_PLAIN = re.compile(r"[A-Za-z0-9 _'.!?/+&*;~=#@%^-]*")
+_PLAIN_PROBE = " Az09_'.!?/+&*;~=#@%^- "
+
+#: A run of plain text in a piece: plain characters, a letter, digit or underscore at both ends.
+_RUN = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_ '.!?/+&*;~=#@%^-]*[A-Za-z0-9_])?")
+_PLACEHOLDER_LETTERS = "abcdefghijklmnop"
+
+
+def _placeholder(match: re.Match[str], runs: list[str], wordy: bool = False) -> str:
+    """A shape's mark for a run: its number and whether it starts and ends with a digit.
+
+    ``wordy``: only a run with a letter is marked (a number stays in the shape: it may be a weight).
+    """
+    run = match.group()
+    if wordy and not _LETTER.search(run):
+        return run
+    runs.append(run)
+    return f"\0{len(runs) - 1:x}{'d' if run[0].isdigit() else 'w'}{'d' if run[-1].isdigit() else 'w'}\0"
+
+
+_MARK = re.compile(r"\0([0-9a-f])([dw])([dw])\0")
+
+
+def _spell(shape: str, which: int) -> str:
+    """``shape`` with its marks spelled as placeholders (two sets: letters, lengths and spaces differ)."""
+
+    def spell(match: re.Match[str]) -> str:
+        letter = _PLACEHOLDER_LETTERS[int(match.group(1), 16)]
+        body = f"q{letter}z" if which == 0 else f"k{letter}v jx"
+        digit = "0" if which == 0 else "7"
+        return (digit if match.group(2) == "d" else "") + body + (digit if match.group(3) == "d" else "")
+
+    return _MARK.sub(spell, shape)
+
+
+def _around(done: str, shape: str, which: int) -> list[str] | None:
+    """The text of converted ``done`` around its placeholders (each once, in order), or None."""
+    placeholders = [_spell(match.group(), which) for match in _MARK.finditer(shape)]
+    around: list[str] = []
+    start = 0
+    for placeholder in placeholders:
+        if done.count(placeholder) != 1:
+            return None
+        at = done.find(placeholder, start)
+        if at < 0:
+            return None
+        around.append(done[start:at])
+        start = at + len(placeholder)
+    around.append(done[start:])
+    return around
+
+
+_LETTER = re.compile(r"[A-Za-z]")
+#: Shapes remembered by ``count_tokens`` (a few hundred in real captions).
+_SHAPE_LIMIT = 10_000
+
+
+def _run_template(shape: str, read: Callable[[str], list[tuple[str, float]]]) -> tuple[list[str], list[float]] | None:
+    """The runs of ``shape`` as the text around its placeholders and the runs' weights, or None.
+
+    The shape is read with both sets of placeholders; the template holds only where both give the same
+    weights and the same text around the placeholders (the runs joined by NUL, which no piece holds).
+    """
+    first, second = read(_spell(shape, 0)), read(_spell(shape, 1))
+    weights = [weight for _, weight in first]
+    if weights != [weight for _, weight in second] or any(math.isnan(weight) for weight in weights):
+        return None
+    around = _around("\0".join(text for text, _ in first), shape, 0)
+    if around is None or around != _around("\0".join(text for text, _ in second), shape, 1):
+        return None
+    return around, weights
 
 
 #: Middle pieces converted together in one call (see :func:`_convert_together`).
 _BULK = 100
+#: Rows split at a time by ``convert``'s ``many`` (their pieces are held until the rows are joined).
+_SPLIT_ROWS = 10_000
 _SEPARATOR = ",§,"  # a short plain tag: a piece whose output holds it fails the split and is left alone
 
 
-def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: dict[str, str]) -> None:
+def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: _Pieces[str]) -> None:
     """Convert ``pieces`` (middle pieces: a comma on each side) as one prompt and split the result.
 
     Each piece sits between commas there, as in its caption, with a plain tag between neighbours. A group
@@ -373,8 +589,6 @@ def _convert_together(pieces: list[str], whole: Callable[[str], str], cache: dic
         results = done[1:-1].split(_SEPARATOR)
         if len(results) != len(group):
             continue
-        if len(cache) + len(group) > CACHE_LIMIT:
-            cache.clear()
         cache.update(zip(group, results, strict=True))
 
 
@@ -390,6 +604,7 @@ def _edits(dialect: str) -> bool:
     from naiprompt.dialects import Notation, get_dialect
 
     return Notation.EDITING in getattr(get_dialect(dialect), "notations", frozenset())
+
 
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _UNSAFE = re.compile(r"[\\<>|\n\r]|::|AND|BREAK")
@@ -460,6 +675,20 @@ def fragments(text: str, dialect: str) -> list[str] | None:
 _SYNTAX = re.compile(r"[()\[\]{},]")
 
 
+def _whole_piece(piece: str) -> bool:
+    """Whether ``piece`` is safe and its brackets balanced, so that it is cut out whole wherever it sits."""
+    if _UNSAFE.search(piece) is not None:
+        return False
+    stack: list[str] = []
+    for match in _BRACKET.finditer(piece):
+        char = match.group()
+        if char in _CLOSERS:
+            stack.append(_CLOSERS[char])
+        elif not stack or stack.pop() != char:
+            return False
+    return not stack
+
+
 def _attention_function(dialect: str) -> RowFunction:
     from naiprompt.api import attention
     from naiprompt.dialects import get_dialect
@@ -473,22 +702,29 @@ def _target(count: int) -> int:
 
 
 def _token_count(
-    runs: Iterable[tuple[str, float]], encode: Callable[[str], list[int]], comma: int, backtrack: int
+    runs: Iterable[tuple[str, float]], encode: Callable[[str], Sequence[int]], comma: int, backtrack: int
 ) -> int:
-    """WebUI's token count from the ids alone: ``chunk_segments(...).token_count`` without the chunks.
+    """WebUI's token count from the ids alone: ``chunk_segments(...).token_count`` without the chunks."""
+    return _count_ids(
+        [None if text == "BREAK" and weight == -1 else encode(text) for text, weight in runs], comma, backtrack
+    )
+
+
+def _count_ids(runs: Iterable[Sequence[int] | None], comma: int, backtrack: int) -> int:
+    """The token count of the ids of consecutive runs (``None``: a BREAK).
 
     Mirrors the chunker step for step (BREAK closes a chunk, a full chunk closes, the comma backtrack
     moves the tail after the last comma); a run that fits in the current chunk is added in one step.
+    Only the ids in order matter, not where one run ends and the next begins.
     """
     count = 0
     size = 0  # tokens in the open chunk
     last_comma = -1
-    for text, weight in runs:
-        if text == "BREAK" and weight == -1:
+    for ids in runs:
+        if ids is None:
             count += 75
             size, last_comma = 0, -1
             continue
-        ids = encode(text)
         if size + len(ids) <= 75:  # no token reaches a full chunk: only the last comma matters
             if comma in ids:
                 last_comma = size + len(ids) - 1 - ids[::-1].index(comma)
@@ -533,26 +769,106 @@ def _count_function(
             ids = runs_cache[text] = encode(text)
         return ids
 
-    def variants(text: str) -> list[str]:
+    def variant(text: str) -> str | None:
         if varies and not _MAY_VARY.search(text):
             # No extra network, AND, or prompt editing, and no ":number" at the end: the counter's one
             # variant is the text without trailing whitespace (what subprompts() leaves), or the text
             # itself for a negative prompt.
             tail = text.rstrip()
             if not (tail[-1:].isdecimal() or tail.endswith(".")):
-                return [text if negative else tail]
-        return _counted_texts(text, dialect, steps, negative)
+                return text if negative else tail
+        return None
+
+    # The runs of a caption cut at its commas are its pieces' runs with the commas' (",", 1.0) between,
+    # equal neighbours merged, where each piece is whole: balanced brackets (escaped ones aside), nothing
+    # else escaped or unsafe, so that its runs and their weights are its own wherever it sits. Only runs
+    # at 1 merge over a comma (the comma's own weight), so each piece is kept as the text of its first
+    # run when at 1 (None if not), the ids of the runs after it, and the text of its last run when at 1
+    # and not the first; a piece that is one run at 1 is (text, None, None). () marks a piece not whole.
+    pieces: _Pieces[tuple[Any, ...]] = _Pieces(CACHE_LIMIT // 2)  # at most CACHE_LIMIT in two generations
+    plain_runs = segments(_COUNT_PROBE, dialect, emphasis=emphasis) == [(_COUNT_PROBE, 1.0)]
+
+    def piece_of(piece: str) -> tuple[Any, ...]:
+        found: tuple[Any, ...] = ()
+        if _whole_piece(_ESCAPED_BRACKET.sub("", piece)):
+            # Text without brackets or escapes is one run at 1 (checked on a probe); the rest is read.
+            runs = [(piece, 1.0)] if plain_runs and _NO_BRACKET.fullmatch(piece) else shaped(piece)
+            if runs and all(text for text, _ in runs):  # an empty run would keep its neighbours apart
+                texts = [text for text, _ in runs]
+                head = texts.pop(0) if runs[0][1] == 1.0 else None
+                if head is not None and not texts:
+                    found = (head, None, None)
+                else:
+                    tail = texts.pop() if len(runs) > 1 and runs[-1][1] == 1.0 else None
+                    found = (head, tuple(encode(text) for text in texts), tail)
+        pieces[piece] = found
+        return found
+
+    # Pieces that differ only in their wordy plain text ("(long hair:1.05)", "(smile:1.05)") have the
+    # runs of their shape with the text filled in: see fill_shapes() of convert. Runs without a letter
+    # stay in the shape (":1.05" is a weight, a placeholder there would not be).
+    shapes: dict[str, tuple[list[str], list[float]] | None] = {}
+
+    def shaped(piece: str) -> list[tuple[str, float]]:
+        marks: list[str] = []
+        if "\0" not in piece:
+            shape = _RUN.sub(functools.partial(_placeholder, runs=marks, wordy=True), piece)
+        if not marks or len(marks) > len(_PLACEHOLDER_LETTERS):
+            return segments(piece, dialect, emphasis=emphasis)
+        if shape not in shapes:
+            if len(shapes) >= _SHAPE_LIMIT:
+                shapes.clear()
+            shapes[shape] = _run_template(shape, lambda text: segments(text, dialect, emphasis=emphasis))
+        template = shapes[shape]
+        if template is None:
+            return segments(piece, dialect, emphasis=emphasis)
+        around, weights = template
+        filled = "".join(itertools.chain.from_iterable(itertools.zip_longest(around, marks, fillvalue="")))
+        return list(zip(filled.split("\0"), weights, strict=True))
+
+    def lookup(piece: str) -> tuple[Any, ...]:
+        found = pieces.get(piece)
+        return piece_of(piece) if found is None else found
 
     def row(text: str) -> TokenCounter:
+        one = variant(text)
+        if one is not None and "," in one:
+            parts = one.split(",")
+            found = list(map(pieces.young.get, parts))
+            if None in found:
+                found = [got if got is not None else lookup(part) for got, part in zip(found, parts, strict=True)]
+            if all(found):
+                ids: list[Sequence[int]] = []
+                line: list[str] = []  # the run at 1 open over the commas
+                for head, inner, tail in found:  # type: ignore[misc]  # no None left
+                    if head is not None:
+                        line.append(head)
+                    if inner is not None:
+                        ids.append(encode("".join(line)))
+                        ids += inner
+                        line = [] if tail is None else [tail]
+                    line.append(",")
+                line.pop()  # no comma after the last piece
+                ids.append(encode("".join(line)))
+                count = _count_ids(ids, comma, comma_backtrack)
+                return TokenCounter(count, _target(count), one)
         best_text, best = "", -1
-        for variant in variants(text):
-            runs = segments(variant, dialect, emphasis=emphasis)
+        for text_variant in [one] if one is not None else _counted_texts(text, dialect, steps, negative):
+            runs = segments(text_variant, dialect, emphasis=emphasis)
             count = _token_count(runs, encode_run, comma, comma_backtrack)
             if count > best:  # the first variant with the largest count, as count_tokens picks it
-                best_text, best = variant, count
+                best_text, best = text_variant, count
         return TokenCounter(best, _target(best), best_text)
 
     return row
+
+
+#: Text with none of WebUI's attention syntax (brackets, escapes), and a probe holding the rest of ASCII.
+_NO_BRACKET = re.compile(r"[^()\[\]\\]*")
+_COUNT_PROBE = " Az09_'.!?/+*;~=#@%^-\"$`{}:<>| "
+
+#: Escaped brackets, which a whole piece may hold anywhere.
+_ESCAPED_BRACKET = re.compile(r"\\[()\[\]]")
 
 
 #: What makes WebUI's counter look at more than the text itself: networks, AND, prompt editing.
@@ -610,9 +926,26 @@ _BUILDERS: dict[str, Callable[..., RowFunction]] = {
 _LIST_RESULTS = frozenset({"attention", "tags"})
 
 
+#: Batches unpickled in this process, by identity: a worker that gets the same batch with every chunk
+#: (a process pool, Dask tasks) keeps one, whose caches stay warm from chunk to chunk.
+_LIVE: dict[tuple[str, tuple[tuple[str, Any], ...]], Batch] = {}
+_LIVE_LIMIT = 8
+
+
 def _rebuild(op: str, options: tuple[tuple[str, Any], ...]) -> Batch:
-    """Unpickle a :class:`Batch` (module level, so pickles name it and nothing else)."""
-    return Batch(op, **dict(options))
+    """Unpickle a :class:`Batch` (module level, so pickles name it and nothing else).
+
+    An equal batch unpickled before in this process is returned again, caches and all: a batch is
+    immutable and its caches only ever hold what its operation gives, so sharing one changes no result.
+    """
+    key = (op, options)
+    batch = _LIVE.pop(key, None)
+    if batch is None:
+        batch = Batch(op, **dict(options))
+        while len(_LIVE) >= _LIVE_LIMIT:
+            del _LIVE[next(iter(_LIVE))]  # the least recently unpickled
+    _LIVE[key] = batch
+    return batch
 
 
 class Batch:
@@ -701,16 +1034,19 @@ class Batch:
         """Run over ``rows``: a list in, a list out; a ``pyarrow`` array in, a ``pyarrow`` array out."""
         if _is_arrow(rows):
             return self._arrow(rows)
-        rows = list(rows)
-        self._prepare(rows)
-        return [self.row(row) for row in rows]
+        return self._rows(list(rows))
 
-    def _prepare(self, rows: list[Any]) -> None:
-        """Let the operation share work across the new rows first (convert: one parse for many pieces)."""
-        prepare = getattr(self._row_function(), "prepare", None)
-        if prepare is not None:
+    def _rows(self, rows: list[Any]) -> list[Any]:
+        """Every row's result; an operation that shares work across rows gets the new ones together."""
+        many = getattr(self._row_function(), "many", None)
+        if many is not None:
             cache = self._cache
-            prepare([row for row in rows if isinstance(row, str) and row not in cache])
+            new = [row for row in dict.fromkeys(row for row in rows if isinstance(row, str)) if row not in cache]
+            if new:
+                if len(cache) + len(new) > ROW_CACHE_LIMIT:
+                    cache.clear()  # (a chunk larger than the limit stays whole until the next chunk)
+                cache.update(zip(new, many(new), strict=True))
+        return [self.row(row) for row in rows]
 
     def map(self, rows: Iterable[Any], *, jobs: int | None = 1, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Any]:
         """Run over ``rows`` in ``jobs`` processes (``None``: every core); results in input order.
@@ -746,16 +1082,19 @@ class Batch:
         from concurrent.futures import Future, ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
-            pending: deque[Future[list[Any]]] = deque()
+            pending: deque[tuple[list[Any], Future[list[Any]]]] = deque()
             try:
                 for chunk in chunks:
-                    pending.append(pool.submit(_run_chunk, self, list(chunk)))
+                    rows = list(chunk)
+                    pending.append((rows, pool.submit(_run_chunk, self, rows)))
                     if len(pending) >= 2 * workers:
-                        yield pending.popleft().result()
+                        rows, future = pending.popleft()
+                        yield _unpack(rows, future.result()) if self.op == "count_tokens" else future.result()
                 while pending:
-                    yield pending.popleft().result()
+                    rows, future = pending.popleft()
+                    yield _unpack(rows, future.result()) if self.op == "count_tokens" else future.result()
             finally:
-                for future in pending:
+                for _, future in pending:
                     future.cancel()
 
     def on_column(self, column: str, output: str | None = None, *, error_column: str | None = None) -> ColumnFunction:
@@ -812,9 +1151,7 @@ class Batch:
 
         if isinstance(array, pa.ChunkedArray):
             return pa.chunked_array([self._arrow(chunk) for chunk in array.chunks], type=self.arrow_type())
-        rows = array.to_pylist()
-        self._prepare(rows)
-        return self.to_arrow([self.row(row) for row in rows])
+        return self.to_arrow(self._rows(array.to_pylist()))
 
 
 def _is_arrow(rows: Any) -> bool:
@@ -830,7 +1167,28 @@ def _worker_init() -> None:
 
 
 def _run_chunk(batch: Batch, rows: list[Any]) -> list[Any]:
-    return list(batch(rows))
+    """A worker's results for a chunk, packed: the parent has the rows, they need not travel back."""
+    return [_pack(row, result) for row, result in zip(rows, batch(rows), strict=True)]
+
+
+def _pack(row: Any, result: Any) -> Any:
+    # A counter whose text is its row (or the row without trailing space) goes back as one integer.
+    if type(result) is TokenCounter and result.target == _target(result.count):
+        if result.text == row:
+            return result.count * 2
+        if result.text == row.rstrip():
+            return result.count * 2 + 1
+    return result
+
+
+def _unpack(rows: list[Any], packed: list[Any]) -> list[Any]:
+    """``count_tokens`` results from :func:`_pack` (other operations' integers are their own results)."""
+    return [
+        TokenCounter(value >> 1, _target(value >> 1), row.rstrip() if value & 1 else row)
+        if type(value) is int
+        else value
+        for row, value in zip(rows, packed, strict=True)
+    ]
 
 
 def _chunked(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -2,8 +2,8 @@
 
 Dask (``pip install "naiprompt[dask]"``) runs pure Python on a laptop, over SSH or on Kubernetes. Each
 partition goes through one :class:`~naiprompt.batch.Batch`, which is shipped to the workers as data
-(an operation name and its options) and builds its caches there, so repeated tags are shared within
-each partition.
+(an operation name and its options) and builds its caches there, once per worker process: later
+partitions on the same worker find them warm, so repeated tags are shared across partitions.
 
 Example:
     >>> import dask.bag as db

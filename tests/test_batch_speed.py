@@ -1,0 +1,256 @@
+"""The batch API's shortcuts give the per-call results: pieces, plain text, bounded caches, live batches."""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+import warnings
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import naiprompt
+import naiprompt.batch as batch_module
+from conftest import FIXTURES
+from naiprompt.batch import _PLAIN, _PLAIN_PROBE, Batch, RowError, _Pieces
+
+pytestmark = pytest.mark.filterwarnings("ignore::naiprompt.PromptWarning")
+
+CAPTIONS = (FIXTURES / "batch" / "captions.txt").read_text(encoding="utf-8").splitlines()
+FRAGMENT_DIALECTS = ["webui", "nai", "nai4"]
+
+# Comma pieces as captions hold them, and the ones that must keep a caption off the shortcuts: brackets
+# that reach over a comma, escapes, colons, punctuation that a tokenizer joins to a comma, empty pieces.
+PIECES = [
+    "1girl",
+    " long hair",
+    " long_hair",
+    "  two  spaces ",
+    " smile",
+    "solo",
+    " 1.5",
+    " 2",
+    " :d",
+    " ^_^",
+    " {best quality}",
+    " {{masterpiece}}",
+    " [blurry]",
+    " (smile:1.2)",
+    " ((a))",
+    " [[b]]",
+    " (a:0.5) b",
+    " saori \\(blue archive\\)",
+    " artist (name)",
+    " {16:9}",
+    " a:b",
+    " (x:1.1) (y:1.2)",
+    " (a",
+    " b)",
+    " {a",
+    " b}",
+    "",
+    " ",
+    " 's",
+    " a's",
+    "&amp;",
+    " x&y",
+    " \\",
+    " <lora:x:1>",
+    " [a|b]",
+    " AND b",
+    " BREAK ",
+    " (a:1.0)",
+    " [(c)]",
+    " (:d:1.1)",
+    " ),",
+    " é",
+    " 1.5::x::",
+    " x:3",
+    "()",
+    "(:1.2)",
+    "[]",
+    "{}",
+    "x",
+    ":",
+    # shapes: plain text in the same brackets
+    " {long hair}",
+    "{{x 1}}",
+    " [0]",
+    " {a_b}",
+    " {{1girl}}",
+    "{3d}",
+    " [tag 2]",
+    " (tag 2)",
+    "((x y))",
+    " {a} b",
+    " {{a}} 7",
+    "[[q's]]",
+    " {x-ray} (y)",
+    " (3)",
+    "{ a }",
+]
+CAPTION_PIECES = st.lists(st.sampled_from(PIECES), min_size=1, max_size=12).map(",".join)
+
+
+def per_call(function: Any, rows: list[str]) -> list[Any]:
+    out: list[Any] = []
+    for row in rows:
+        try:
+            out.append(function(row))
+        except Exception as exc:
+            out.append(RowError(str(exc), type(exc).__name__))
+    return out
+
+
+def assert_batch_equals(batch: Batch, function: Any, rows: list[str]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = per_call(function, rows)
+        got = batch(rows)
+    for row, want, have in zip(rows, expected, got, strict=True):
+        assert have == want, row
+
+
+@pytest.fixture
+def tiny_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Caches of a few entries, so that every generation turns over many times in one test."""
+    monkeypatch.setattr(batch_module, "CACHE_LIMIT", 12)
+    monkeypatch.setattr(batch_module, "ROW_CACHE_LIMIT", 5)
+
+
+@pytest.mark.usefixtures("tiny_caches")
+@pytest.mark.parametrize(("read", "write"), [("nai", "webui"), ("webui", "nai"), ("nai4", "webui")])
+def test_convert_with_caches_turning_over_equals_per_call(read: str, write: str) -> None:
+    rows = CAPTIONS[:150] + CAPTIONS[:40]
+    batch = Batch("convert", read=read, write=write)
+    assert_batch_equals(batch, lambda row: naiprompt.convert(row, read, write), rows)
+
+
+@pytest.mark.usefixtures("tiny_caches")
+def test_count_tokens_with_caches_turning_over_equals_per_call() -> None:
+    webui = Batch("convert", read="nai", write="webui")(CAPTIONS[:200])
+    assert_batch_equals(Batch("count_tokens"), naiprompt.count_tokens, webui + webui[:50])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(CAPTION_PIECES, min_size=1, max_size=8))
+def test_count_tokens_from_pieces_equals_per_call(rows: list[str]) -> None:
+    # Shared piece caches over the rows, repeated: the second pass is served from them.
+    for options in [{}, {"negative": True, "comma_backtrack": 3}, {"emphasis": "none"}]:
+        batch = Batch("count_tokens", **options)
+        assert_batch_equals(batch, lambda row, o=options: naiprompt.count_tokens(row, **o), rows + rows[::-1])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(CAPTION_PIECES, min_size=1, max_size=6))
+def test_convert_from_pieces_equals_per_call(rows: list[str]) -> None:
+    for read, write in [("nai", "webui"), ("webui", "nai"), ("webui", "nai4"), ("nai4", "nai")]:
+        batch = Batch("convert", read=read, write=write)
+        assert_batch_equals(batch, lambda row, r=read, w=write: naiprompt.convert(row, r, w), rows + rows[::-1])
+
+
+def test_pieces_of_one_shape_are_filled_from_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = naiprompt.api.convert
+
+    def counting(text: str, *args: Any, **kwargs: Any) -> str:
+        calls.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(naiprompt.api, "convert", counting)
+    tags = ["long hair", "smile", "blue eyes", "x-ray 2", "1girl", "a_b", "9"]
+    rows = [", ".join(f"{{{tag}}}, [{tag}], {{{{{tag}}}}}" for tag in tags[n:] + tags[:n]) for n in range(len(tags))]
+    for read, write in itertools.product(FRAGMENT_DIALECTS, repeat=2):
+        calls.clear()
+        batch = Batch("convert", read=read, write=write)
+        assert_batch_equals(batch, lambda row, r=read, w=write: naiprompt.convert(row, r, w), rows)
+        if read != "webui":  # braces are text in WebUI: nothing to fill there
+            assert not any("long hair" in text for text in calls), (read, write)
+
+
+def test_long_captions_cross_the_chunk_with_commas_near_its_end() -> None:
+    # Past 75 tokens the comma backtrack decides: pieces of every length put commas at every position.
+    rows = [", ".join(f"tag{'x' * (n % 7)} {n}" for n in range(count)) for count in range(20, 60, 3)]
+    rows += [", ".join(["(a b c:1.1)", "d e f g", "h"] * count) for count in range(5, 30, 4)]
+    assert_batch_equals(Batch("count_tokens"), naiprompt.count_tokens, rows)
+    assert_batch_equals(
+        Batch("count_tokens", comma_backtrack=0), lambda r: naiprompt.count_tokens(r, comma_backtrack=0), rows
+    )
+
+
+PLAIN_TEXT = st.text(alphabet=_PLAIN_PROBE.strip() + " ", max_size=12).filter(
+    lambda text: "AND" not in text and "BREAK" not in text
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(PLAIN_TEXT)
+def test_plain_text_converts_to_itself_between_commas(text: str) -> None:
+    # What lets the convert batch skip plain pieces: it holds in every pair of fragment dialects.
+    assert _PLAIN.fullmatch(text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and without a warning
+        for read, write in itertools.product(FRAGMENT_DIALECTS, repeat=2):
+            assert naiprompt.convert("," + text + ",", read, write) == "," + text + ",", (read, write)
+
+
+def test_plain_pieces_are_not_converted(monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = Batch("convert", read="nai", write="webui")
+    calls: list[str] = []
+    real = naiprompt.api.convert
+
+    def counting(text: str, *args: Any, **kwargs: Any) -> str:
+        calls.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(naiprompt.api, "convert", counting)
+    fresh = Batch("convert", read="nai", write="webui", decimals=3)  # built after the patch: counted
+    assert fresh(["long hair, smile, blue eyes, {a}", "smile, long hair, blue eyes, {a}"]) == [
+        "long hair, smile, blue eyes, (a:1.05)",
+        "smile, long hair, blue eyes, (a:1.05)",
+    ]
+    assert not any("long hair" in text for text in calls[1:])  # calls[0] is the probe
+    assert batch(["a, b"]) == ["a, b"]
+
+
+def test_piece_generations_stay_bounded_and_keep_what_is_used() -> None:
+    pieces: _Pieces[str] = _Pieces(3)
+    for n in range(10):
+        pieces[f"rare{n}"] = str(n)
+        pieces["hot"] = pieces.get("hot") or "kept"
+        assert len(pieces) <= 6
+    assert pieces.get("hot") == "kept" and pieces.get("rare0") is None and "rare9" in pieces
+
+
+def test_a_worker_keeps_one_batch_per_operation() -> None:
+    batch = Batch("convert", read="nai", write="webui")
+    first = pickle.loads(pickle.dumps(batch))
+    first(["{a}, b"])
+    second = pickle.loads(pickle.dumps(Batch("convert", read="nai")))
+    assert second is first and second == batch  # the same caches, warm
+    assert pickle.loads(pickle.dumps(Batch("convert", read="webui"))) is not first
+    for n in range(batch_module._LIVE_LIMIT + 2):
+        pickle.loads(pickle.dumps(Batch("convert", read="nai", decimals=n)))
+    assert len(batch_module._LIVE) <= batch_module._LIVE_LIMIT
+
+
+def test_processes_with_small_chunks_equal_one_process() -> None:
+    rows: list[Any] = [*CAPTIONS[:200], None, 3]
+    webui = Batch("convert", read="nai", write="webui")(CAPTIONS[:200])
+    assert Batch("convert", read="nai").map(rows, jobs=2, chunk_size=16) == Batch("convert", read="nai")(rows)
+    counts = Batch("count_tokens").map(webui, jobs=2, chunk_size=16)
+    assert counts == [naiprompt.count_tokens(row) for row in webui]
+
+
+def test_counters_travel_back_packed_and_arrive_whole() -> None:
+    rows: list[Any] = ["a, b  ", "a BREAK b", "[a:b:5], c", None, 4, "x", "x AND y:2 "]
+    expected = Batch("count_tokens")(rows)
+    got = Batch("count_tokens").map(rows, jobs=2, chunk_size=2)
+    assert got == expected
+    for want, have in zip(expected, got, strict=True):
+        assert type(have) is type(want)
+        if isinstance(want, naiprompt.batch.TokenCounter):
+            assert (have.count, have.target, have.text) == (want.count, want.target, want.text)
+    assert Batch("budget", limit=1).map(["a, b, c", "a", None], jobs=2, chunk_size=1) == [4, 0, None]

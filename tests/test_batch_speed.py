@@ -254,3 +254,27 @@ def test_counters_travel_back_packed_and_arrive_whole() -> None:
         if isinstance(want, naiprompt.batch.TokenCounter):
             assert (have.count, have.target, have.text) == (want.count, want.target, want.text)
     assert Batch("budget", limit=1).map(["a, b, c", "a", None], jobs=2, chunk_size=1) == [4, 0, None]
+
+
+COMMA_NEIGHBOURS = [
+    "smile!, long hair",  # "!," is one pre-token: the pieces' ids do not simply join
+    ":), 1girl",
+    "a,,b, c",
+    "a , b ,c",
+    "Long Hair, SMILE",
+    "1, 2, 3girls",
+    "x&y, z",
+    "café, a",
+    "a\tb, c",
+    "a's, b'd, e",
+    "(a:1.2) b!, c, d",
+    "(a:1.2) b, c!, (d)",
+    "a, <x, b",
+]
+
+
+@pytest.mark.parametrize("caption", COMMA_NEIGHBOURS)
+def test_count_tokens_joins_piece_ids_only_where_a_comma_keeps_them(caption: str) -> None:
+    """A line of runs at 1 is counted from its pieces' ids only when no pre-token spans a comma."""
+    rows = [caption, caption, caption.upper(), caption + ", " + caption]
+    assert_batch_equals(Batch("count_tokens"), naiprompt.count_tokens, rows)

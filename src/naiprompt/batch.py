@@ -797,11 +797,10 @@ def _count_function(
                 texts = [text for text, _ in runs]
                 head = texts.pop(0) if runs[0][1] == 1.0 else None
                 if head is not None and not texts:
-                    found = (head, None, None, comma_safe_ids(head), None)
+                    found = (head, None, None)
                 else:
                     tail = texts.pop() if len(runs) > 1 and runs[-1][1] == 1.0 else None
-                    inner = tuple(encode(text) for text in texts)
-                    found = (head, inner, tail, comma_safe_ids(head), comma_safe_ids(tail))
+                    found = (head, tuple(encode(text) for text in texts), tail)
         pieces[piece] = found
         return found
 
@@ -827,17 +826,6 @@ def _count_function(
         filled = "".join(itertools.chain.from_iterable(itertools.zip_longest(around, marks, fillvalue="")))
         return list(zip(filled.split("\0"), weights, strict=True))
 
-    def comma_safe_ids(text: str | None) -> list[int] | None:
-        # The ids of a run at 1 that a comma may join without changing them: plain ASCII whose first and
-        # last characters are letters or digits, which no pre-token shares with a comma ("a," is "a" ","
-        # but "a!," is "a" "!,"). Such a line's ids are its pieces' ids with the comma's between.
-        if text is None or not (text.isascii() and text.isprintable()) or "&" in text or "<" in text:
-            return None
-        stripped = text.strip()
-        if not (stripped[:1].isalnum() and stripped[-1:].isalnum()):
-            return None
-        return encode(text)
-
     def lookup(piece: str) -> tuple[Any, ...]:
         found = pieces.get(piece)
         return piece_of(piece) if found is None else found
@@ -852,31 +840,16 @@ def _count_function(
             if all(found):
                 ids: list[Sequence[int]] = []
                 line: list[str] = []  # the run at 1 open over the commas
-                line_ids: list[int] | None = []  # its ids when every part is comma-safe (None: encode it)
-                for head, inner, tail, head_ids, tail_ids in found:  # type: ignore[misc]  # no None left
+                for head, inner, tail in found:  # type: ignore[misc]  # no None left
                     if head is not None:
                         line.append(head)
-                        if line_ids is not None:
-                            if head_ids is None:
-                                line_ids = None
-                            else:
-                                line_ids += head_ids
                     if inner is not None:
-                        ids.append(encode("".join(line)) if line_ids is None else line_ids)
+                        ids.append(encode("".join(line)))
                         ids += inner
-                        if tail is None:
-                            line, line_ids = [], []
-                        else:
-                            line, line_ids = [tail], (None if tail_ids is None else list(tail_ids))
+                        line = [] if tail is None else [tail]
                     line.append(",")
-                    if line_ids is not None:
-                        line_ids.append(comma)
                 line.pop()  # no comma after the last piece
-                if line_ids is None:
-                    ids.append(encode("".join(line)))
-                else:
-                    line_ids.pop()
-                    ids.append(line_ids)
+                ids.append(encode("".join(line)))
                 count = _count_ids(ids, comma, comma_backtrack)
                 return TokenCounter(count, _target(count), one)
         best_text, best = "", -1

@@ -67,6 +67,16 @@ class SuffixWeights:
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def degraded(self) -> bool:
+        """Whether the work passed its linear budget, so :meth:`values` multiplies in a tree's order.
+
+        Example:
+            >>> SuffixWeights().degraded
+            False
+        """
+        return self._degraded
+
     def append(self, weight: float) -> None:
         """Add a run of weight ``weight`` at the end.
 
@@ -100,6 +110,20 @@ class SuffixWeights:
         if self._degraded:
             return
         starts, values = self._starts, self._values
+        if starts[-1] <= start:  # within the last block (a closer right after its text): the usual case
+            self._work += 2
+            value = values[-1] * factor
+            if starts[-1] < start:
+                if value != values[-1]:  # NaN too: it never equals
+                    starts.append(start)
+                    values.append(value)
+            elif len(values) > 1 and values[-2] == value:
+                del starts[-1], values[-1]  # it joins the block before
+            else:
+                values[-1] = value
+            if self._work > 64 * (self._count + len(self._ops)) + 100_000:
+                self._degraded = True
+            return
         block = bisect_right(starts, start) - 1
         if starts[block] < start:  # split the block that holds ``start``
             block += 1

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -53,7 +54,94 @@ def attention(text: str) -> list[tuple[str, float]]:
         >>> attention("a BREAK b")
         [('a', 1.0), ('BREAK', -1.0), ('b', 1.0)]
     """
-    return _runs(scanner("webui", _ATTENTION_EXCLUDE).finditer(text), text)
+    runs = _runs_without_nan(text)
+    if runs is None:
+        return _runs(scanner("webui", _ATTENTION_EXCLUDE).finditer(text), text)
+    return runs
+
+
+# WebUI keeps a run apart at every colon, escape and lone backslash, and merges equal neighbours at the
+# end; only NaN weights (nan != nan) keep such runs apart in the result. A NaN needs an infinite product
+# first (inf * 0), and an infinite or NaN weight stays so to the end, so when every weight comes out
+# finite the runs can be joined as they are read, with a coarser lexer whose text takes in the escapes
+# and the colons that do not start a weight. Otherwise the text is read again run by run.
+_COARSE = re.compile(
+    r"(?P<TEXT>(?:[^\\()\[\]:]++|\\[()\[\]\\]?|:(?!\s*+[+-]?[.\d]+\s*\)))++)"
+    r"|(?P<WEIGHT_CLOSE>:\s*[+-]?[.\d]+\s*\))|(?P<LPAR>\()|(?P<RPAR>\))|(?P<LSQB>\[)|(?P<RSQB>\])"
+)
+# In that text an escape stands for its character and a lone backslash for nothing, as WebUI reads them.
+_UNESCAPE = re.compile(r"\\([()\[\]\\])?")
+
+
+def _runs_without_nan(text: str) -> list[tuple[str, float]] | None:
+    """:func:`_runs` in coarser steps, or None where a weight is not finite (then only the exact path is)."""
+    texts: list[str] = []
+    weights = SuffixWeights()
+    round_stack: list[int] = []
+    square_stack: list[int] = []
+    pending: str | None = None  # the text since the last bracket (WebUI's runs there, joined)
+    bad: list[Problem] = []
+    for match in _COARSE.finditer(text):
+        kind = match.lastgroup
+        if kind == "TEXT":
+            value = match.group()
+            if "BREAK" in value:
+                parts = _BREAK.split(value)  # on the source text: escapes are not word characters
+                if len(parts) > 1:
+                    texts.append(_unescape(parts[0]))
+                    weights.append(1.0)
+                    for part in parts[1:-1]:
+                        texts.extend(("BREAK", _unescape(part)))
+                        weights.append(-1.0)
+                        weights.append(1.0)
+                    texts.append("BREAK")
+                    weights.append(-1.0)
+                    value = parts[-1]
+            pending = _unescape(value)  # a lone "\\" gives WebUI's empty run: still a run
+            continue
+        if pending is not None:
+            texts.append(pending)
+            weights.append(1.0)
+            pending = None
+        if kind == "LPAR":
+            round_stack.append(len(texts))
+        elif kind == "LSQB":
+            square_stack.append(len(texts))
+        elif kind == "RPAR" and round_stack:
+            weights.multiply_from(round_stack.pop(), ROUND)
+        elif kind == "RSQB" and square_stack:
+            weights.multiply_from(square_stack.pop(), SQUARE)
+        elif kind == "WEIGHT_CLOSE" and round_stack:
+            lexeme = match.group()
+            number = _weight_number(lexeme)
+            if number is None:
+                message = f"WebUI cannot read the weight {lexeme[:-1]!r}; kept as text"
+                bad.append((match.start(), "malformed-weight", message))
+                texts.append(lexeme[:-1])
+                weights.append(1.0)
+                weights.multiply_from(round_stack.pop(), ROUND)
+            else:
+                weights.multiply_from(round_stack.pop(), number)
+        else:  # a closer with nothing to close, or a weight outside brackets: text
+            texts.append(match.group())
+            weights.append(1.0)
+    if pending is not None:
+        texts.append(pending)
+        weights.append(1.0)
+    for start in round_stack:
+        weights.multiply_from(start, ROUND)
+    for start in square_stack:
+        weights.multiply_from(start, SQUARE)
+    if weights.degraded:  # its multiplication order depends on the runs: only the exact path's counts
+        return None
+    values = weights.values()
+    if not all(map(math.isfinite, values)):
+        return None
+    for note in collect(text, bad):
+        warn(note)
+    if not texts:
+        return [("", 1.0)]
+    return merge_equal(texts, values)
 
 
 def tree_attention(prompt: Prompt) -> list[tuple[str, float]]:
@@ -166,6 +254,14 @@ def _runs(matches: Iterable[re.Match[str]], text: str) -> list[tuple[str, float]
     if not texts:
         return [("", 1.0)]
     return merge_equal(texts, weights.values())
+
+
+def _unescape(raw: str) -> str:
+    if "\\" not in raw:
+        return raw
+    if "\\\\" not in raw:  # every backslash escapes the next character or stands alone: both go
+        return raw.replace("\\", "")
+    return _UNESCAPE.sub(r"\1", raw)
 
 
 def _weight_number(lexeme: str) -> float | None:

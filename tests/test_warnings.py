@@ -7,6 +7,7 @@ page does not list (or the other way round) fails a test.
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import os
 import pickle
@@ -320,13 +321,23 @@ def test_warn_helper() -> None:
 def test_locating_many_warnings_in_one_text_is_linear() -> None:
     # Printers warn node after node about one text; each line/column is counted on from the last.
     def cpu(n: int) -> float:
+        # The best of 3 with the collector off: a full suite's heap makes each collection cost more
+        # as the run allocates more, which is the collector's time, not this code's.
         text = "a BREAK\n" * n
-        start = time.process_time()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            naiprompt.render(naiprompt.parse(text), "nai", errors="warn")
-            naiprompt.parse(")\n" * n)
-        return time.process_time() - start
+        best = float("inf")
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(3):
+                start = time.process_time()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    naiprompt.render(naiprompt.parse(text), "nai", errors="warn")
+                    naiprompt.parse(")\n" * n)
+                best = min(best, time.process_time() - start)
+        finally:
+            gc.enable()
+        return best
 
     cpu(200)  # warm the scanners
     assert cpu(20_000) / max(cpu(2_000), 1e-3) < 25  # linear is about 10, quadratic 100

@@ -90,6 +90,17 @@ def test_chunks_have_the_tokenizers_geometry(toy_package: Path) -> None:
     assert budget("a bb ccc dddd e f", tokenizer="flat").chunk_lengths == (4, 2)
 
 
+def test_batch_counts_in_the_tokenizers_window(toy_package: Path) -> None:
+    from naiprompt.batch import Batch
+
+    rows = ["a b c d e f g h, i j k", "a BREAK b", "a, b, c, d, e, f, g, h, i, j, k, l, m", "(a:1.2), " + WORDS]
+    for name in ["toy", "flat"]:
+        want = [str(count_tokens(row, tokenizer=name)) for row in rows]
+        assert [str(got) for got in Batch("count_tokens", tokenizer=name)(rows)] == want
+        assert Batch("count_tokens", tokenizer=name).map(rows, jobs=2, chunk_size=1) == want
+    assert str(Batch("count_tokens", tokenizer="toy")(["a b c d e f g h, i j k"])[0]) == "13/20"
+
+
 def test_comma_backtrack_works_in_a_small_window(toy_package: Path) -> None:
     # 8 words, a comma, 3 words: the chunk fills at the 10th id, the comma is 1 back, so "i j k" move on.
     layout = chunk_segments([("a b c d e f g h, i j k", 1.0)], "toy")

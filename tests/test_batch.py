@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 import naiprompt
 from conftest import CONFORMANCE, FIXTURES
-from naiprompt.batch import Batch, RowError, TokenCounter, _token_count, fragments
+from naiprompt._batch_count import token_count as _token_count
+from naiprompt.batch import Batch, RowError, TokenCounter, fragments
 from naiprompt.transforms.tags import tags as split_into_tags
 
 # The captions hold NovelAI slips such as {2:3}: converting them warns, here as in the per-call loop.
@@ -87,7 +88,19 @@ def test_attention_and_tags_equal_per_call(dialect: str) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"dialect": "nai"}, {"negative": True, "comma_backtrack": 0}, {"steps": 7, "emphasis": "none"}],
+    [
+        {},
+        {"dialect": "nai"},
+        {"negative": True, "comma_backtrack": 0},
+        {"steps": 7, "emphasis": "none"},
+        # ComfyUI chunks its own way (no comma backtrack, whole words); compel's quotes and a mixed
+        # prompt's bracket rule reach over commas; nai4 negative keeps trailing space.
+        {"dialect": "comfy"},
+        {"dialect": "compel"},
+        {"dialect": "mixed"},
+        {"dialect": "nai4", "negative": True},
+        {"tokenizer": "openai", "comma_backtrack": 74},
+    ],
 )
 def test_count_tokens_equals_per_call(options: dict[str, Any]) -> None:
     batch = Batch("count_tokens", **options)

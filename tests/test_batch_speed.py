@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import pickle
 import warnings
@@ -14,7 +15,9 @@ from hypothesis import strategies as st
 import naiprompt
 import naiprompt.batch as batch_module
 from conftest import FIXTURES
+from naiprompt._batch_count import count_ids, count_sizes, count_stream
 from naiprompt.batch import _PLAIN, _PLAIN_PROBE, Batch, RowError, _Pieces
+from naiprompt.tokens.registry import get_tokenizer
 
 pytestmark = pytest.mark.filterwarnings("ignore::naiprompt.PromptWarning")
 
@@ -90,6 +93,25 @@ PIECES = [
     " {x-ray} (y)",
     " (3)",
     "{ a }",
+    # punctuation beside a comma, which fuses with it into one pre-token ("),", "!,(")
+    " smile!",
+    "!x",
+    " (a:1.2)!",
+    "!(b)",
+    " miku \\(cosplay\\)",
+    " :)",
+    " ^_^ ",
+    "!!",
+    "?",
+    " a.",
+    "...",
+    "x'",
+    "'x",
+    " (a:1.2) b?",
+    "?b (c:0.9)",
+    " a_",
+    "_b",
+    " (a:1.1)(b:1.2)",
 ]
 CAPTION_PIECES = st.lists(st.sampled_from(PIECES), min_size=1, max_size=12).map(",".join)
 
@@ -141,6 +163,57 @@ def test_count_tokens_from_pieces_equals_per_call(rows: list[str]) -> None:
     for options in [{}, {"negative": True, "comma_backtrack": 3}, {"emphasis": "none"}]:
         batch = Batch("count_tokens", **options)
         assert_batch_equals(batch, lambda row, o=options: naiprompt.count_tokens(row, **o), rows + rows[::-1])
+
+
+LONG_CAPTIONS = st.lists(st.sampled_from(PIECES), min_size=15, max_size=70).map(",".join)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(LONG_CAPTIONS, min_size=1, max_size=4), st.sampled_from([0, 1, 5, 20, 74]))
+def test_long_captions_from_pieces_equal_per_call(rows: list[str], backtrack: int) -> None:
+    """Captions past one chunk: the comma backtrack over pieces' sizes and fused punctuation."""
+    for dialect in ["webui", "nai"]:
+        batch = Batch("count_tokens", dialect=dialect, comma_backtrack=backtrack)
+        expected = functools.partial(naiprompt.count_tokens, dialect=dialect, comma_backtrack=backtrack)
+        assert_batch_equals(batch, expected, rows * 2)
+
+
+# A stream as count_stream reads it: runs of ids that are not a comma (n >= 0) and commas (-1).
+STREAMS = st.lists(st.one_of(st.integers(0, 90), st.just(-1)), max_size=60)
+
+
+def expand(stream: list[int], comma: int = 7) -> list[list[int]]:
+    return [[comma] if item < 0 else [1] * item for item in stream]
+
+
+@settings(max_examples=300, deadline=None)
+@given(STREAMS, st.integers(0, 100), st.integers(1, 100))
+def test_count_stream_is_count_ids(stream: list[int], backtrack: int, window: int) -> None:
+    backtrack = min(backtrack, window - 1)
+    assert count_stream(stream, backtrack, window) == count_ids(expand(stream), 7, backtrack, window)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=40), st.integers(0, 74), st.integers(1, 100))
+def test_count_sizes_is_pieces_with_one_comma_between(sizes: list[int], backtrack: int, window: int) -> None:
+    backtrack = min(backtrack, window - 1)
+    stream = list(itertools.chain.from_iterable([size, -1] for size in sizes))[:-1]
+    assert count_sizes(sizes, backtrack, window) == count_ids(expand(stream), 7, backtrack, window)
+
+
+# Printable ASCII without "&", and the characters a comma keeps apart from itself.
+ASCII_TEXT = st.text(alphabet=[chr(c) for c in range(32, 127) if chr(c) != "&"], max_size=15)
+BESIDE_COMMA = st.sampled_from(list("abcXYZ059 "))
+
+
+@settings(max_examples=300, deadline=None)
+@given(ASCII_TEXT, BESIDE_COMMA, BESIDE_COMMA, ASCII_TEXT, st.sampled_from(["webui", "openai"]))
+def test_clip_is_comma_separable(before: str, left: str, right: str, after: str, mode: str) -> None:
+    """What ``comma_separable`` promises: beside letters, digits and spaces a comma is its own id."""
+    tok = get_tokenizer(mode)
+    assert tok.comma_separable is True
+    a, b = before + left, right + after
+    assert tok.encode(a + "," + b) == [*tok.encode(a), tok.comma_id, *tok.encode(b)]
 
 
 @settings(max_examples=25, deadline=None)

@@ -10,9 +10,10 @@ row. What makes it more than a loop:
   call; plain pieces (letters, digits, spaces, punctuation no dialect reads) are their own conversion,
   and pieces that differ only in their plain text (``{long hair}``, ``{smile}``) are filled in from one
   conversion of their shape. A row whose pieces are all known is a split, lookups and a join.
-  ``count_tokens`` reads each distinct piece once and counts a caption from its pieces' runs and the
-  token ids, without building the 77-id chunks. Transform specs are resolved once per batch, not once
-  per row. Caches are bounded (two generations: what is still used survives a turn).
+  ``count_tokens`` reads each distinct piece once and counts a caption from its pieces' sizes in ids
+  (CLIP keeps a comma between letters apart), without encoding the caption or building the 77-id
+  chunks. Transform specs are resolved once per batch, not once per row. Caches are bounded (two
+  generations: what is still used survives a turn).
 * **Bad rows stay rows.** ``None`` gives ``None``; a row that fails (not a string, a conversion error
   under ``errors="raise"``) gives a :class:`RowError` with the message the per-call API raised, and the
   other rows carry on.
@@ -218,7 +219,7 @@ _COUNT_OPTIONS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "negative": (False, _bool),
     "comma_backtrack": (20, _int),
     "emphasis": ("original", _str),
-    "tokenizer": (defaults.TOKENIZER, _str),
+    "tokenizer": (None, _opt_str),  # None: the dialect's own, as the per-call API
 }
 
 #: Every operation's options: ``{op: {option: (default, normaliser)}}``.
@@ -697,182 +698,10 @@ def _attention_function(dialect: str) -> RowFunction:
     return lambda text: attention(text, dialect)
 
 
-def _target(count: int) -> int:
-    return math.ceil(max(count, 1) / 75) * 75
+def _count_function(**options: Any) -> Callable[[str], TokenCounter]:
+    from naiprompt._batch_count import count_function
 
-
-def _token_count(
-    runs: Iterable[tuple[str, float]], encode: Callable[[str], Sequence[int]], comma: int, backtrack: int
-) -> int:
-    """WebUI's token count from the ids alone: ``chunk_segments(...).token_count`` without the chunks."""
-    return _count_ids(
-        [None if text == "BREAK" and weight == -1 else encode(text) for text, weight in runs], comma, backtrack
-    )
-
-
-def _count_ids(runs: Iterable[Sequence[int] | None], comma: int, backtrack: int) -> int:
-    """The token count of the ids of consecutive runs (``None``: a BREAK).
-
-    Mirrors the chunker step for step (BREAK closes a chunk, a full chunk closes, the comma backtrack
-    moves the tail after the last comma); a run that fits in the current chunk is added in one step.
-    Only the ids in order matter, not where one run ends and the next begins.
-    """
-    count = 0
-    size = 0  # tokens in the open chunk
-    last_comma = -1
-    for ids in runs:
-        if ids is None:
-            count += 75
-            size, last_comma = 0, -1
-            continue
-        if size + len(ids) <= 75:  # no token reaches a full chunk: only the last comma matters
-            if comma in ids:
-                last_comma = size + len(ids) - 1 - ids[::-1].index(comma)
-            size += len(ids)
-            continue
-        for token in ids:
-            if token == comma:
-                last_comma = size
-            elif backtrack and size == 75 and last_comma != -1 and 75 - last_comma <= backtrack:
-                count += 75
-                size -= last_comma + 1
-                last_comma = -1
-            if size == 75:
-                count += 75
-                size, last_comma = 0, -1
-            size += 1
-    return count + size
-
-
-def _count_function(
-    dialect: str, steps: int, negative: bool, comma_backtrack: int, emphasis: str, tokenizer: str
-) -> Callable[[str], TokenCounter]:
-    from naiprompt.dialects import get_dialect
-    from naiprompt.tokens.api import _counted_texts, segments
-    from naiprompt.tokens.registry import get_tokenizer
-
-    tok = get_tokenizer(tokenizer)
-    encode, comma = tok.encode, tok.comma_id
-    if not 0 <= comma_backtrack < 75:
-        raise ValueError(f"comma_backtrack must be in 0..74, got {comma_backtrack}")
-    segments("", dialect, emphasis=emphasis)  # an unknown emphasis mode or dialect fails here, once
-    varies = getattr(get_dialect(dialect), "count_variants", False)  # WebUI's counter: AND, editing, networks
-
-    runs_cache: dict[str, list[int]] = {}
-
-    def encode_run(text: str) -> list[int]:
-        # Emphasised runs are often one tag ("(smile:1.2)"): worth remembering.
-        ids = runs_cache.get(text)
-        if ids is None:
-            if len(runs_cache) >= CACHE_LIMIT:
-                runs_cache.clear()
-            ids = runs_cache[text] = encode(text)
-        return ids
-
-    def variant(text: str) -> str | None:
-        if varies and not _MAY_VARY.search(text):
-            # No extra network, AND, or prompt editing, and no ":number" at the end: the counter's one
-            # variant is the text without trailing whitespace (what subprompts() leaves), or the text
-            # itself for a negative prompt.
-            tail = text.rstrip()
-            if not (tail[-1:].isdecimal() or tail.endswith(".")):
-                return text if negative else tail
-        return None
-
-    # The runs of a caption cut at its commas are its pieces' runs with the commas' (",", 1.0) between,
-    # equal neighbours merged, where each piece is whole: balanced brackets (escaped ones aside), nothing
-    # else escaped or unsafe, so that its runs and their weights are its own wherever it sits. Only runs
-    # at 1 merge over a comma (the comma's own weight), so each piece is kept as the text of its first
-    # run when at 1 (None if not), the ids of the runs after it, and the text of its last run when at 1
-    # and not the first; a piece that is one run at 1 is (text, None, None). () marks a piece not whole.
-    pieces: _Pieces[tuple[Any, ...]] = _Pieces(CACHE_LIMIT // 2)  # at most CACHE_LIMIT in two generations
-    plain_runs = segments(_COUNT_PROBE, dialect, emphasis=emphasis) == [(_COUNT_PROBE, 1.0)]
-
-    def piece_of(piece: str) -> tuple[Any, ...]:
-        found: tuple[Any, ...] = ()
-        if _whole_piece(_ESCAPED_BRACKET.sub("", piece)):
-            # Text without brackets or escapes is one run at 1 (checked on a probe); the rest is read.
-            runs = [(piece, 1.0)] if plain_runs and _NO_BRACKET.fullmatch(piece) else shaped(piece)
-            if runs and all(text for text, _ in runs):  # an empty run would keep its neighbours apart
-                texts = [text for text, _ in runs]
-                head = texts.pop(0) if runs[0][1] == 1.0 else None
-                if head is not None and not texts:
-                    found = (head, None, None)
-                else:
-                    tail = texts.pop() if len(runs) > 1 and runs[-1][1] == 1.0 else None
-                    found = (head, tuple(encode(text) for text in texts), tail)
-        pieces[piece] = found
-        return found
-
-    # Pieces that differ only in their wordy plain text ("(long hair:1.05)", "(smile:1.05)") have the
-    # runs of their shape with the text filled in: see fill_shapes() of convert. Runs without a letter
-    # stay in the shape (":1.05" is a weight, a placeholder there would not be).
-    shapes: dict[str, tuple[list[str], list[float]] | None] = {}
-
-    def shaped(piece: str) -> list[tuple[str, float]]:
-        marks: list[str] = []
-        if "\0" not in piece:
-            shape = _RUN.sub(functools.partial(_placeholder, runs=marks, wordy=True), piece)
-        if not marks or len(marks) > len(_PLACEHOLDER_LETTERS):
-            return segments(piece, dialect, emphasis=emphasis)
-        if shape not in shapes:
-            if len(shapes) >= _SHAPE_LIMIT:
-                shapes.clear()
-            shapes[shape] = _run_template(shape, lambda text: segments(text, dialect, emphasis=emphasis))
-        template = shapes[shape]
-        if template is None:
-            return segments(piece, dialect, emphasis=emphasis)
-        around, weights = template
-        filled = "".join(itertools.chain.from_iterable(itertools.zip_longest(around, marks, fillvalue="")))
-        return list(zip(filled.split("\0"), weights, strict=True))
-
-    def lookup(piece: str) -> tuple[Any, ...]:
-        found = pieces.get(piece)
-        return piece_of(piece) if found is None else found
-
-    def row(text: str) -> TokenCounter:
-        one = variant(text)
-        if one is not None and "," in one:
-            parts = one.split(",")
-            found = list(map(pieces.young.get, parts))
-            if None in found:
-                found = [got if got is not None else lookup(part) for got, part in zip(found, parts, strict=True)]
-            if all(found):
-                ids: list[Sequence[int]] = []
-                line: list[str] = []  # the run at 1 open over the commas
-                for head, inner, tail in found:  # type: ignore[misc]  # no None left
-                    if head is not None:
-                        line.append(head)
-                    if inner is not None:
-                        ids.append(encode("".join(line)))
-                        ids += inner
-                        line = [] if tail is None else [tail]
-                    line.append(",")
-                line.pop()  # no comma after the last piece
-                ids.append(encode("".join(line)))
-                count = _count_ids(ids, comma, comma_backtrack)
-                return TokenCounter(count, _target(count), one)
-        best_text, best = "", -1
-        for text_variant in [one] if one is not None else _counted_texts(text, dialect, steps, negative):
-            runs = segments(text_variant, dialect, emphasis=emphasis)
-            count = _token_count(runs, encode_run, comma, comma_backtrack)
-            if count > best:  # the first variant with the largest count, as count_tokens picks it
-                best_text, best = text_variant, count
-        return TokenCounter(best, _target(best), best_text)
-
-    return row
-
-
-#: Text with none of WebUI's attention syntax (brackets, escapes), and a probe holding the rest of ASCII.
-_NO_BRACKET = re.compile(r"[^()\[\]\\]*")
-_COUNT_PROBE = " Az09_'.!?/+*;~=#@%^-\"$`{}:<>| "
-
-#: Escaped brackets, which a whole piece may hold anywhere.
-_ESCAPED_BRACKET = re.compile(r"\\[()\[\]]")
-
-
-#: What makes WebUI's counter look at more than the text itself: networks, AND, prompt editing.
-_MAY_VARY = re.compile(r"[<\[]|AND")
+    return count_function(**options)
 
 
 def _budget_function(limit: int, **options: Any) -> RowFunction:
@@ -1169,6 +998,11 @@ def _worker_init() -> None:
 def _run_chunk(batch: Batch, rows: list[Any]) -> list[Any]:
     """A worker's results for a chunk, packed: the parent has the rows, they need not travel back."""
     return [_pack(row, result) for row, result in zip(rows, batch(rows), strict=True)]
+
+
+def _target(count: int) -> int:
+    """A counter's target in CLIP's 75-token window (a counter in another window is sent back whole)."""
+    return math.ceil(max(count, 1) / 75) * 75
 
 
 def _pack(row: Any, result: Any) -> Any:

@@ -272,6 +272,9 @@ class ClipTokenizer:
     comma_id: int = COMMA_ID
     window: int = 75  # content tokens per chunk: BOS + 75 + EOS = CLIP's 77 positions
     wraps: bool = True
+    # A comma between ASCII letters, digits or spaces is a pre-token of its own, and printable ASCII text
+    # without '&' is encoded word by word: encode(a + "," + b) == encode(a) + [comma_id] + encode(b) there.
+    comma_separable: bool = True
     vocab_size: int = VOCAB_SIZE
 
     def __init__(self, mode: Mode = defaults.TOKENIZER) -> None:

@@ -54,6 +54,11 @@ class Tokenizer(Protocol):
 
     A registered tokenizer that lacks ``window`` or ``wraps`` gets CLIP's (75, True).
 
+    Optional: ``comma_separable = True`` promises that ``encode(a + "," + b) == encode(a) + [comma_id] +
+    encode(b)`` whenever ``a`` and ``b`` are printable ASCII without ``&`` and the characters beside the
+    comma are letters, digits or spaces (CLIP's pre-tokenizer). ``Batch("count_tokens")`` then counts a
+    caption from the sizes of its comma pieces. Without it, each caption's text is encoded.
+
     Example:
         >>> tok = get_tokenizer("webui")
         >>> isinstance(tok, Tokenizer), tok.window, tok.wraps, (tok.bos_id, tok.eos_id, tok.pad_id)

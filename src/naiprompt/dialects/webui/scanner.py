@@ -107,24 +107,8 @@ def _runs_without_nan(text: str) -> list[tuple[str, float]] | None:
             round_stack.append(len(texts))
         elif kind == "LSQB":
             square_stack.append(len(texts))
-        elif kind == "RPAR" and round_stack:
-            weights.multiply_from(round_stack.pop(), ROUND)
-        elif kind == "RSQB" and square_stack:
-            weights.multiply_from(square_stack.pop(), SQUARE)
-        elif kind == "WEIGHT_CLOSE" and round_stack:
-            lexeme = match.group()
-            number = _weight_number(lexeme)
-            if number is None:
-                message = f"WebUI cannot read the weight {lexeme[:-1]!r}; kept as text"
-                bad.append((match.start(), "malformed-weight", message))
-                texts.append(lexeme[:-1])
-                weights.append(1.0)
-                weights.multiply_from(round_stack.pop(), ROUND)
-            else:
-                weights.multiply_from(round_stack.pop(), number)
-        else:  # a closer with nothing to close, or a weight outside brackets: text
-            texts.append(match.group())
-            weights.append(1.0)
+        else:
+            _close(kind, match, texts, weights, round_stack, square_stack, bad)
     if pending is not None:
         texts.append(pending)
         weights.append(1.0)
@@ -224,24 +208,8 @@ def _runs(matches: Iterable[re.Match[str]], text: str) -> list[tuple[str, float]
             round_stack.append(len(texts))
         elif kind == "LSQB":
             square_stack.append(len(texts))
-        elif kind == "RPAR" and round_stack:
-            weights.multiply_from(round_stack.pop(), ROUND)
-        elif kind == "RSQB" and square_stack:
-            weights.multiply_from(square_stack.pop(), SQUARE)
-        elif kind == "WEIGHT_CLOSE" and round_stack:
-            lexeme = match.group()
-            number = _weight_number(lexeme)
-            if number is None:
-                message = f"WebUI cannot read the weight {lexeme[:-1]!r}; kept as text"
-                bad.append((match.start(), "malformed-weight", message))
-                texts.append(lexeme[:-1])
-                weights.append(1.0)
-                weights.multiply_from(round_stack.pop(), ROUND)
-            else:
-                weights.multiply_from(round_stack.pop(), number)
-        else:  # a closer with nothing to close, or a weight outside brackets: text
-            texts.append(match.group())
-            weights.append(1.0)
+        else:
+            _close(kind, match, texts, weights, round_stack, square_stack, bad)
     for piece in pending:
         texts.append("".join(piece))
         weights.append(1.0)
@@ -254,6 +222,39 @@ def _runs(matches: Iterable[re.Match[str]], text: str) -> list[tuple[str, float]
     if not texts:
         return [("", 1.0)]
     return merge_equal(texts, weights.values())
+
+
+def _close(
+    kind: str | None,
+    match: re.Match[str],
+    texts: list[str],
+    weights: SuffixWeights,
+    round_stack: list[int],
+    square_stack: list[int],
+    bad: list[Problem],
+) -> None:
+    """A closer: multiply the runs since its opener by its weight, or keep it as text when nothing is open.
+
+    Shared by both readings of the text; openers are handled inline (the common case, kept fast).
+    """
+    if kind == "RPAR" and round_stack:
+        weights.multiply_from(round_stack.pop(), ROUND)
+    elif kind == "RSQB" and square_stack:
+        weights.multiply_from(square_stack.pop(), SQUARE)
+    elif kind == "WEIGHT_CLOSE" and round_stack:
+        lexeme = match.group()
+        number = _weight_number(lexeme)
+        if number is None:
+            message = f"WebUI cannot read the weight {lexeme[:-1]!r}; kept as text"
+            bad.append((match.start(), "malformed-weight", message))
+            texts.append(lexeme[:-1])
+            weights.append(1.0)
+            weights.multiply_from(round_stack.pop(), ROUND)
+        else:
+            weights.multiply_from(round_stack.pop(), number)
+    else:  # a closer with nothing to close, or a weight outside brackets: text
+        texts.append(match.group())
+        weights.append(1.0)
 
 
 def _unescape(raw: str) -> str:

@@ -2,7 +2,8 @@
 
 Run from the repository root (needs ../shared/data; pyarrow and dask[distributed] for the last parts)::
 
-    python benchmarks/bench_batch.py [--rows 200000] [--parquet-mb 2048] [--skip-dask] [--ops convert,apply]
+    python benchmarks/bench_batch.py [--rows 200000] [--repeat 3] [--parquet-mb 2048] [--skip-dask]
+                                     [--ops convert,apply]
 
 Corpus: ``--rows`` captions of 8 to 30 tags, drawn from the danbooru and e621 tag lists weighted by post
 count (so popular tags repeat, as in real datasets), with NovelAI emphasis on some tags (``{tag}``,
@@ -15,9 +16,10 @@ count (so popular tags repeat, as in real datasets), with NovelAI emphasis on so
 Each runs as the per-call loop, one cold ``Batch`` in this process, ``Batch.map(jobs=2)`` (two processes,
 chunks of 5,000 rows), and ``naiprompt.dask.map_prompts`` on a Dask ``LocalCluster`` with two worker
 processes (cluster start and loading the rows onto the workers not timed). Every mode's results are
-checked equal to the loop's. Ratios are against the loop (Batch) and against one Batch (processes, Dask),
-from the same run. The load average is printed before and after: on a busy machine the ratios of
-processes mean little.
+checked equal to the loop's. Each mode runs ``--repeat`` times (cold caches and fresh workers each time);
+the table shows medians: of rows per second, and of each ratio taken within one repeat (against the loop
+for Batch, against one Batch for processes and Dask). The load average is printed before and after: on a
+busy machine the ratios of processes mean little.
 
 Memory: a Parquet file of about ``--parquet-mb`` MB (uncompressed text, row groups of 50,000 rows) is
 written to a temporary folder and streamed through ``naiprompt batch convert`` in a child process; its peak
@@ -32,6 +34,7 @@ import itertools
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -96,7 +99,14 @@ def plain(results: list[Any]) -> list[Any]:
     return [str(r) if isinstance(r, str) else r for r in results]
 
 
-def run_ops(captions: list[str], skip_dask: bool, only: set[str]) -> list[list[str]]:
+def forget_batches() -> None:
+    """Drop the batches a worker keeps between tasks, so each repeat starts cold."""
+    import naiprompt.batch
+
+    naiprompt.batch._LIVE.clear()
+
+
+def run_ops(captions: list[str], skip_dask: bool, only: set[str], repeat: int) -> list[list[str]]:
     webui = Batch("convert", read="nai", write="webui").map(captions, jobs=2)
     ops: list[tuple[str, Callable[[str], Any], Batch, list[str], dict[str, Any]]] = [
         (
@@ -128,34 +138,53 @@ def run_ops(captions: list[str], skip_dask: bool, only: set[str]) -> list[list[s
     table: list[list[str]] = []
     header = f"{'op':<13}{'loop r/s':>10}{'Batch r/s':>11}{'x loop':>8}{'-j 2 r/s':>10}{'x Batch':>9}"
     header += f"{'Dask r/s':>10}{'x Batch':>9}" if client else ""
+    print(f"medians of {repeat} repeats (rows per second, and each ratio taken within one repeat)")
     print(header)
     for name, per_call, batch, rows, options in ops:
-        loop_s, expected = timed(lambda per_call=per_call, rows=rows: [per_call(row) for row in rows])
-        fresh = Batch(batch.op, **dict(batch.options))  # cold caches
-        batch_s, got = timed(lambda fresh=fresh, rows=rows: fresh(rows))
-        assert plain(got) == expected, name
-        jobs_s, got = timed(lambda batch=batch, rows=rows: batch.map(rows, jobs=2))
-        assert plain(got) == expected, name
-        line = (
-            f"{name:<13}{len(rows) / loop_s:>10,.0f}{len(rows) / batch_s:>11,.0f}{loop_s / batch_s:>8.2f}"
-            f"{len(rows) / jobs_s:>10,.0f}{batch_s / jobs_s:>9.2f}"
-        )
-        cells = [name, f"{len(rows) / loop_s:,.0f}", f"{len(rows) / batch_s:,.0f}", f"{loop_s / batch_s:.2f}"]
-        cells += [f"{len(rows) / jobs_s:,.0f}", f"{batch_s / jobs_s:.2f}"]
-        if client is not None:
-            import dask.bag as db
-            import distributed
-
-            from naiprompt.dask import map_prompts
-
-            # The rows are on the workers before the clock starts (persist() alone returns at once).
-            bag = db.from_sequence(rows, partition_size=10_000).persist()
-            distributed.wait(bag)
-            dask_s, got = timed(lambda bag=bag, name=name, options=options: map_prompts(bag, name, **options).compute())
+        seconds: dict[str, list[float]] = {"loop": [], "batch": [], "jobs": [], "dask": []}
+        for _ in range(repeat):
+            loop_s, expected = timed(lambda per_call=per_call, rows=rows: [per_call(row) for row in rows])
+            fresh = Batch(batch.op, **dict(batch.options))  # cold caches
+            batch_s, got = timed(lambda fresh=fresh, rows=rows: fresh(rows))
             assert plain(got) == expected, name
-            line += f"{len(rows) / dask_s:>10,.0f}{batch_s / dask_s:>9.2f}"
-            cells += [f"{len(rows) / dask_s:,.0f}", f"{batch_s / dask_s:.2f}"]
-        print(line, flush=True)
+            # Fresh workers each time (a new pool), so their caches are cold too.
+            jobs_s, got = timed(lambda fresh=fresh, rows=rows: fresh.map(rows, jobs=2))
+            assert plain(got) == expected, name
+            seconds["loop"].append(loop_s)
+            seconds["batch"].append(batch_s)
+            seconds["jobs"].append(jobs_s)
+            if client is not None:
+                import dask.bag as db
+                import distributed
+
+                from naiprompt.dask import map_prompts
+
+                client.run(forget_batches)  # cold caches: no batch kept from the last repeat
+                # The rows are on the workers before the clock starts (persist() alone returns at once).
+                bag = db.from_sequence(rows, partition_size=10_000).persist()
+                distributed.wait(bag)
+                dask_s, got = timed(
+                    lambda bag=bag, name=name, options=options: map_prompts(bag, name, **options).compute()
+                )
+                assert plain(got) == expected, name
+                seconds["dask"].append(dask_s)
+        rate = {mode: len(rows) / statistics.median(times) for mode, times in seconds.items() if times}
+        ratio = {
+            "loop": statistics.median(a / b for a, b in zip(seconds["loop"], seconds["batch"], strict=True)),
+            "jobs": statistics.median(a / b for a, b in zip(seconds["batch"], seconds["jobs"], strict=True)),
+        }
+        line = (
+            f"{name:<13}{rate['loop']:>10,.0f}{rate['batch']:>11,.0f}{ratio['loop']:>8.2f}"
+            f"{rate['jobs']:>10,.0f}{ratio['jobs']:>9.2f}"
+        )
+        cells = [name, f"{rate['loop']:,.0f}", f"{rate['batch']:,.0f}", f"{ratio['loop']:.2f}"]
+        cells += [f"{rate['jobs']:,.0f}", f"{ratio['jobs']:.2f}"]
+        if seconds["dask"]:
+            ratio["dask"] = statistics.median(a / b for a, b in zip(seconds["batch"], seconds["dask"], strict=True))
+            line += f"{rate['dask']:>10,.0f}{ratio['dask']:>9.2f}"
+            cells += [f"{rate['dask']:,.0f}", f"{ratio['dask']:.2f}"]
+        spread = ", ".join(f"{len(rows) / t:,.0f}" for t in seconds["batch"])
+        print(line, f"  (Batch r/s per repeat: {spread})", flush=True)
         table.append(cells)
     if client is not None and cluster is not None:
         client.close()
@@ -224,12 +253,13 @@ def main() -> None:
     parser.add_argument("--parquet-mb", type=float, default=2048.0, help="size of the streamed file (0: skip)")
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--ops", default="", help="comma-separated subset of convert,count_tokens,apply")
+    parser.add_argument("--repeat", type=int, default=3, help="repeats per mode; medians are reported")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # lossy conversions warn; the modes are compared on their results
     print(f"{platform.python_implementation()} {platform.python_version()} on {platform.platform()}")
     print(f"{os.cpu_count()} cores; {args.rows:,} captions; load average {load()} (busy when above 0.5)")
     captions = make_captions(args.rows)
-    table = run_ops(captions, args.skip_dask, {op for op in args.ops.split(",") if op})
+    table = run_ops(captions, args.skip_dask, {op for op in args.ops.split(",") if op}, max(args.repeat, 1))
     print(f"load average after: {load()}\n\n{markdown(table)}\n", flush=True)
     if args.parquet_mb > 0:
         parquet_memory(args.parquet_mb, captions[:50_000])

@@ -112,6 +112,12 @@ PIECES = [
     " a_",
     "_b",
     " (a:1.1)(b:1.2)",
+    # simple tags at a weight, read without the shapes (the weight does not change a size)
+    " (long hair:1.1)",
+    "(x:1)",
+    "(a_b:0.5)",
+    " (2:1.05)",
+    "(a:1.)",
 ]
 CAPTION_PIECES = st.lists(st.sampled_from(PIECES), min_size=1, max_size=12).map(",".join)
 

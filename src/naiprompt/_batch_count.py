@@ -206,6 +206,8 @@ _COMMA = [-1]  # a comma alone, in a stream
 #: A piece that is its own run at 1 (on a probe-checked dialect) with a letter, digit or space at both
 #: ends: its size is its number of ids. Lowercase only, so no "AND" or "BREAK".
 _SIMPLE = re.compile(r"[a-z0-9 ](?:[a-z0-9_ ]*[a-z0-9 ])?")
+#: A simple tag in WebUI's weight brackets, a space before it or not.
+_WEIGHTED_TAG = re.compile(r" ?\(([a-z0-9](?:[a-z0-9_ ]*[a-z0-9])?):[0-9]{1,9}(?:\.[0-9]{1,9})?\)")
 
 
 def _sizeable(piece: str) -> bool:
@@ -309,6 +311,12 @@ def count_function(
     joints: dict[str, list[int]] = {}  # punctuation fused with a comma -> its stream
     plain_runs = segments(_COUNT_PROBE, dialect, emphasis=mode) == [(_COUNT_PROBE, 1.0)]
     simple = separable and plain_runs
+    # "(tag:1.05)" is the tag at its weight (WebUI), checked on probes: its size is the tag's ids whatever
+    # the weight (at 1 it joins the line, where the commas beside it keep it apart all the same).
+    weighted_tags = simple and all(
+        segments(probe, dialect, emphasis=mode) == runs
+        for probe, runs in [("(qaz zq:1.05)", [("qaz zq", 1.05)]), (" (qaz:0.9)", [(" ", 1.0), ("qaz", 0.9)])]
+    )
 
     def sized(head: str | None, inner: tuple[list[int], ...] | None, tail: str | None) -> int | Sized:
         """A piece's size for :func:`count_stream`: an int where no punctuation is beside its commas."""
@@ -397,6 +405,8 @@ def count_function(
         if size is None:
             if simple and _SIMPLE.fullmatch(piece):  # most new tags: one run at 1, nothing beside a comma
                 size = sizes[piece] = len(encode(piece))
+            elif weighted_tags and (tag := _WEIGHTED_TAG.fullmatch(piece)) is not None:  # " (tag:1.05)"
+                size = sizes[piece] = len(encode(tag.group(1)))
             else:
                 piece_of(piece)
                 size = sizes.young[piece]

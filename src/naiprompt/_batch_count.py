@@ -174,8 +174,14 @@ _NO_SYNTAX = re.compile(r"[^()\[\]{}\\]*")
 #: Escaped brackets, which a whole piece may hold anywhere.
 _ESCAPED_BRACKET = re.compile(r"\\[()\[\]]")
 
-#: What makes WebUI's counter look at more than the text itself: networks, AND, prompt editing.
-_MAY_VARY = re.compile(r"[<\[]|AND")
+
+
+def _may_vary(text: str) -> bool:
+    """Whether WebUI's counter may read more than the text itself: networks, AND, prompt editing.
+
+    Three substring tests: a tenth of the time of one regular expression with alternatives.
+    """
+    return "<" in text or "[" in text or "AND" in text
 
 
 def _beside_comma(char: str) -> bool:
@@ -288,7 +294,7 @@ def count_function(
             return None
         if not varies:
             return text
-        if not _MAY_VARY.search(text):
+        if not _may_vary(text):
             # No extra network, AND, or prompt editing, and no ":number" at the end: the counter's one
             # variant is the text without trailing whitespace (what subprompts() leaves), or the text
             # itself for a negative prompt.

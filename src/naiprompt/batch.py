@@ -1002,7 +1002,7 @@ def _run_chunk(batch: Batch, rows: list[Any]) -> list[Any]:
 
 def _target(count: int) -> int:
     """A counter's target in CLIP's 75-token window (a counter in another window is sent back whole)."""
-    return math.ceil(max(count, 1) / 75) * 75
+    return (max(count, 1) + 74) // 75 * 75
 
 
 def _pack(row: Any, result: Any) -> Any:
@@ -1017,12 +1017,16 @@ def _pack(row: Any, result: Any) -> Any:
 
 def _unpack(rows: list[Any], packed: list[Any]) -> list[Any]:
     """``count_tokens`` results from :func:`_pack` (other operations' integers are their own results)."""
-    return [
-        TokenCounter(value >> 1, _target(value >> 1), row.rstrip() if value & 1 else row)
-        if type(value) is int
-        else value
-        for row, value in zip(rows, packed, strict=True)
-    ]
+    # The parent shares the cores with its workers: this loop is kept lean.
+    out: list[Any] = []
+    append = out.append
+    for row, value in zip(rows, packed, strict=True):
+        if type(value) is int:
+            count = value >> 1
+            append(TokenCounter(count, ((count or 1) + 74) // 75 * 75, row.rstrip() if value & 1 else row))
+        else:
+            append(value)
+    return out
 
 
 def _chunked(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -29,6 +29,26 @@ import attrs
 from naiprompt import defaults
 from naiprompt.errors import PromptWarning
 
+__all__ = [
+    "Alternate",
+    "And",
+    "Break",
+    "Emphasis",
+    "Network",
+    "Node",
+    "Prompt",
+    "Replacement",
+    "Schedule",
+    "Span",
+    "SubpromptWeight",
+    "Text",
+    "Transformer",
+    "Visitor",
+    "children",
+    "walk",
+    "weighted",
+]
+
 
 @attrs.frozen
 class Span:
@@ -465,6 +485,37 @@ def walk(node: Node | Prompt) -> Iterator[Node]:
             continue
         yield item
         stack.extend(iter(seq) for seq in reversed(list(children(item))))
+
+
+def weighted(nodes: Sequence[Node], weight: float = 1.0) -> Iterator[tuple[Node, float]]:
+    """Yield every node under ``nodes`` that is not an :class:`Emphasis`, with its weight.
+
+    Emphasis is transparent: its body is walked and its weight multiplies
+    everything in it, outer level first (``weight * outer.weight * inner.weight``,
+    in that order, so the products are the same floats every weight walk gets).
+    Any other node is yielded as it is, children and all: a :class:`Schedule`,
+    an :class:`Alternate` or a plugin's node with parts is not entered. Source
+    order, and an explicit stack: any depth works.
+
+    Example:
+        >>> import naiprompt
+        >>> [(type(node).__name__, w) for node, w in weighted(naiprompt.parse("a ((b) [c:d:2])").body)]
+        [('Text', 1.0), ('Text', 1.2100000000000002), ('Text', 1.1), ('Schedule', 1.1)]
+        >>> [w for _, w in weighted([Emphasis(body=[Text(value="x")], weight=1.2)], 0.5)]
+        [0.6]
+    """
+    # One frame per open emphasis level: the iterator over its body and the weight there.
+    # The inner loop runs over siblings, so a flat body costs one frame, not one per node.
+    stack: list[tuple[Iterator[Node], float]] = [(iter(nodes), weight)]
+    while stack:
+        siblings, current = stack[-1]
+        for node in siblings:
+            if isinstance(node, Emphasis):
+                stack.append((iter(node.body), current * node.weight))
+                break
+            yield node, current
+        else:
+            stack.pop()
 
 
 # --------------------------------------------------------------------------------------------

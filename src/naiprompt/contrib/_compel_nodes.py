@@ -13,7 +13,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from collections.abc import Sequence
+from typing import Any, TypeAlias, TypeVar
 
 import attrs
 
@@ -40,6 +41,21 @@ def _options(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple((str(key), str(val)) for key, val in value)
 
 
+def _same(new: Sequence[Any], old: Sequence[Any]) -> bool:
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old, strict=True))
+
+
+_Multi = TypeVar("_Multi", "Blend", "Conjunction")
+
+
+def _replace_parts(node: _Multi, parts: Sequence[Sequence[CompelNode]]) -> _Multi:
+    if len(parts) != len(node.parts):
+        raise ValueError(f"{type(node).__name__} has {len(node.parts)} parts, got {len(parts)}")
+    if all(_same(new, old) for new, old in zip(parts, node.parts, strict=True)):
+        return node
+    return attrs.evolve(node, parts=parts)
+
+
 @attrs.frozen(kw_only=True)
 class Swap:
     """``cat.swap(dog)``: draw ``replacement`` with the attention maps of ``original``.
@@ -62,6 +78,32 @@ class Swap:
     raw: tuple[str, str, str] | None = _hint()
     span: Span | None = _hint()
 
+    def children(self) -> tuple[tuple[CompelNode, ...], ...]:
+        """``(original, replacement)``, the tree kit's child protocol (:meth:`naiprompt.ast.Text.children`).
+
+        Example:
+            >>> from naiprompt.ast import Text
+            >>> Swap(original=[Text(value="cat")], replacement=[Text(value="dog")]).children()
+            ((Text(value='cat'),), (Text(value='dog'),))
+        """
+        return (self.original, self.replacement)
+
+    def replace(self, *children: Sequence[CompelNode]) -> Swap:
+        """A copy with a new original and replacement; itself when both hold the very same nodes.
+
+        Example:
+            >>> from naiprompt.ast import Text
+            >>> swap = Swap(original=[Text(value="cat")], replacement=[Text(value="dog")])
+            >>> swap.replace(swap.original, [Text(value="fox")]).replacement
+            (Text(value='fox'),)
+            >>> swap.replace(*swap.children()) is swap
+            True
+        """
+        original, replacement = children
+        if _same(original, self.original) and _same(replacement, self.replacement):
+            return self
+        return attrs.evolve(self, original=original, replacement=replacement)
+
 
 @attrs.frozen(kw_only=True)
 class Blend:
@@ -83,6 +125,29 @@ class Blend:
     raw: tuple[str, ...] | None = _hint()
     span: Span | None = _hint()
 
+    def children(self) -> tuple[tuple[CompelNode, ...], ...]:
+        """The parts, the tree kit's child protocol (:meth:`naiprompt.ast.Text.children`).
+
+        Example:
+            >>> from naiprompt.ast import Text
+            >>> Blend(parts=[[Text(value="a")], [Text(value="b")]], weights=[1, 1]).children()
+            ((Text(value='a'),), (Text(value='b'),))
+        """
+        return self.parts
+
+    def replace(self, *children: Sequence[CompelNode]) -> Blend:
+        """A copy with new parts (as many as before); itself when each holds the very same nodes.
+
+        Example:
+            >>> from naiprompt.ast import Text
+            >>> node = Blend(parts=[[Text(value="a")], [Text(value="b")]], weights=[1, 1])
+            >>> node.replace([Text(value="c")], node.parts[1]).parts
+            ((Text(value='c'),), (Text(value='b'),))
+            >>> node.replace(*node.parts) is node
+            True
+        """
+        return _replace_parts(self, children)
+
 
 @attrs.frozen(kw_only=True)
 class Conjunction:
@@ -102,6 +167,29 @@ class Conjunction:
     operator: str = attrs.field(default="and", eq=False)
     raw: tuple[str, ...] | None = _hint()
     span: Span | None = _hint()
+
+    def children(self) -> tuple[tuple[CompelNode, ...], ...]:
+        """The parts, the tree kit's child protocol (:meth:`naiprompt.ast.Text.children`).
+
+        Example:
+            >>> from naiprompt.ast import Text
+            >>> Conjunction(parts=[[Text(value="a")], [Text(value="b")]], weights=[1, 1]).children()
+            ((Text(value='a'),), (Text(value='b'),))
+        """
+        return self.parts
+
+    def replace(self, *children: Sequence[CompelNode]) -> Conjunction:
+        """A copy with new parts (as many as before); itself when each holds the very same nodes.
+
+        Example:
+            >>> from naiprompt.ast import Text
+            >>> node = Conjunction(parts=[[Text(value="a")], [Text(value="b")]], weights=[1, 1])
+            >>> node.replace([Text(value="c")], node.parts[1]).parts
+            ((Text(value='c'),), (Text(value='b'),))
+            >>> node.replace(*node.parts) is node
+            True
+        """
+        return _replace_parts(self, children)
 
 
 @attrs.frozen(kw_only=True)

@@ -37,12 +37,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from typing import ClassVar
 
 import attrs
 
-from naiprompt.ast import Break, Emphasis, Network, Node, Prompt, Schedule, Span, Text, children
+from naiprompt.ast import Break, Node, Prompt, Replacement, Schedule, Span, Text, Transformer, walk
 from naiprompt.contrib._compel_nodes import Blend, CompelNode, Conjunction, Lora, Swap
 from naiprompt.contrib._compel_printer import CompelPrinter
 from naiprompt.contrib._compel_reader import (
@@ -245,97 +245,83 @@ def lower(prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN) -> Prom
         >>> naiprompt.render(lower(tree), "webui")
         'a cat BREAK a (dog)'
     """
-    level = ErrorLevel(errors)
-    if not any(isinstance(node, (Swap, Blend, Conjunction)) for node in _walk(prompt.body)):
+    if not any(isinstance(node, (Swap, Blend, Conjunction)) for node in walk(prompt)):
         return prompt
-    body = _lower_sequence(prompt.body, Printer(errors=level, source=prompt))
-    return attrs.evolve(prompt, body=tuple(body))
+    body = _Lowering(Printer(errors=ErrorLevel(errors), source=prompt)).transform_sequence(prompt.body)
+    return attrs.evolve(prompt, body=body)  # keeps the source, as the losses point into it
 
 
-def _walk(body: Sequence[CompelNode]) -> Iterator[CompelNode]:
-    """Every node under ``body``, compel's own included, without recursion."""
-    stack: list[Iterator[CompelNode]] = [iter(body)]
-    while stack:
-        node = next(stack[-1], None)
-        if node is None:
-            stack.pop()
-            continue
-        yield node
-        if isinstance(node, Swap):
-            stack.extend((iter(node.replacement), iter(node.original)))
-        elif isinstance(node, (Blend, Conjunction)):
-            stack.extend(iter(part) for part in reversed(node.parts))
-        elif not isinstance(node, (Text, Network)):
-            stack.extend(iter(seq) for seq in reversed(list(children(node))))
+class _Lowering(Transformer):
+    """The rewrite of :func:`lower`: reports in ``visit_`` hooks, rewrites in ``leave_`` hooks.
 
-
-_Finish = Callable[[list[Node]], None]
-
-
-def _lower_sequence(body: Sequence[CompelNode], losses: Printer) -> list[Node]:
-    """Rebuild ``body`` bottom-up without recursion, replacing compel's nodes.
-
-    What is lost goes through ``losses.unsupported()``, the one loss path of printing.
+    The reports go through ``losses.unsupported()``, the one loss path of printing, in
+    source order: a ``visit_`` hook runs before the walk enters the node. The parts a
+    blend drops are neither entered nor reported.
     """
-    result: list[Node] = []
-    # Frames: (nodes, next index, output, what to do with the output once the nodes are done)
-    stack: list[tuple[Sequence[CompelNode], list[int], list[Node], _Finish | None]] = [(body, [0], result, None)]
 
-    def into(out: list[Node], *, parent: Emphasis | None = None, lead: Node | None = None) -> _Finish:
-        def finish(nodes: list[Node]) -> None:
-            if lead is not None:
-                out.append(lead)
-            if parent is not None:
-                out.append(attrs.evolve(parent, body=tuple(nodes)))
-            else:
-                out.extend(nodes)
+    def __init__(self, losses: Printer) -> None:
+        self.losses = losses
+        # One entry per node between its visit and its leave (they nest): for a blend being
+        # walked, [its children visited so far, where its heaviest part starts, where it ends];
+        # None for any other node, and False for a node in a part the blend drops.
+        self.open: list[list[int] | bool | None] = []
 
-        return finish
+    def visit(self, node: Node | Prompt) -> bool | None:
+        """Skip the parts a blend drops, then the ``visit_`` hook."""
+        blend = self.open[-1] if self.open else None
+        if isinstance(blend, list):
+            index = blend[0]
+            blend[0] += 1
+            if not blend[1] <= index < blend[2]:
+                self.open.append(False)
+                return False
+        self.open.append(None)
+        return super().visit(node)
 
-    while stack:
-        nodes, index, out, finish = stack[-1]
-        if index[0] == len(nodes):
-            stack.pop()
-            if finish is not None:
-                finish(out)
-            continue
-        node = nodes[index[0]]
-        index[0] += 1
-        if isinstance(node, Emphasis):
-            stack.append((node.body, [0], [], into(out, parent=node)))
-        elif isinstance(node, Swap):
-            losses.unsupported("swap", "WebUI has no .swap(); written as prompt editing", node)
-            when = next((float(v) for k, v in reversed(node.options) if k == "t_start" and _is_float(v)), 0.2)
-            parts: list[list[Node]] = []
+    def leave(self, node: Node) -> Replacement:
+        """The ``leave_`` hook, except in a dropped part (left as it is: the blend drops it)."""
+        if self.open.pop() is False:
+            return node
+        return super().leave(node)
 
-            def schedule(
-                nodes: list[Node],
-                swap: Swap = node,
-                out: list[Node] = out,
-                parts: list[list[Node]] = parts,
-                when: float = when,
-            ) -> None:
-                parts.append(nodes)
-                if len(parts) == 2:  # the original is done first, then the replacement
-                    out.append(Schedule(before=parts[0], after=parts[1], when=when, fractional=True, span=swap.span))
+    def visit_Swap(self, node: Swap) -> None:  # noqa: N802 - named after the node
+        self.losses.unsupported("swap", "WebUI has no .swap(); written as prompt editing", node)
 
-            stack.append((node.replacement, [0], [], schedule))
-            stack.append((node.original, [0], [], schedule))
-        elif isinstance(node, Conjunction):
-            if any(weight != 1.0 for weight in node.weights):
-                losses.unsupported("conjunction weights", "the weights of .and() are lost", node)
-            for number in range(len(node.parts) - 1, -1, -1):  # pushed last, read first
-                lead = Break(span=node.span) if number else None
-                stack.append((node.parts[number], [0], [], into(out, lead=lead)))
-        elif isinstance(node, Blend):
-            losses.unsupported("blend", ".blend() has no equivalent; keeping its heaviest part", node)
-            if node.parts:
-                weights = list(node.weights) + [1.0] * (len(node.parts) - len(node.weights))
-                heaviest = max(range(len(node.parts)), key=weights.__getitem__)
-                stack.append((node.parts[heaviest], [0], [], into(out)))
-        else:
-            out.append(node)
-    return result
+    def leave_Swap(self, node: Swap) -> Schedule:  # noqa: N802
+        when = next((float(v) for k, v in reversed(node.options) if k == "t_start" and _is_float(v)), 0.2)
+        return Schedule(before=node.original, after=node.replacement, when=when, fractional=True, span=node.span)
+
+    def visit_Conjunction(self, node: Conjunction) -> None:  # noqa: N802
+        if any(weight != 1.0 for weight in node.weights):
+            self.losses.unsupported("conjunction weights", "the weights of .and() are lost", node)
+
+    def leave_Conjunction(self, node: Conjunction) -> list[CompelNode]:  # noqa: N802
+        spliced: list[CompelNode] = []
+        for number, part in enumerate(node.parts):
+            if number:
+                spliced.append(Break(span=node.span))
+            spliced.extend(part)
+        return spliced
+
+    def visit_Blend(self, node: Blend) -> None:  # noqa: N802
+        self.losses.unsupported("blend", ".blend() has no equivalent; keeping its heaviest part", node)
+        # The walk goes through the parts' nodes one after another: say which of them to enter.
+        kept = _heaviest(node)
+        start = sum(len(part) for part in node.parts[:kept]) if kept is not None else 0
+        end = start + len(node.parts[kept]) if kept is not None else 0
+        self.open[-1] = [0, start, end]
+
+    def leave_Blend(self, node: Blend) -> tuple[CompelNode, ...]:  # noqa: N802
+        kept = _heaviest(node)
+        return () if kept is None else node.parts[kept]
+
+
+def _heaviest(node: Blend) -> int | None:
+    """The index of the part with the greatest weight (the first of equals; a missing weight is 1)."""
+    if not node.parts:
+        return None
+    weights = list(node.weights) + [1.0] * (len(node.parts) - len(node.weights))
+    return max(range(len(node.parts)), key=weights.__getitem__)
 
 
 def _is_float(text: str) -> bool:

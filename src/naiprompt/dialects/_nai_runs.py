@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from naiprompt.ast import Emphasis, Node, Text
+from naiprompt.ast import Emphasis, Node, Text, walk, weighted
 from naiprompt.weight_math import NAI_STEP, nearest_power, power
 
 __all__ = ["numeric_runs"]
@@ -67,21 +67,15 @@ def _runs(node: Emphasis) -> list[tuple[Text, float]] | None:
 
     Also None when every nested level is a power of 1.05 (brackets reach it exactly).
     """
+    # Brackets get a nested level within 1e-4; this check first, as most groups pass it.
+    if all(_exact(item.weight, rel_tol=1e-4) for item in walk(node) if isinstance(item, Emphasis)):
+        return None
     runs: list[tuple[Text, float]] = []
-    nested_inexact = False
-    work: list[tuple[Node, float, bool]] = [(node, 1.0, True)]
-    while work:
-        item, weight, root = work.pop()
-        if isinstance(item, Text):
-            runs.append((item, weight))
-        elif isinstance(item, Emphasis):
-            if not root and not _exact(item.weight, rel_tol=1e-4):  # brackets get it within 1e-4
-                nested_inexact = True
-            inner = weight * item.weight
-            work.extend((child, inner, False) for child in reversed(item.body))
-        else:
+    for item, weight in weighted((node,)):
+        if not isinstance(item, Text):
             return None
-    return runs if nested_inexact else None
+        runs.append((item, weight))
+    return runs
 
 
 def _rebuild(runs: list[tuple[Text, float]]) -> list[Node] | None:

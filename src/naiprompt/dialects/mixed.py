@@ -35,7 +35,7 @@ from typing import ClassVar
 
 import attrs
 
-from naiprompt.ast import And, Emphasis, Node, Prompt, Span, Text
+from naiprompt.ast import And, Emphasis, Node, Prompt, Span, Text, walk, weighted
 from naiprompt.dialects import Dialect
 from naiprompt.dialects._runs import merge_equal
 from naiprompt.dialects.webui.builder import _build_subprompt, _split_subprompts
@@ -211,31 +211,23 @@ def detect_evidence(text: str) -> Detection:
 
 
 def _report(tree: Sequence[Node], text: str, factor: float, rule: str) -> None:
-    """Warn once per ``[x]`` read with the chosen factor (iteratively: any depth)."""
-    found: list[Problem] = []
+    """Warn once per ``[x]`` read with the chosen factor, in source order."""
     which = "NovelAI's /1.05" if factor == 1 / NAI_STEP else "WebUI's /1.1"
-    work = list(tree)
-    while work:
-        node = work.pop()
-        if isinstance(node, Emphasis):
-            if node.notation == "bracket" and node.span is not None:
-                spelled = text[node.span.start : node.span.end]
-                message = f"{spelled[:40]!r}: '[]' is ambiguous in a mixed prompt; read with {which} (rule {rule!r})"
-                found.append((node.span.start, "ambiguous-bracket", message))
-            work.extend(node.body)
+    found: list[Problem] = []
+    for node in walk(Prompt(body=tree)):
+        if isinstance(node, Emphasis) and node.notation == "bracket" and node.span is not None:
+            spelled = text[node.span.start : node.span.end]
+            message = f"{spelled[:40]!r}: '[]' is ambiguous in a mixed prompt; read with {which} (rule {rule!r})"
+            found.append((node.span.start, "ambiguous-bracket", message))
     for note in collect(text, found):  # line and column of all of them in one pass
         warn(note)
 
 
 def _first_unclosed(tree: Sequence[Node]) -> int | None:
-    """Where the first bracket that never closes opens (iteratively: any depth)."""
-    work = list(reversed(tree))
-    while work:
-        node = work.pop()
-        if isinstance(node, Emphasis):
-            if not node.closed and node.span is not None:
-                return node.span.start
-            work.extend(reversed(node.body))
+    """Where the first bracket that never closes opens."""
+    for node in walk(Prompt(body=tree)):
+        if isinstance(node, Emphasis) and not node.closed and node.span is not None:
+            return node.span.start
     return None
 
 
@@ -322,14 +314,10 @@ class Mixed(Dialect):
             tree = self.parse(prompt) if isinstance(prompt, str) else prompt
         texts: list[str] = []
         weights: list[float] = []
-        work: list[tuple[Node, float]] = [(node, 1.0) for node in reversed(tree.body)]
-        while work:
-            node, weight = work.pop()
-            if isinstance(node, Text):
+        for node, weight in weighted(tree.body):
+            if isinstance(node, Text):  # networks, BREAK, AND carry no text
                 texts.append(node.value)
                 weights.append(weight)
-            elif isinstance(node, Emphasis):
-                work.extend((child, weight * node.weight) for child in reversed(node.body))
         if not texts:
             return [("", 1.0)]
         return merge_equal(texts, weights)

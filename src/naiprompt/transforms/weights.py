@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from naiprompt.ast import Emphasis, Node, Prompt, Text, Transformer, Visitor, _kids
+from naiprompt.ast import Emphasis, Node, Prompt, Text, Transformer, Visitor, _kids, weighted
 from naiprompt.transforms import Transform
 from naiprompt.transforms._tree import (
     OnEmphasis,
@@ -83,22 +83,17 @@ class _Pending:
 
 def _flatten(seq: Sequence[Node], notation: str | None, ndigits: int | None) -> tuple[Node, ...]:
     # Each branch of a schedule or alternation is flattened on its own, under the weight
-    # around it: a job. Jobs run from a queue and emphasis is walked with a stack, so any
-    # depth works. Branch results fill in their node afterwards, the innermost first.
+    # around it: a job. Jobs run from a queue and `weighted` walks the emphasis of each, so
+    # any depth works. Branch results fill in their node afterwards, the innermost first.
     outputs: list[list[Any]] = [[]]
     pendings: list[_Pending] = []
     jobs: list[tuple[Sequence[Node], float, int]] = [(seq, 1.0, 0)]
     while jobs:
         nodes, weight, slot = jobs.pop()
         runs: list[tuple[float | None, Any]] = []  # None: not weighted (networks, BREAK, ...)
-        work = [(node, weight) for node in reversed(nodes)]
-        while work:
-            node, current = work.pop()
+        for node, current in weighted(nodes, weight):
             if isinstance(node, Text):
                 runs.append((current, node))
-            elif isinstance(node, Emphasis):
-                product = current * node.weight
-                work.extend((child, product) for child in reversed(node.body))
             elif kids := _kids(node):  # a schedule, an alternation, a plugin's node with parts
                 pending = _Pending(node)
                 for branch in kids:
@@ -109,7 +104,7 @@ def _flatten(seq: Sequence[Node], notation: str | None, ndigits: int | None) -> 
                 runs.append((None, pending))
             else:
                 runs.append((None, node))
-        outputs[slot] = _weighted(runs, notation, ndigits)
+        outputs[slot] = _explicit_runs(runs, notation, ndigits)
     # A pending node's branches hold only pendings made after it: resolve the newest first.
     resolved: dict[int, Node] = {}
     for pending in reversed(pendings):
@@ -126,7 +121,7 @@ def _resolve(item: Any, resolved: dict[int, Node]) -> Node:
     return item  # type: ignore[no-any-return]
 
 
-def _weighted(runs: list[tuple[float | None, Any]], notation: str | None, ndigits: int | None) -> list[Any]:
+def _explicit_runs(runs: list[tuple[float | None, Any]], notation: str | None, ndigits: int | None) -> list[Any]:
     """Group flat weighted runs into one explicit emphasis per run of equal weight."""
     out: list[Any] = []
     index = 0

@@ -98,7 +98,9 @@ def _options(value: Any) -> tuple[tuple[Node, ...], ...]:
 
 _N = TypeVar("_N", bound="_Node")
 
-#: Fields that hold child nodes; every other field compares (and hashes) as a plain value.
+#: Fields of the core nodes (and their subclasses) that hold child nodes; every other field
+#: compares (and hashes) as a plain value. A plugin's own node class compares all its fields
+#: as values: a name may mean something else there (compel's ``Swap.options`` are settings).
 _CHILD_FIELDS = frozenset({"body", "before", "after", "options"})
 _PLAIN_FIELDS: dict[type, tuple[str, ...]] = {}
 _REPR_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -108,7 +110,8 @@ def _plain_fields(cls: type) -> tuple[str, ...]:
     names = _PLAIN_FIELDS.get(cls)
     if names is None:
         fields = attrs.fields(cls)
-        names = _PLAIN_FIELDS[cls] = tuple(f.name for f in fields if f.eq and f.name not in _CHILD_FIELDS)
+        skip = _CHILD_FIELDS if issubclass(cls, _Node) else frozenset()
+        names = _PLAIN_FIELDS[cls] = tuple(f.name for f in fields if f.eq and f.name not in skip)
     return names
 
 

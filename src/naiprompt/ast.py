@@ -480,14 +480,18 @@ def walk(node: Node | Prompt) -> Iterator[Node]:
         >>> [type(n).__name__ for n in walk(naiprompt.parse("a (b)"))]
         ['Text', 'Emphasis', 'Text']
     """
-    stack: list[Iterator[Node]] = [iter(seq) for seq in reversed(list(children(node)))]
+    # One iterator per child sequence being walked; the inner loop runs over siblings and
+    # breaks out to the new top of the stack when a node has children.
+    stack: list[Iterator[Node]] = [iter(seq) for seq in reversed(_kids(node))]
     while stack:
-        item = next(stack[-1], None)
-        if item is None:
+        for item in stack[-1]:
+            yield item
+            kids = _kids(item)
+            if kids:
+                stack.extend(iter(seq) for seq in reversed(kids))
+                break
+        else:
             stack.pop()
-            continue
-        yield item
-        stack.extend(iter(seq) for seq in reversed(list(children(item))))
 
 
 def weighted(nodes: Sequence[Node], weight: float = 1.0) -> Iterator[tuple[Node, float]]:

@@ -245,9 +245,10 @@ def lower(prompt: Prompt, *, errors: ErrorLevel | str = ErrorLevel.WARN) -> Prom
         >>> naiprompt.render(lower(tree), "webui")
         'a cat BREAK a (dog)'
     """
+    level = ErrorLevel(errors)  # a wrong level is an error even when there is nothing to lower
     if not any(isinstance(node, (Swap, Blend, Conjunction)) for node in walk(prompt)):
         return prompt
-    body = _Lowering(Printer(errors=ErrorLevel(errors), source=prompt)).transform_sequence(prompt.body)
+    body = _Lowering(Printer(errors=level, source=prompt)).transform_sequence(prompt.body)
     return attrs.evolve(prompt, body=body)  # keeps the source, as the losses point into it
 
 

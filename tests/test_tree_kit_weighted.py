@@ -78,6 +78,39 @@ def test_weighted_gives_the_old_walks_products_bit_for_bit(dialect: str, data: s
             assert bits(list(weighted(branch))) == bits(old_walk(branch)), text
 
 
+def reference_walk(tree: Prompt) -> list[int]:
+    """Pre-order through ``children()``, asked of every node (walk skips asking the core leaves)."""
+    out: list[int] = []
+    work = list(reversed([child for seq in tree.children() for child in seq]))
+    while work:
+        node = work.pop()
+        out.append(id(node))
+        work.extend(reversed([child for seq in node.children() for child in seq]))
+    return out
+
+
+@pytest.mark.parametrize("dialect", sorted(PIECES))
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_walk_is_the_pre_order_of_children(dialect: str, data: st.DataObject) -> None:
+    text = data.draw(st.lists(st.sampled_from(PIECES[dialect] + PLAIN), max_size=20).map("".join))
+    tree = parsed(dialect, text)
+    assert [id(node) for node in walk(tree)] == reference_walk(tree)
+
+
+def test_walk_asks_a_subclass_of_a_core_node_for_its_children() -> None:
+    class Tagged(Text):
+        def children(self) -> tuple[tuple[Node, ...], ...]:
+            return ((Text(value="inside"),),)
+
+    class Wide(Emphasis):
+        def children(self) -> tuple[tuple[Node, ...], ...]:
+            return (self.body, (Text(value="extra"),))
+
+    tree = Prompt(body=[Tagged(value="a"), Wide(body=[Text(value="b")], weight=1.0)])
+    assert [getattr(node, "value", None) for node in walk(tree)] == ["a", "inside", None, "b", "extra"]
+
+
 @pytest.mark.parametrize("dialect", sorted(PIECES))
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())

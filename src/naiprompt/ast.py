@@ -424,6 +424,9 @@ class Network(_Node):
 
 
 Node: TypeAlias = Text | Emphasis | Schedule | Alternate | Break | And | SubpromptWeight | Network
+
+#: The core classes without children: :func:`walk` knows them without asking.
+_LEAVES = frozenset({Text, Break, And, SubpromptWeight, Network})
 """Any node that can appear in a prompt body."""
 
 
@@ -483,12 +486,19 @@ def walk(node: Node | Prompt) -> Iterator[Node]:
     # One iterator per child sequence being walked; the inner loop runs over siblings and
     # breaks out to the new top of the stack when a node has children.
     stack: list[Iterator[Node]] = [iter(seq) for seq in reversed(_kids(node))]
+    leaves = _LEAVES
     while stack:
         for item in stack[-1]:
             yield item
+            cls = item.__class__
+            if cls in leaves:  # the core classes answer without a call: most nodes are these
+                continue
+            if cls is Emphasis:
+                stack.append(iter(item.body))  # type: ignore[union-attr]
+                break
             kids = _kids(item)
             if kids:
-                stack.extend(iter(seq) for seq in reversed(kids))
+                stack.extend(map(iter, reversed(kids)))
                 break
         else:
             stack.pop()

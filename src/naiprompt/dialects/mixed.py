@@ -212,6 +212,8 @@ def detect_evidence(text: str) -> Detection:
 
 def _report(tree: Sequence[Node], text: str, factor: float, rule: str) -> None:
     """Warn once per ``[x]`` read with the chosen factor, in source order."""
+    if "[" not in text:  # no bracket to report: skip the walk
+        return
     which = "NovelAI's /1.05" if factor == 1 / NAI_STEP else "WebUI's /1.1"
     found: list[Problem] = []
     for node in walk(Prompt(body=tree)):

@@ -212,6 +212,8 @@ _COMMA = [-1]  # a comma alone, in a stream
 #: A piece that is its own run at 1 (on a probe-checked dialect) with a letter, digit or space at both
 #: ends: its size is its number of ids. Lowercase only, so no "AND" or "BREAK".
 _SIMPLE = re.compile(r"[a-z0-9 ](?:[a-z0-9_ ]*[a-z0-9 ])?")
+#: Simple tag text with escaped round brackets in it.
+_ESCAPED_TAG = re.compile(r"[a-z0-9_ ]*(?:\\[()][a-z0-9_ ]*)+")
 #: A simple tag in WebUI's weight brackets, a space before it or not.
 _WEIGHTED_TAG = re.compile(r" ?\(([a-z0-9](?:[a-z0-9_ ]*[a-z0-9])?):[0-9]{1,9}(?:\.[0-9]{1,9})?\)")
 
@@ -319,6 +321,8 @@ def count_function(
     simple = separable and plain_runs
     # "(tag:1.05)" is the tag at its weight (WebUI), checked on probes: its size is the tag's ids whatever
     # the weight (at 1 it joins the line, where the commas beside it keep it apart all the same).
+    # Escaped round brackets around simple tags ("saori \\(blue archive\\)") are plain text (WebUI).
+    escaped_tags = simple and segments(" a \\(b c\\)", dialect, emphasis=mode) == [(" a (b c)", 1.0)]
     weighted_tags = simple and all(
         segments(probe, dialect, emphasis=mode) == runs
         for probe, runs in [("(qaz zq:1.05)", [("qaz zq", 1.05)]), (" (qaz:0.9)", [(" ", 1.0), ("qaz", 0.9)])]
@@ -372,13 +376,17 @@ def count_function(
                 found = (head, tuple(encode(text) for text in texts), tail)
             if separable:
                 size = sized(*found)
+        if remember(piece, size) == -1:  # only a caption counted by its ids needs the runs again
+            pieces[piece] = found
+        return found
+
+    def remember(piece: str, size: int | Sized) -> int:
+        """Keep a piece's size (its edges apart, -2 in ``sizes``) and return what ``sizes`` holds."""
         if type(size) is tuple:
             edges[piece] = size
             size = -2
-        elif size == -1:  # only a caption counted by its ids needs the runs again (a sized piece: rarely)
-            pieces[piece] = found
         sizes[piece] = size  # type: ignore[assignment]
-        return found
+        return size  # type: ignore[return-value]
 
     # Pieces that differ only in their wordy plain text ("(long hair:1.05)", "(smile:1.05)") have the
     # runs of their shape with the text filled in: see fill_shapes() of convert. Runs without a letter
@@ -404,7 +412,10 @@ def count_function(
 
     def lookup(piece: str) -> tuple[Any, ...]:
         found = pieces.get(piece)
-        return piece_of(piece) if found is None else found
+        if found is None:
+            # A sized piece's runs are not kept: a simple tag is its own one run, the rest is read again.
+            return (piece, None, None) if simple and _SIMPLE.fullmatch(piece) else piece_of(piece)
+        return found
 
     def size_of(piece: str) -> int:
         size = sizes.get(piece)
@@ -413,6 +424,8 @@ def count_function(
                 size = sizes[piece] = len(encode(piece))
             elif weighted_tags and (tag := _WEIGHTED_TAG.fullmatch(piece)) is not None:  # " (tag:1.05)"
                 size = sizes[piece] = len(encode(tag.group(1)))
+            elif escaped_tags and _ESCAPED_TAG.fullmatch(piece):  # " saori \(blue archive\)": plain text
+                size = remember(piece, sized(piece.replace("\\(", "(").replace("\\)", ")"), None, None))
             else:
                 piece_of(piece)
                 size = sizes.young[piece]

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 import naiprompt
 import naiprompt.batch as batch_module
 from conftest import FIXTURES
-from naiprompt._batch_count import count_ids, count_sizes, count_stream
+from naiprompt._batch_count import BREAK, COMMA, count_ids, count_sizes, count_stream
 from naiprompt.batch import _PLAIN, _PLAIN_PROBE, Batch, RowError, _Pieces
+from naiprompt.tokens.chunking import chunk_segments
 from naiprompt.tokens.registry import get_tokenizer
 
 pytestmark = pytest.mark.filterwarnings("ignore::naiprompt.PromptWarning")
@@ -118,6 +119,23 @@ PIECES = [
     "(a_b:0.5)",
     " (2:1.05)",
     "(a:1.)",
+    # tags with punctuation inside, and escaped brackets inside weight brackets
+    " (honkai_\\(series\\):1.05)",
+    "(digital media \\(artwork\\):0.9524)",
+    " (two-tone_dress:1.05)",
+    " (hand on another's face:0.9524)",
+    " (love_live!:1)",
+    " (a\\):1.0)",
+    " (b\\(:1.1)",
+    " (x-:1.1)",
+    " one-piece_swimsuit",
+    " hand_on_another's_face",
+    " mr._l",
+    " male/male",
+    "t-",
+    " anubii_\\(quin-nsfw\\)",
+    " jenny_\\(bucky_o'hare\\)",
+    " (16\\:9:1.1025)",
 ]
 CAPTION_PIECES = st.lists(st.sampled_from(PIECES), min_size=1, max_size=12).map(",".join)
 
@@ -162,6 +180,16 @@ def test_count_tokens_with_caches_turning_over_equals_per_call() -> None:
     assert_batch_equals(Batch("count_tokens"), naiprompt.count_tokens, webui + webui[:50])
 
 
+@pytest.mark.parametrize("options", [{}, {"emphasis": "none"}, {"dialect": "nai"}])
+def test_count_tokens_of_every_piece_beside_every_kind_of_neighbour(options: dict[str, Any]) -> None:
+    """Each piece first, last, between pieces and beside punctuation that fuses with a comma; cold, then warm."""
+    rows = []
+    for piece in PIECES:
+        rows += [f"x,{piece},y", f"{piece},x", f"1girl,{piece}", f"{piece},{piece}", f"!,{piece},)", f"{piece},!x"]
+    batch = Batch("count_tokens", **options)
+    assert_batch_equals(batch, lambda row: naiprompt.count_tokens(row, **options), rows + rows)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(CAPTION_PIECES, min_size=1, max_size=8))
 def test_count_tokens_from_pieces_equals_per_call(rows: list[str]) -> None:
@@ -184,27 +212,58 @@ def test_long_captions_from_pieces_equal_per_call(rows: list[str], backtrack: in
         assert_batch_equals(batch, expected, rows * 2)
 
 
-# A stream as count_stream reads it: runs of ids that are not a comma (n >= 0) and commas (-1).
-STREAMS = st.lists(st.one_of(st.integers(0, 90), st.just(-1)), max_size=60)
+# A stream as count_stream reads it: runs of ids that are not a comma (n >= 0), commas (-1), BREAKs (-2).
+STREAMS = st.lists(st.one_of(st.integers(0, 90), st.just(COMMA), st.just(BREAK)), max_size=60)
 
 
-def expand(stream: list[int], comma: int = 7) -> list[list[int]]:
-    return [[comma] if item < 0 else [1] * item for item in stream]
+class Geometry:
+    """A tokenizer's geometry for ``chunk_segments(encoded=...)``: CLIP's special ids, any window."""
+
+    bos_id, eos_id, pad_id, comma_id = 49406, 49407, 49407, 267
+    wraps = True
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+
+    def encode(self, text: str) -> list[int]:  # pragma: no cover - the ids are given
+        raise AssertionError(text)
+
+
+def chunker_count(stream: list[int], backtrack: int, window: int) -> int:
+    """The stream through WebUI's chunker itself (``chunk_segments``), not through count_stream."""
+    segments = [("BREAK", -1.0) if item == BREAK else ("x", 1.0) for item in stream]
+    encoded = [[] if item == BREAK else [Geometry.comma_id] if item == COMMA else [1] * item for item in stream]
+    layout = chunk_segments(segments, Geometry(window), comma_backtrack=backtrack, encoded=encoded)  # type: ignore[arg-type]
+    return layout.token_count
+
+
+def ids_of(stream: list[int]) -> list[list[int] | None]:
+    return [None if item == BREAK else [Geometry.comma_id] if item == COMMA else [1] * item for item in stream]
 
 
 @settings(max_examples=300, deadline=None)
 @given(STREAMS, st.integers(0, 100), st.integers(1, 100))
-def test_count_stream_is_count_ids(stream: list[int], backtrack: int, window: int) -> None:
+def test_count_stream_and_count_ids_are_the_chunkers_count(stream: list[int], backtrack: int, window: int) -> None:
     backtrack = min(backtrack, window - 1)
-    assert count_stream(stream, backtrack, window) == count_ids(expand(stream), 7, backtrack, window)
+    expected = chunker_count(stream, backtrack, window)
+    assert count_stream(stream, backtrack, window) == expected
+    assert count_ids(ids_of(stream), Geometry.comma_id, backtrack, window) == expected
+    # Where one run ends and the next begins does not matter: the same ids as one run per BREAK.
+    joined: list[list[int] | None] = [[]]
+    for ids in ids_of(stream):
+        if ids is None:
+            joined += [None, []]
+        else:
+            joined[-1] += ids  # type: ignore[operator]
+    assert count_ids(joined, Geometry.comma_id, backtrack, window) == expected
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, 40), min_size=1, max_size=40), st.integers(0, 74), st.integers(1, 100))
 def test_count_sizes_is_pieces_with_one_comma_between(sizes: list[int], backtrack: int, window: int) -> None:
     backtrack = min(backtrack, window - 1)
-    stream = list(itertools.chain.from_iterable([size, -1] for size in sizes))[:-1]
-    assert count_sizes(sizes, backtrack, window) == count_ids(expand(stream), 7, backtrack, window)
+    stream = list(itertools.chain.from_iterable([size, COMMA] for size in sizes))[:-1]
+    assert count_sizes(sizes, backtrack, window) == chunker_count(stream, backtrack, window)
 
 
 # Printable ASCII without "&", and the characters a comma keeps apart from itself.

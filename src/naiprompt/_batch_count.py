@@ -80,53 +80,56 @@ def token_count(
 def count_ids(runs: Iterable[Sequence[int] | None], comma: int, backtrack: int, window: int = 75) -> int:
     """The token count of the ids of consecutive runs (``None``: a BREAK).
 
-    Mirrors the chunker step for step (BREAK closes a chunk, a full chunk closes, the comma backtrack
-    moves the tail after the last comma); a run that fits in the current chunk is added in one step.
-    Only the ids in order matter, not where one run ends and the next begins.
+    Only the ids in order matter, not where one run ends and the next begins: the ids become a
+    :func:`count_stream` (lengths between commas), which mirrors the chunker.
 
     Example:
         >>> count_ids([[5] * 70, [44], [5] * 10], comma=44, backtrack=20)  # 4 ids move on: 75 + 10
         85
     """
-    count = 0
-    size = 0  # tokens in the open chunk
-    last_comma = -1
+    stream: list[int] = []
     for ids in runs:
         if ids is None:
-            count += window
-            size, last_comma = 0, -1
+            stream.append(BREAK)
             continue
-        if size + len(ids) <= window:  # no token reaches a full chunk: only the last comma matters
-            if comma in ids:
-                last_comma = size + len(ids) - 1 - ids[::-1].index(comma)
-            size += len(ids)
-            continue
-        for token in ids:
-            if token == comma:
-                last_comma = size
-            elif backtrack and size == window and last_comma != -1 and window - last_comma <= backtrack:
-                count += window
-                size -= last_comma + 1
-                last_comma = -1
-            if size == window:
-                count += window
-                size, last_comma = 0, -1
-            size += 1
-    return count + size
+        start = 0
+        for _ in range(ids.count(comma)):
+            index = ids.index(comma, start)
+            if index > start:
+                stream.append(index - start)
+            stream.append(COMMA)
+            start = index + 1
+        if len(ids) > start:
+            stream.append(len(ids) - start)
+    return count_stream(stream, backtrack, window)
+
+
+#: Items of a :func:`count_stream` that are not a number of ids.
+COMMA = -1
+BREAK = -2
 
 
 def count_stream(stream: Sequence[int], backtrack: int, window: int = 75) -> int:
-    """:func:`count_ids` of a stream of ids told by kind: ``n >= 0`` is ``n`` ids that are not a comma, ``-1`` a comma.
+    """WebUI's token count of a stream of ids told by kind: ``n >= 0`` is ``n`` ids that are not a comma,
+    :data:`COMMA` (-1) one comma, :data:`BREAK` (-2) a BREAK.
+
+    Mirrors the chunker step for step (BREAK closes a chunk, a full chunk closes, the comma backtrack
+    moves the tail after the last comma); ids that fit in the open chunk are added in one step.
 
     Example:
-        >>> count_stream([70, -1, 10], backtrack=20), count_ids([[5] * 70, [44], [5] * 10], 44, 20)
-        (85, 85)
+        >>> count_stream([70, COMMA, 10], backtrack=20), count_stream([3, BREAK, 2], backtrack=20)
+        (85, 77)
     """
     count = 0
-    size = 0
+    size = 0  # tokens in the open chunk
     last_comma = -1
     for item in stream:
-        if item < 0:  # a comma: never moved by the backtrack itself
+        if item < 0:
+            if item == BREAK:  # closes the chunk, whatever it holds, as a full one
+                count += window
+                size, last_comma = 0, -1
+                continue
+            # A comma: never moved by the backtrack itself.
             if size == window:
                 count += window
                 size, last_comma = 0, -1
@@ -159,7 +162,7 @@ def count_sizes(sizes: Sequence[int], backtrack: int, window: int = 75) -> int:
     total = sum(sizes) + len(sizes) - 1
     if total <= window:  # one chunk: nothing moves
         return total
-    stream = [-1] * (2 * len(sizes) - 1)
+    stream = [COMMA] * (2 * len(sizes) - 1)
     stream[::2] = sizes
     return count_stream(stream, backtrack, window)
 
@@ -207,15 +210,21 @@ def _right_edge(text: str) -> str:
 Sized = tuple[int, str, str]
 
 
-_COMMA = [-1]  # a comma alone, in a stream
+_COMMA = [COMMA]  # a comma alone, in a stream
 
 #: A piece that is its own run at 1 (on a probe-checked dialect) with a letter, digit or space at both
-#: ends: its size is its number of ids. Lowercase only, so no "AND" or "BREAK".
-_SIMPLE = re.compile(r"[a-z0-9 ](?:[a-z0-9_ ]*[a-z0-9 ])?")
-#: Simple tag text with escaped round brackets in it.
-_ESCAPED_TAG = re.compile(r"[a-z0-9_ ]*(?:\\[()][a-z0-9_ ]*)+")
-#: A simple tag in WebUI's weight brackets, a space before it or not.
-_WEIGHTED_TAG = re.compile(r" ?\(([a-z0-9](?:[a-z0-9_ ]*[a-z0-9])?):[0-9]{1,9}(?:\.[0-9]{1,9})?\)")
+#: ends: its size is its number of ids. Lowercase only, so no "AND" or "BREAK". Tags' punctuation
+#: ("t-shirt", "another's", "mr._l", "male/male", "love_live!") may sit inside: only a comma's
+#: neighbours decide whether it is a token of its own.
+_SIMPLE = re.compile(r"[a-z0-9 ](?:[a-z0-9_ '.!/-]*[a-z0-9 ])?")
+#: Tag text with escaped round brackets in it.
+_ESCAPED_TAG = re.compile(r"[a-z0-9_ '.!/-]*(?:\\[()][a-z0-9_ '.!/-]*)+")
+#: A tag in WebUI's weight brackets, a space before it or not; escaped round brackets may be in it
+#: (" (honkai_\\(series\\):1.05)"). The tag starts with a letter or digit. One character class and
+#: one escape alternative, disjoint: no backtracking on a long piece.
+_WEIGHTED_TAG = re.compile(
+    r" ?\(([a-z0-9](?:[a-z0-9_ '.!/-]|\\[()])*):([0-9]{1,9}(?:\.[0-9]{0,9})?)\)"
+)
 
 
 def _sizeable(piece: str) -> bool:
@@ -325,7 +334,12 @@ def count_function(
     escaped_tags = simple and segments(" a \\(b c\\)", dialect, emphasis=mode) == [(" a (b c)", 1.0)]
     weighted_tags = simple and all(
         segments(probe, dialect, emphasis=mode) == runs
-        for probe, runs in [("(qaz zq:1.05)", [("qaz zq", 1.05)]), (" (qaz:0.9)", [(" ", 1.0), ("qaz", 0.9)])]
+        for probe, runs in [
+            ("(qaz zq:1.05)", [("qaz zq", 1.05)]),
+            (" (qaz:0.9)", [(" ", 1.0), ("qaz", 0.9)]),
+            ("(q-a'z.!/x \\(zq\\):1.1)", [("q-a'z.!/x (zq)", 1.1)]),
+            ("(qaz:1.)", [("qaz", 1.0)]),
+        ]
     )
 
     def sized(head: str | None, inner: tuple[list[int], ...] | None, tail: str | None) -> int | Sized:
@@ -422,8 +436,13 @@ def count_function(
         if size is None:
             if simple and _SIMPLE.fullmatch(piece):  # most new tags: one run at 1, nothing beside a comma
                 size = sizes[piece] = len(encode(piece))
-            elif weighted_tags and (tag := _WEIGHTED_TAG.fullmatch(piece)) is not None:  # " (tag:1.05)"
-                size = sizes[piece] = len(encode(tag.group(1)))
+            elif (
+                weighted_tags
+                and (tag := _WEIGHTED_TAG.fullmatch(piece)) is not None  # " (tag:1.05)"
+                # At 1 the tag joins the line: only a letter or digit at its end keeps it off the comma.
+                and (tag.group(1)[-1].isalnum() or float(tag.group(2)) != 1.0)
+            ):
+                size = sizes[piece] = len(encode(tag.group(1).replace("\\(", "(").replace("\\)", ")")))
             elif escaped_tags and _ESCAPED_TAG.fullmatch(piece):  # " saori \(blue archive\)": plain text
                 size = remember(piece, sized(piece.replace("\\(", "(").replace("\\)", ")"), None, None))
             else:
@@ -437,7 +456,7 @@ def count_function(
         if found is None:
             if len(joints) >= _SHAPE_LIMIT:
                 joints.clear()
-            found = joints[fused] = [-1 if token == comma else 1 for token in encode(fused)]
+            found = joints[fused] = [COMMA if token == comma else 1 for token in encode(fused)]
         return found
 
     def by_edges(parts: list[str], known: list[int]) -> int:

@@ -181,6 +181,26 @@ def test_strict_mixed_reading_rejects_unbalanced_brackets(prompt: str) -> None:
         assert naiprompt.render(naiprompt.parse(prompt, "mixed")) == prompt
 
 
+@pytest.mark.parametrize(
+    ("prompt", "code", "column"),
+    [
+        ("[a:{b:3]", "unclosed-bracket", 4),  # no "}" before the edit's ":": the "{" is text
+        ("[a|{b]", "unclosed-bracket", 4),
+        ("x, [a:b}:3]", "unmatched-closer", 8),
+        ("[{a:b}:3]", "unclosed-bracket", 2),  # a pair cut by the edit's ":" is text, both braces
+    ],
+)
+def test_braces_kept_as_text_inside_brackets_are_reported(prompt: str, code: str, column: int) -> None:
+    tree = naiprompt.parse(prompt, "mixed")
+    assert (tree.warnings[0].code, tree.warnings[0].line, tree.warnings[0].column) == (code, 1, column)
+    assert naiprompt.render(tree) == prompt  # still read as text, and printed back byte for byte
+    with pytest.raises(naiprompt.PromptSyntaxError) as raised:
+        naiprompt.parse(prompt, "mixed", strict=True)
+    assert raised.value.code == code
+    # Braces that are syntax inside brackets are not reported.
+    assert naiprompt.parse("[a:{b}:3], [{c}|d]", "mixed").warnings == ()
+
+
 @given(st.text(alphabet="{}()[]:a, 1.\\|<>", max_size=40))
 def test_lenient_mixed_reading_never_raises(prompt: str) -> None:
     with warnings.catch_warnings():

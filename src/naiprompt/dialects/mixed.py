@@ -60,12 +60,14 @@ _WEBUI_STRONG = re.compile(
 _SLIP = re.compile(r"\{([^{}]*?)(:\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*\}")  # one reading per number: linear
 
 
-def _lex(text: str) -> list[tuple[str, str, int]]:
+def _lex(text: str, problems: list[Problem] | None = None) -> list[tuple[str, str, int]]:
     """WebUI's tokens with NovelAI's braces split out of the text runs.
 
     Inside ``[...]`` a brace is syntax only when it pairs with one at the same level
     and no ``[``, ``]``, ``:`` or ``|`` lies between: otherwise it could cut a prompt
-    edit or an alternation in two, and it stays text (as WebUI reads it).
+    edit or an alternation in two, and it stays text (as WebUI reads it). Each brace
+    kept as text is reported in ``problems`` (a warning; strict reading raises), as an
+    unclosed ``{`` or a stray ``}`` outside brackets is.
     """
     out: list[tuple[str, str, int]] = []
     for typ, value, pos in _webui_lex(text):
@@ -98,6 +100,13 @@ def _lex(text: str) -> list[tuple[str, str, int]]:
             elif depth:
                 literal.add(index)
     literal.update(i for i, d, _safe in pending if d)  # unclosed inside brackets: text
+    if problems is not None:
+        for index in sorted(literal):
+            typ, _value, pos = out[index]
+            if typ == "LBRACE":
+                problems.append((pos, "unclosed-bracket", "'{' inside [...] is text: no '}' closes it in its part"))
+            else:
+                problems.append((pos, "unmatched-closer", "'}' inside [...] is text: it closes no '{' of its part"))
     return [("TEXT", v, p) if i in literal else (t, v, p) for i, (t, v, p) in enumerate(out)]
 
 
@@ -273,7 +282,7 @@ class Mixed(Dialect):
         factor = 1 / NAI_STEP if rule == "nai" else 1 / WEBUI_STEP
         problems: list[Problem] = []
         body: list[Node] = []
-        for sub_tokens, and_token in _split_subprompts(_lex(text)):
+        for sub_tokens, and_token in _split_subprompts(_lex(text, problems)):
             body.extend(_build_subprompt(sub_tokens, text, problems, square=factor))
             if and_token is not None:
                 body.append(And(span=Span(and_token[2], and_token[2] + 3)))

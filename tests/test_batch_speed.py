@@ -374,35 +374,6 @@ def test_a_worker_keeps_one_batch_per_operation() -> None:
     assert len(batch_module._LIVE) <= batch_module._LIVE_LIMIT
 
 
-def test_the_calling_process_is_one_of_the_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """jobs=2: one worker with two chunks waiting, the caller computes the rest; in order, bounded."""
-    here: list[int] = []
-    real = Batch.__call__
-
-    def counted(self: Batch, rows: Any) -> Any:
-        here.append(len(rows))  # recorded in this process only: the worker's list is its own
-        return real(self, rows)
-
-    monkeypatch.setattr(Batch, "__call__", counted)
-    chunks = [[f"{{a{n}}}, b"] * 50 for n in range(40)]
-    pulled = 0
-    most_ahead = 0
-
-    def stream() -> Any:
-        nonlocal pulled
-        for chunk in chunks:
-            pulled += 1
-            yield chunk
-
-    batch = Batch("convert", read="nai")
-    for taken, results in enumerate(batch.imap(stream(), jobs=2), start=1):
-        most_ahead = max(most_ahead, pulled - taken)
-        assert results == [f"(a{taken - 1}:1.05), b"] * 50
-    assert taken == 40
-    assert 0 < len(here) < 40  # some chunks here, the first two (at least) in the worker
-    assert most_ahead <= 4  # two waiting for the worker, two finished behind an unfinished one
-
-
 def test_processes_with_small_chunks_equal_one_process() -> None:
     rows: list[Any] = [*CAPTIONS[:200], None, 3]
     webui = Batch("convert", read="nai", write="webui")(CAPTIONS[:200])

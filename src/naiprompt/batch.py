@@ -898,11 +898,7 @@ class Batch:
     def imap(self, chunks: Iterable[Sequence[Any]], *, jobs: int | None = 1) -> Iterator[list[Any]]:
         """Results of each chunk of rows, in order, computed in ``jobs`` processes.
 
-        The calling process is one of them: it starts ``jobs - 1`` workers, keeps two chunks waiting for
-        each, and computes a chunk itself whenever they all have two. (A parent that only handed out
-        chunks would share the cores with its workers while it pickles rows and rebuilds results; as
-        one of the jobs it skips that for its own chunks.) At most two chunks per worker, and as many
-        finished ones behind an unfinished one, are held: a stream of any length runs in bounded memory.
+        At most two chunks per process are in flight, so a stream of any length runs in bounded memory.
 
         Example:
             >>> list(Batch("detect").imap([["{a}"], ["a"]]))
@@ -918,37 +914,21 @@ class Batch:
         from collections import deque
         from concurrent.futures import Future, ProcessPoolExecutor
 
-        def result(rows: list[Any], done: Future[list[Any]] | list[Any]) -> list[Any]:
-            if not isinstance(done, Future):  # computed here
-                return done
-            return _unpack(rows, done.result()) if self.op == "count_tokens" else done.result()
-
-        waiting = 2 * (workers - 1)  # chunks sent to the workers and not yet taken back
-        with ProcessPoolExecutor(max_workers=workers - 1, initializer=_worker_init) as pool:
-            pending: deque[tuple[list[Any], Future[list[Any]] | list[Any]]] = deque()
-            sent = 0
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
+            pending: deque[tuple[list[Any], Future[list[Any]]]] = deque()
             try:
                 for chunk in chunks:
                     rows = list(chunk)
-                    if sent < waiting:
-                        pending.append((rows, pool.submit(_run_chunk, self, rows)))
-                        sent += 1
-                    else:
-                        pending.append((rows, self(rows)))
-                    # Hand back what is finished, in order; past twice the chunks sent, wait for the first.
-                    while pending and (
-                        not isinstance(pending[0][1], Future) or pending[0][1].done() or len(pending) > 2 * waiting
-                    ):
-                        rows, done = pending.popleft()
-                        sent -= isinstance(done, Future)
-                        yield result(rows, done)
+                    pending.append((rows, pool.submit(_run_chunk, self, rows)))
+                    if len(pending) >= 2 * workers:
+                        rows, future = pending.popleft()
+                        yield _unpack(rows, future.result()) if self.op == "count_tokens" else future.result()
                 while pending:
-                    rows, done = pending.popleft()
-                    yield result(rows, done)
+                    rows, future = pending.popleft()
+                    yield _unpack(rows, future.result()) if self.op == "count_tokens" else future.result()
             finally:
-                for _, done in pending:
-                    if isinstance(done, Future):
-                        done.cancel()
+                for _, future in pending:
+                    future.cancel()
 
     def on_column(self, column: str, output: str | None = None, *, error_column: str | None = None) -> ColumnFunction:
         """A picklable function for ``datasets.Dataset.map(..., batched=True)``: column in, column out.

@@ -105,7 +105,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--extension", default=".txt", help="caption file extension in folders (.txt)")
     parser.add_argument("--images-only", action="store_true", help="only captions with an image beside them")
-    parser.add_argument("-j", "--jobs", type=int, metavar="N", help="processes: this one and N-1 workers (default: every core)")
+    parser.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: every core)")
     parser.add_argument("--chunk-size", type=int, default=5000, metavar="N", help="rows per chunk (5000)")
     parser.add_argument("--errors", metavar="FILE", help="write the failing rows to FILE (JSON lines)")
     parser.add_argument("--keep-going", action="store_true", help="exit 0 even when rows failed")

@@ -227,6 +227,11 @@ _WEIGHTED_TAG = re.compile(
 )
 
 
+def _round_unescaped(text: str) -> str:
+    """``text`` with WebUI's escaped round brackets as the brackets they stand for (what the tag regexes admit)."""
+    return text.replace("\\(", "(").replace("\\)", ")")
+
+
 def _sizeable(piece: str) -> bool:
     """Whether ``piece`` is text a comma-separable tokenizer encodes word by word (printable ASCII, no entity)."""
     return piece.isascii() and piece.isprintable() and "&" not in piece
@@ -442,9 +447,9 @@ def count_function(
                 # At 1 the tag joins the line: only a letter or digit at its end keeps it off the comma.
                 and (tag.group(1)[-1].isalnum() or float(tag.group(2)) != 1.0)
             ):
-                size = sizes[piece] = len(encode(tag.group(1).replace("\\(", "(").replace("\\)", ")")))
+                size = sizes[piece] = len(encode(_round_unescaped(tag.group(1))))
             elif escaped_tags and _ESCAPED_TAG.fullmatch(piece):  # " saori \(blue archive\)": plain text
-                size = remember(piece, sized(piece.replace("\\(", "(").replace("\\)", ")"), None, None))
+                size = remember(piece, sized(_round_unescaped(piece), None, None))
             else:
                 piece_of(piece)
                 size = sizes.young[piece]

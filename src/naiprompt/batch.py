@@ -1006,7 +1006,7 @@ def _run_chunk(batch: Batch, rows: list[Any]) -> list[Any]:
         return results
     for index, (row, result) in enumerate(zip(rows, results, strict=True)):
         # A counter whose text is its row (or the row without trailing space) goes back as one integer.
-        if type(result) is TokenCounter and result.target == ((result.count or 1) + 74) // 75 * 75:
+        if type(result) is TokenCounter and result.target == _target(result.count):
             if result.text == row:
                 results[index] = result.count * 2
             elif result.text == row.rstrip():

@@ -60,7 +60,7 @@ _WEBUI_STRONG = re.compile(
 _SLIP = re.compile(r"\{([^{}]*?)(:\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*\}")  # one reading per number: linear
 
 
-def _lex(text: str, problems: list[Problem] | None = None) -> list[tuple[str, str, int]]:
+def _lex(text: str, problems: list[Problem]) -> list[tuple[str, str, int]]:
     """WebUI's tokens with NovelAI's braces split out of the text runs.
 
     Inside ``[...]`` a brace is syntax only when it pairs with one at the same level
@@ -100,13 +100,12 @@ def _lex(text: str, problems: list[Problem] | None = None) -> list[tuple[str, st
             elif depth:
                 literal.add(index)
     literal.update(i for i, d, _safe in pending if d)  # unclosed inside brackets: text
-    if problems is not None:
-        for index in sorted(literal):
-            typ, _value, pos = out[index]
-            if typ == "LBRACE":
-                problems.append((pos, "unclosed-bracket", "'{' inside [...] is text: no '}' closes it in its part"))
-            else:
-                problems.append((pos, "unmatched-closer", "'}' inside [...] is text: it closes no '{' of its part"))
+    for index in sorted(literal):
+        typ, _value, pos = out[index]
+        if typ == "LBRACE":
+            problems.append((pos, "unclosed-bracket", "'{' inside [...] is text: no '}' closes it in its part"))
+        else:
+            problems.append((pos, "unmatched-closer", "'}' inside [...] is text: it closes no '{' of its part"))
     return [("TEXT", v, p) if i in literal else (t, v, p) for i, (t, v, p) in enumerate(out)]
 
 

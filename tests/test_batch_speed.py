@@ -232,7 +232,7 @@ class Geometry:
 def chunker_count(stream: list[int], backtrack: int, window: int) -> int:
     """The stream through WebUI's chunker itself (``chunk_segments``), not through count_stream."""
     segments = [("BREAK", -1.0) if item == BREAK else ("x", 1.0) for item in stream]
-    encoded = [[] if item == BREAK else [Geometry.comma_id] if item == COMMA else [1] * item for item in stream]
+    encoded = [[] if ids is None else ids for ids in ids_of(stream)]
     layout = chunk_segments(segments, Geometry(window), comma_backtrack=backtrack, encoded=encoded)  # type: ignore[arg-type]
     return layout.token_count
 

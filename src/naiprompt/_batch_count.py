@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import marshal
 import math
 import re
 import string
@@ -436,23 +437,50 @@ def count_function(
             return (piece, None, None) if simple and _SIMPLE.fullmatch(piece) else piece_of(piece)
         return found
 
+    # What this process sized since lessons() was last called, kept once learn() has been called (in a
+    # worker process: the parent passes it on to the other workers). None: not kept.
+    taught: dict[str, int | Sized] | None = None
+
+    def lessons() -> bytes:
+        """What was sized since the last call, for :func:`learn` in another process (then forgotten here)."""
+        nonlocal taught
+        found, taught = taught or {}, {}
+        return marshal.dumps(found)
+
+    def learn(blobs: Iterable[bytes]) -> None:
+        """Take the sizes other processes found (from :func:`lessons`); from now on keep this process's own."""
+        nonlocal taught
+        if taught is None:
+            taught = {}
+        for blob in blobs:
+            for piece, size in marshal.loads(blob).items():
+                if piece not in sizes:
+                    remember(piece, size)
+
     def size_of(piece: str) -> int:
         size = sizes.get(piece)
         if size is None:
-            if simple and _SIMPLE.fullmatch(piece):  # most new tags: one run at 1, nothing beside a comma
-                size = sizes[piece] = len(encode(piece))
-            elif (
-                weighted_tags
-                and (tag := _WEIGHTED_TAG.fullmatch(piece)) is not None  # " (tag:1.05)"
-                # At 1 the tag joins the line: only a letter or digit at its end keeps it off the comma.
-                and (tag.group(1)[-1].isalnum() or float(tag.group(2)) != 1.0)
-            ):
-                size = sizes[piece] = len(encode(_round_unescaped(tag.group(1))))
-            elif escaped_tags and _ESCAPED_TAG.fullmatch(piece):  # " saori \(blue archive\)": plain text
-                size = remember(piece, sized(_round_unescaped(piece), None, None))
-            else:
-                piece_of(piece)
-                size = sizes.young[piece]
+            size = new_size(piece)
+            if taught is not None and size != -1:  # (-1: a caption counted by its ids needs its runs)
+                taught[piece] = edges.young[piece] if size == -2 else size
+        return size
+
+    def new_size(piece: str) -> int:
+        """The size of a piece not in ``sizes``, remembered there."""
+        if simple and _SIMPLE.fullmatch(piece):  # most new tags: one run at 1, nothing beside a comma
+            size = sizes[piece] = len(encode(piece))
+        elif (
+            weighted_tags
+            and (tag := _WEIGHTED_TAG.fullmatch(piece)) is not None  # " (tag:1.05)"
+            # At 1 the tag joins the line: only a letter or digit at its end keeps it off the comma.
+            and (tag.group(1)[-1].isalnum() or float(tag.group(2)) != 1.0)
+        ):
+            size = sizes[piece] = len(encode(_round_unescaped(tag.group(1))))
+        elif escaped_tags and _ESCAPED_TAG.fullmatch(piece):  # " saori \(blue archive\)": plain text
+            size = remember(piece, sized(_round_unescaped(piece), None, None))
+        else:
+            piece_of(piece)
+            size = sizes.young[piece]
         return size
 
     def joint(fused: str) -> list[int]:
@@ -530,4 +558,6 @@ def count_function(
                 best_text, best = text_variant, count
         return TokenCounter(best, target(best, window), best_text)
 
+    row.lessons = lessons  # type: ignore[attr-defined]
+    row.learn = learn  # type: ignore[attr-defined]
     return row

@@ -21,9 +21,11 @@ row. What makes it more than a loop:
   standard :mod:`pickle` ships it to worker processes, Dask workers and Hugging Face ``datasets``, and two
   equal batches pickle to the same bytes (``datasets`` fingerprints them for its cache). Caches and
   compiled transforms are rebuilt lazily in each process.
-* **Many cores.** :meth:`Batch.map` with ``jobs=N`` sends large chunks of rows to ``N`` processes.
-  Each process keeps one batch per operation (unpickling an equal batch gives it back), so its caches
-  stay warm from one chunk, Dask task or ``datasets`` shard to the next.
+* **Many cores.** :meth:`Batch.map` with ``jobs=N`` runs chunks of rows in ``N`` processes (forked
+  workers read them from the caller's list; see :mod:`naiprompt._batch_pool`). Each process keeps one
+  batch per operation (unpickling an equal batch gives it back), so its caches stay warm from one chunk,
+  Dask task or ``datasets`` shard to the next; ``count_tokens`` workers also pass on the piece sizes
+  they work out.
 
 Operations (see :data:`OPERATIONS` for the options of each):
 
@@ -56,7 +58,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import gc
 import itertools
 import math
 import os
@@ -66,7 +67,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from naiprompt import defaults
+from naiprompt import _batch_pool, defaults
 
 if TYPE_CHECKING:
     from naiprompt.tokens.api import TokenCount
@@ -884,14 +885,24 @@ class Batch:
     def map(self, rows: Iterable[Any], *, jobs: int | None = 1, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Any]:
         """Run over ``rows`` in ``jobs`` processes (``None``: every core); results in input order.
 
-        Rows travel in chunks of ``chunk_size``: one message per chunk, each worker with its own caches.
+        Rows go to the workers in chunks of ``chunk_size``, each worker with its own caches (and, for
+        ``count_tokens``, what the others learned). Where processes fork, the workers read the chunks
+        from the caller's rows instead of having them sent.
 
         Example:
             >>> Batch("detect").map(["{a}", "(a:1.2)"], jobs=1)
             ['nai', 'webui']
         """
+        workers = _workers(jobs)
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        if workers == 1:
+            chunks: Iterable[list[Any]] = map(self, _batch_pool.chunked(rows, chunk_size))
+        else:
+            listed = rows if isinstance(rows, list) else list(rows)
+            chunks = _batch_pool.map_rows(self, listed, workers, chunk_size)
         results: list[Any] = []
-        for chunk in self.imap(_chunked(rows, chunk_size), jobs=jobs):
+        for chunk in chunks:
             results.extend(chunk)
         return results
 
@@ -904,31 +915,12 @@ class Batch:
             >>> list(Batch("detect").imap([["{a}"], ["a"]]))
             [['nai'], ['webui']]
         """
-        workers = default_jobs() if jobs is None else jobs
-        if workers < 1:
-            raise ValueError(f"jobs must be at least 1, got {workers}")
+        workers = _workers(jobs)
         if workers == 1:
             for chunk in chunks:
                 yield self(list(chunk))
             return
-        from collections import deque
-        from concurrent.futures import Future, ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
-            pending: deque[tuple[list[Any], Future[list[Any]]]] = deque()
-            try:
-                for chunk in chunks:
-                    rows = list(chunk)
-                    pending.append((rows, pool.submit(_run_chunk, self, rows)))
-                    if len(pending) >= 2 * workers:
-                        rows, future = pending.popleft()
-                        yield _unpack(rows, future.result()) if self.op == "count_tokens" else future.result()
-                while pending:
-                    rows, future = pending.popleft()
-                    yield _unpack(rows, future.result()) if self.op == "count_tokens" else future.result()
-            finally:
-                for _, future in pending:
-                    future.cancel()
+        yield from _batch_pool.imap_chunks(self, chunks, workers)
 
     def on_column(self, column: str, output: str | None = None, *, error_column: str | None = None) -> ColumnFunction:
         """A picklable function for ``datasets.Dataset.map(..., batched=True)``: column in, column out.
@@ -992,74 +984,11 @@ def _is_arrow(rows: Any) -> bool:
     return module.startswith("pyarrow") and "pyarrow" in sys.modules
 
 
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them (no traceback from every process)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _run_chunk(batch: Batch, rows: list[Any]) -> list[Any]:
-    """A worker's results for a chunk; token counts packed (the parent has the rows, they need not travel back)."""
-    results: list[Any] = batch(rows)
-    if batch.op != "count_tokens":
-        return results
-    for index, (row, result) in enumerate(zip(rows, results, strict=True)):
-        # A counter whose text is its row (or the row without trailing space) goes back as one integer.
-        if type(result) is TokenCounter and result.target == _target(result.count):
-            if result.text == row:
-                results[index] = result.count * 2
-            elif result.text == row.rstrip():
-                results[index] = result.count * 2 + 1
-    return results
-
-
-def _target(count: int) -> int:
-    """A counter's target in CLIP's 75-token window (a counter in another window is sent back whole)."""
-    return (max(count, 1) + 74) // 75 * 75
-
-
-#: count -> (its counter text, its target) in CLIP's window, for :func:`_unpack`.
-_LABELS: dict[int, tuple[str, int]] = {}
-
-
-def _unpack(rows: list[Any], packed: list[Any]) -> list[Any]:
-    """``count_tokens`` results from :func:`_run_chunk` (other operations' integers are their own results)."""
-    # The parent shares the cores with its workers: this loop is kept lean (no call per row to
-    # TokenCounter(), the counter texts made once per count).
-    new, labels = str.__new__, _LABELS
-    if len(labels) > 4096:
-        labels.clear()
-    out: list[Any] = []
-    append = out.append
-    collecting = gc.isenabled()
-    gc.disable()  # a cycle collection per 700 counters, none of which can be in a cycle: a third of the time
-    try:
-        for row, value in zip(rows, packed, strict=True):
-            if type(value) is int:
-                count = value >> 1
-                label = labels.get(count)
-                if label is None:
-                    target = _target(count)
-                    label = labels[count] = (f"{count}/{target}", target)
-                counter = new(TokenCounter, label[0])
-                counter.count, counter.target = count, label[1]
-                counter.text = row.rstrip() if value & 1 else row
-                append(counter)
-            else:
-                append(value)
-    finally:
-        if collecting:
-            gc.enable()
-    return out
-
-
-def _chunked(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    if size < 1:
-        raise ValueError(f"chunk_size must be at least 1, got {size}")
-    iterator = iter(rows)
-    while chunk := list(itertools.islice(iterator, size)):  # (not a loop per row: -j's parent is busy)
-        yield chunk
+def _workers(jobs: int | None) -> int:
+    workers = default_jobs() if jobs is None else jobs
+    if workers < 1:
+        raise ValueError(f"jobs must be at least 1, got {workers}")
+    return workers
 
 
 def default_jobs() -> int:

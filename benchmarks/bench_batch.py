@@ -89,10 +89,32 @@ def make_captions(count: int, seed: int = 12) -> list[str]:
     return captions
 
 
-def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+def timed(function: Callable[[], Any], steal: list[float] | None = None) -> tuple[float, Any]:
+    """Seconds and result of ``function()``; the share of the machine's CPU time the hypervisor took
+    meanwhile (steal, from ``/proc/stat``) is appended to ``steal`` where the system tells it."""
+    before = cpu_ticks()
     start = time.perf_counter()
     result = function()
-    return time.perf_counter() - start, result
+    seconds = time.perf_counter() - start
+    after = cpu_ticks()
+    if steal is not None and before is not None and after is not None and after[1] > before[1]:
+        steal.append((after[0] - before[0]) / (after[1] - before[1]))
+    return seconds, result
+
+
+def cpu_ticks() -> tuple[int, int] | None:
+    """(stolen, all) CPU ticks since boot, summed over the cores; None where /proc/stat is missing.
+
+    On a shared virtual machine the host may run other guests on "our" cores: that time is steal. Two
+    processes need both cores, one needs one, so steal weighs on ``-j 2`` more than on one ``Batch``.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            fields = handle.readline().split()
+    except OSError:
+        return None
+    ticks = [int(field) for field in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return ticks[7] if len(ticks) == 8 else 0, sum(ticks)
 
 
 def plain(results: list[Any]) -> list[Any]:
@@ -142,15 +164,16 @@ def run_ops(captions: list[str], skip_dask: bool, only: set[str], repeat: int) -
     print(header)
     for name, per_call, batch, rows, options in ops:
         seconds: dict[str, list[float]] = {"loop": [], "batch": [], "jobs": [], "dask": []}
+        steal: dict[str, list[float]] = {"batch": [], "jobs": []}
         for _ in range(repeat):
             loop_s, expected = timed(lambda per_call=per_call, rows=rows: [per_call(row) for row in rows])
             fresh = Batch(batch.op, **dict(batch.options))  # cold caches
-            batch_s, got = timed(lambda fresh=fresh, rows=rows: fresh(rows))
+            batch_s, got = timed(lambda fresh=fresh, rows=rows: fresh(rows), steal["batch"])
             assert plain(got) == expected, name
             # Fresh workers each time (a new pool), so their caches are cold too; a new Batch all the same
             # (nothing of the one-process run's warm caches may reach the processes).
             again = Batch(batch.op, **dict(batch.options))
-            jobs_s, got = timed(lambda again=again, rows=rows: again.map(rows, jobs=2))
+            jobs_s, got = timed(lambda again=again, rows=rows: again.map(rows, jobs=2), steal["jobs"])
             assert plain(got) == expected, name
             seconds["loop"].append(loop_s)
             seconds["batch"].append(batch_s)
@@ -186,7 +209,11 @@ def run_ops(captions: list[str], skip_dask: bool, only: set[str], repeat: int) -
             line += f"{rate['dask']:>10,.0f}{ratio['dask']:>9.2f}"
             cells += [f"{rate['dask']:,.0f}", f"{ratio['dask']:.2f}"]
         spread = ", ".join(f"{len(rows) / t:,.0f}" for t in seconds["batch"])
-        print(line, f"  (Batch r/s per repeat: {spread})", flush=True)
+        stolen = ""
+        if steal["batch"] and steal["jobs"]:
+            stolen = f"; steal {statistics.median(steal['batch']):.0%} and {statistics.median(steal['jobs']):.0%}"
+        jobs_spread = ", ".join(f"{len(rows) / t:,.0f}" for t in seconds["jobs"])
+        print(line, f"  (per repeat: Batch r/s {spread}; -j 2 r/s {jobs_spread}{stolen})", flush=True)
         table.append(cells)
     if client is not None and cluster is not None:
         client.close()

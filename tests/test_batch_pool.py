@@ -173,3 +173,13 @@ def test_row_errors_survive_the_fork_path() -> None:
     got = Batch("convert", read="nai", errors="raise").map(["{a}", "a::b::c::", 5], jobs=2, chunk_size=1)
     assert got[0] == "(a:1.05)"
     assert isinstance(got[2], RowError) and got[2].kind == "TypeError"
+
+
+@pytest.mark.parametrize("negative", [False, True])
+def test_a_packed_count_unpacks_to_the_counter_the_row_function_gives(negative: bool) -> None:
+    counter = Batch("count_tokens", negative=negative)._row_function()
+    rows = [*CAPTIONS[:150], "a, b  ", "a, b\t", " x, y ", "a BREAK b, c", "x AND y, z", "a, b:1.5", "a,"]
+    packed = [counter.packed(row) for row in rows]  # type: ignore[attr-defined]
+    assert sum(type(value) is int for value in packed) > 50  # many rows go back as one integer
+    for want, got in zip(map(counter, rows), _batch_pool.unpack(rows, packed), strict=True):
+        assert (str(got), got.count, got.target, got.text) == (str(want), want.count, want.target, want.text)

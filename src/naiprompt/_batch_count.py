@@ -535,19 +535,22 @@ def count_function(
         ids.append(encode("".join(line)))
         return count_ids(ids, comma, backtrack, window)
 
+    def from_pieces(one: str) -> int | None:
+        """The count of a variant with a comma in it, from its pieces; None where a piece is not whole."""
+        parts = one.split(",")
+        known = list(map(sizes.young.get, parts))
+        if None in known:
+            known = [got if got is not None else size_of(part) for got, part in zip(known, parts, strict=True)]
+        if -1 in known:
+            return by_ids(parts)
+        if -2 in known:
+            return by_edges(parts, known)  # type: ignore[arg-type]  # no None left
+        return count_sizes(known, backtrack, window)  # type: ignore[arg-type]
+
     def row(text: str) -> TokenCounter:
         one = variant(text)
         if one is not None and "," in one:
-            parts = one.split(",")
-            known = list(map(sizes.young.get, parts))
-            if None in known:
-                known = [got if got is not None else size_of(part) for got, part in zip(known, parts, strict=True)]
-            if -1 in known:
-                count = by_ids(parts)
-            elif -2 in known:
-                count = by_edges(parts, known)  # type: ignore[arg-type]  # no None left
-            else:
-                count = count_sizes(known, backtrack, window)  # type: ignore[arg-type]
+            count = from_pieces(one)
             if count is not None:
                 return TokenCounter(count, target(count, window), one)
         best_text, best = "", -1
@@ -558,6 +561,18 @@ def count_function(
                 best_text, best = text_variant, count
         return TokenCounter(best, target(best, window), best_text)
 
+    def packed(text: str) -> int | TokenCounter:
+        """``row(text)`` as one integer where that is enough to rebuild it (for a worker process to send):
+        ``count * 2`` for a counter of ``text`` in CLIP's 75-token window, ``count * 2 + 1`` for one of
+        ``text.rstrip()``; else the counter itself."""
+        one = variant(text)
+        if window == 75 and one is not None and "," in one:
+            count = from_pieces(one)
+            if count is not None:
+                return count * 2 + (len(one) != len(text))  # (a variant is the text, or it without trailing space)
+        return row(text)
+
+    row.packed = packed  # type: ignore[attr-defined]
     row.lessons = lessons  # type: ignore[attr-defined]
     row.learn = learn  # type: ignore[attr-defined]
     return row

@@ -7,7 +7,8 @@ Three things make ``N`` processes close to ``N`` times one:
   parent spends no time pickling 50 MB of captions or pushing them through pipes. A stream
   (:func:`imap_chunks`, or any start method that does not fork) sends its chunks as before.
 * **Results that need not travel whole.** A token counter whose text is its row goes back as one
-  integer and is rebuilt by :func:`unpack` in the parent, which holds the rows.
+  integer (the row function's ``packed`` form: the worker never builds the counter) and is built by
+  :func:`unpack` in the parent, which holds the rows.
 * **Lessons.** An operation whose row function keeps what it learns in a form another process can use
   (``row.lessons()`` / ``row.learn(blobs)``: ``count_tokens``'s piece sizes) sends it back with each
   result; the parent passes it on, unread, with the next tasks, so a tag one worker sized is not sized
@@ -27,7 +28,7 @@ import itertools
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any
@@ -151,27 +152,38 @@ def _worker_init(rows: Sequence[Any]) -> None:
 
 
 def _run_task(batch: Batch, task: Rows, lessons: tuple[Lesson, ...]) -> tuple[list[Any], Lesson | None]:
-    """A worker's results for a task, token counts packed, and what it learned (a lesson or None)."""
-    from naiprompt.batch import TokenCounter
-
-    rows = list(_INHERITED[0][task[0] : task[1]]) if type(task) is tuple else task
+    """A worker's results for a task (packed where the row function packs them) and what it learned."""
+    rows = _INHERITED[0][task[0] : task[1]] if type(task) is tuple else task
     function = batch._row_function()
     learn = getattr(function, "learn", None)
     if learn is not None:
         me = os.getpid()
         learn(blob for pid, blob in lessons if pid != me)
-    results: list[Any] = batch(rows)
+    packed = getattr(function, "packed", None)
+    results = batch(rows) if packed is None else _packed(batch, packed, rows)
     lesson = (os.getpid(), function.lessons()) if learn is not None else None  # type: ignore[attr-defined]
-    if batch.op != "count_tokens":
-        return results, lesson
-    for index, (row, result) in enumerate(zip(rows, results, strict=True)):
-        # A counter whose text is its row (or the row without trailing space) goes back as one integer.
-        if type(result) is TokenCounter and result.target == _target(result.count):
-            if result.text == row:
-                results[index] = result.count * 2
-            elif result.text == row.rstrip():
-                results[index] = result.count * 2 + 1
     return results, lesson
+
+
+def _packed(batch: Batch, packed: Callable[[str], Any], rows: Sequence[Any]) -> list[Any]:
+    """Each row's result in the row function's packed form: an integer stands for a token counter of the
+    row (see :func:`unpack`), so none is built here only to be taken apart; a failing row, or one that is
+    not a string, gets what :meth:`Batch.row` gives it."""
+    seen: dict[str, Any] = {}  # rows repeated in this task
+    out: list[Any] = []
+    append = out.append
+    for row in rows:
+        if type(row) is str:
+            value = seen.get(row)
+            if value is None:
+                try:
+                    value = seen[row] = packed(row)
+                except Exception:
+                    value = batch.row(row)  # its RowError, as one process gives it
+            append(value)
+        else:
+            append(batch.row(row))
+    return out
 
 
 def _target(count: int) -> int:
@@ -184,7 +196,7 @@ _LABELS: dict[int, tuple[str, int]] = {}
 
 
 def unpack(rows: Sequence[Any], packed: list[Any]) -> list[Any]:
-    """``count_tokens`` results from a worker: an integer is a counter of its row (see :func:`_run_task`).
+    """``count_tokens`` results from a worker: an integer stands for a counter of its row (see :func:`_packed`).
 
     Example:
         >>> [str(counter) for counter in unpack(["a, b ", "c"], [7, 2])]

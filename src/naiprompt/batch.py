@@ -885,7 +885,7 @@ class Batch:
     def map(self, rows: Iterable[Any], *, jobs: int | None = 1, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Any]:
         """Run over ``rows`` in ``jobs`` processes (``None``: every core); results in input order.
 
-        Rows go to the workers in chunks of ``chunk_size``, each worker with its own caches (and, for
+        Rows go to the workers in chunks of at most ``chunk_size``, each worker with its own caches (and, for
         ``count_tokens``, what the others learned). Where processes fork, the workers read the chunks
         from the caller's rows instead of having them sent.
 

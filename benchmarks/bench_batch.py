@@ -15,11 +15,13 @@ count (so popular tags repeat, as in real datasets), with NovelAI emphasis on so
 
 Each runs as the per-call loop, one cold ``Batch`` in this process, ``Batch.map(jobs=2)`` (two worker
 processes, chunks of 5,000 rows), and ``naiprompt.dask.map_prompts`` on a Dask ``LocalCluster`` with two worker
-processes (cluster start and loading the rows onto the workers not timed). Every mode's results are
-checked equal to the loop's. Each mode runs ``--repeat`` times (cold caches and fresh workers each time);
-the table shows medians: of rows per second, and of each ratio taken within one repeat (against the loop
-for Batch, against one Batch for processes and Dask). The load average is printed before and after: on a
-busy machine the ratios of processes mean little.
+processes (cluster start and loading the rows onto the workers not timed; the cluster runs after the
+other modes, so that its idle processes do not share the cores with ``-j 2``, and one Batch is timed
+again beside it). Every mode's results are checked equal to the loop's. Each mode runs ``--repeat`` times
+(cold caches and fresh workers each time); the table shows medians: of rows per second, and of each ratio
+taken within one repeat (against the loop for Batch, against one Batch for processes and Dask). The load
+average is printed before and after, and the hypervisor's steal during one Batch and ``-j 2``: on a busy
+machine the ratios of processes mean little.
 
 Memory: a Parquet file of about ``--parquet-mb`` MB (uncompressed text, row groups of 50,000 rows) is
 written to a temporary folder and streamed through ``naiprompt batch convert`` in a child process; its peak
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import itertools
 import os
 import platform
@@ -128,9 +131,12 @@ def forget_batches() -> None:
     naiprompt.batch._LIVE.clear()
 
 
+Op = tuple[str, Callable[[str], Any], Batch, list[str], dict[str, Any]]
+
+
 def run_ops(captions: list[str], skip_dask: bool, only: set[str], repeat: int) -> list[list[str]]:
     webui = Batch("convert", read="nai", write="webui").map(captions, jobs=2)
-    ops: list[tuple[str, Callable[[str], Any], Batch, list[str], dict[str, Any]]] = [
+    ops: list[Op] = [
         (
             "convert",
             lambda row: naiprompt.convert(row, "nai", "webui"),
@@ -147,43 +153,71 @@ def run_ops(captions: list[str], skip_dask: bool, only: set[str], repeat: int) -
             {"transforms": APPLY_SPECS, "dialect": "nai", "write": "webui"},
         ),
     ]
-    client = cluster = None
-    if not skip_dask:
-        import distributed
-
-        cluster = distributed.LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
-        )
-        client = distributed.Client(cluster)
-        client.run(warnings.simplefilter, "ignore")  # lossy conversions warn in the workers too
     ops = [op for op in ops if not only or op[0] in only]
-    table: list[list[str]] = []
-    header = f"{'op':<13}{'loop r/s':>10}{'Batch r/s':>11}{'x loop':>8}{'-j 2 r/s':>10}{'x Batch':>9}"
-    header += f"{'Dask r/s':>10}{'x Batch':>9}" if client else ""
     print(f"medians of {repeat} repeats (rows per second, and each ratio taken within one repeat)")
-    print(header)
-    for name, per_call, batch, rows, options in ops:
-        seconds: dict[str, list[float]] = {"loop": [], "batch": [], "jobs": [], "dask": []}
-        steal: dict[str, list[float]] = {"batch": [], "jobs": []}
-        for _ in range(repeat):
-            loop_s, expected = timed(lambda per_call=per_call, rows=rows: [per_call(row) for row in rows])
-            fresh = Batch(batch.op, **dict(batch.options))  # cold caches
-            batch_s, got = timed(lambda fresh=fresh, rows=rows: fresh(rows), steal["batch"])
-            assert plain(got) == expected, name
-            # Fresh workers each time (a new pool), so their caches are cold too; a new Batch all the same
-            # (nothing of the one-process run's warm caches may reach the processes).
-            again = Batch(batch.op, **dict(batch.options))
-            jobs_s, got = timed(lambda again=again, rows=rows: again.map(rows, jobs=2), steal["jobs"])
-            assert plain(got) == expected, name
-            seconds["loop"].append(loop_s)
-            seconds["batch"].append(batch_s)
-            seconds["jobs"].append(jobs_s)
-            if client is not None:
-                import dask.bag as db
-                import distributed
+    print(f"{'op':<13}{'loop r/s':>10}{'Batch r/s':>11}{'x loop':>8}{'-j 2 r/s':>10}{'x Batch':>9}")
+    # Two phases: the Dask cluster starts only after the processes have been measured (its idle worker
+    # processes and the scheduler in this process would share the two cores with the -j 2 workers).
+    table = {op[0]: processes(op, repeat) for op in ops}
+    if not skip_dask:
+        print(f"\n{'op':<13}{'Batch r/s':>11}{'Dask r/s':>10}{'x Batch':>9}   (a Dask LocalCluster of 2 workers)")
+        for op, cells in zip(ops, dask_cluster(ops, repeat), strict=True):
+            table[op[0]] += cells
+    return list(table.values())
 
-                from naiprompt.dask import map_prompts
 
+def processes(op: Op, repeat: int) -> list[str]:
+    """The loop, one Batch and -j 2 for one operation: its printed line and its cells of the table."""
+    name, per_call, batch, rows, _ = op
+    seconds: dict[str, list[float]] = {"loop": [], "batch": [], "jobs": []}
+    steal: dict[str, list[float]] = {"batch": [], "jobs": []}
+    for _ in range(repeat):
+        loop_s, expected = timed(lambda: [per_call(row) for row in rows])
+        fresh = Batch(batch.op, **dict(batch.options))  # cold caches
+        batch_s, got = timed(functools.partial(fresh, rows), steal["batch"])
+        assert plain(got) == expected, name
+        # Fresh workers each time (a new pool), so their caches are cold too; a new Batch all the same
+        # (nothing of the one-process run's warm caches may reach the processes).
+        again = Batch(batch.op, **dict(batch.options))
+        jobs_s, got = timed(functools.partial(again.map, rows, jobs=2), steal["jobs"])
+        assert plain(got) == expected, name
+        seconds["loop"].append(loop_s)
+        seconds["batch"].append(batch_s)
+        seconds["jobs"].append(jobs_s)
+    rate = {mode: len(rows) / statistics.median(times) for mode, times in seconds.items()}
+    by_loop = statistics.median(a / b for a, b in zip(seconds["loop"], seconds["batch"], strict=True))
+    by_jobs = statistics.median(a / b for a, b in zip(seconds["batch"], seconds["jobs"], strict=True))
+    stolen = ""
+    if steal["batch"] and steal["jobs"]:
+        stolen = f"; steal {statistics.median(steal['batch']):.0%} and {statistics.median(steal['jobs']):.0%}"
+    print(
+        f"{name:<13}{rate['loop']:>10,.0f}{rate['batch']:>11,.0f}{by_loop:>8.2f}{rate['jobs']:>10,.0f}{by_jobs:>9.2f}",
+        f"  (per repeat: Batch r/s {spread(rows, seconds['batch'])}; -j 2 r/s {spread(rows, seconds['jobs'])}{stolen})",
+        flush=True,
+    )
+    rates = [f"{rate[mode]:,.0f}" for mode in ("loop", "batch", "jobs")]
+    return [name, rates[0], rates[1], f"{by_loop:.2f}", rates[2], f"{by_jobs:.2f}"]
+
+
+def dask_cluster(ops: list[Op], repeat: int) -> list[list[str]]:
+    """One Batch and ``map_prompts`` on a two-worker LocalCluster, per operation: the Dask cells of each."""
+    import dask.bag as db
+    import distributed
+
+    from naiprompt.dask import map_prompts
+
+    cells: list[list[str]] = []
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
+    ) as cluster, distributed.Client(cluster) as client:
+        client.run(warnings.simplefilter, "ignore")  # lossy conversions warn in the workers too
+        for name, per_call, batch, rows, options in ops:
+            expected = [per_call(row) for row in rows]
+            seconds: dict[str, list[float]] = {"batch": [], "dask": []}
+            for _ in range(repeat):
+                fresh = Batch(batch.op, **dict(batch.options))
+                batch_s, got = timed(functools.partial(fresh, rows))
+                assert plain(got) == expected, name
                 client.run(forget_batches)  # cold caches: no batch kept from the last repeat
                 # The rows are on the workers before the clock starts (persist() alone returns at once).
                 bag = db.from_sequence(rows, partition_size=10_000).persist()
@@ -192,33 +226,17 @@ def run_ops(captions: list[str], skip_dask: bool, only: set[str], repeat: int) -
                     lambda bag=bag, name=name, options=options: map_prompts(bag, name, **options).compute()
                 )
                 assert plain(got) == expected, name
+                seconds["batch"].append(batch_s)
                 seconds["dask"].append(dask_s)
-        rate = {mode: len(rows) / statistics.median(times) for mode, times in seconds.items() if times}
-        ratio = {
-            "loop": statistics.median(a / b for a, b in zip(seconds["loop"], seconds["batch"], strict=True)),
-            "jobs": statistics.median(a / b for a, b in zip(seconds["batch"], seconds["jobs"], strict=True)),
-        }
-        line = (
-            f"{name:<13}{rate['loop']:>10,.0f}{rate['batch']:>11,.0f}{ratio['loop']:>8.2f}"
-            f"{rate['jobs']:>10,.0f}{ratio['jobs']:>9.2f}"
-        )
-        cells = [name, f"{rate['loop']:,.0f}", f"{rate['batch']:,.0f}", f"{ratio['loop']:.2f}"]
-        cells += [f"{rate['jobs']:,.0f}", f"{ratio['jobs']:.2f}"]
-        if seconds["dask"]:
-            ratio["dask"] = statistics.median(a / b for a, b in zip(seconds["batch"], seconds["dask"], strict=True))
-            line += f"{rate['dask']:>10,.0f}{ratio['dask']:>9.2f}"
-            cells += [f"{rate['dask']:,.0f}", f"{ratio['dask']:.2f}"]
-        spread = ", ".join(f"{len(rows) / t:,.0f}" for t in seconds["batch"])
-        stolen = ""
-        if steal["batch"] and steal["jobs"]:
-            stolen = f"; steal {statistics.median(steal['batch']):.0%} and {statistics.median(steal['jobs']):.0%}"
-        jobs_spread = ", ".join(f"{len(rows) / t:,.0f}" for t in seconds["jobs"])
-        print(line, f"  (per repeat: Batch r/s {spread}; -j 2 r/s {jobs_spread}{stolen})", flush=True)
-        table.append(cells)
-    if client is not None and cluster is not None:
-        client.close()
-        cluster.close()
-    return table
+            rate = {mode: len(rows) / statistics.median(times) for mode, times in seconds.items()}
+            ratio = statistics.median(a / b for a, b in zip(seconds["batch"], seconds["dask"], strict=True))
+            print(f"{name:<13}{rate['batch']:>11,.0f}{rate['dask']:>10,.0f}{ratio:>9.2f}", flush=True)
+            cells.append([f"{rate['dask']:,.0f}", f"{ratio:.2f}"])
+    return cells
+
+
+def spread(rows: list[str], seconds: list[float]) -> str:
+    return ", ".join(f"{len(rows) / t:,.0f}" for t in seconds)
 
 
 def markdown(table: list[list[str]]) -> str:

@@ -5,7 +5,7 @@ Three things make ``N`` processes close to ``N`` times one:
 * **Rows that need not travel.** Where the pool forks (Linux's default start method), the workers of
   :func:`map_rows` inherit the caller's list of rows: a task is two numbers, not a pickled chunk, and the
   parent spends no time pickling 50 MB of captions or pushing them through pipes. A stream
-  (:func:`imap_chunks`, or any start method that does not fork) sends its chunks as before.
+  (:func:`imap_chunks`, or any start method that does not fork) sends its chunks to the workers.
 * **Results that need not travel whole.** A token counter whose text is its row goes back as one
   integer (the row function's ``packed`` form: the worker never builds the counter) and is built by
   :func:`unpack` in the parent, which holds the rows.
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from naiprompt.batch import Batch
 
-__all__ = ["imap_chunks", "map_rows", "unpack"]
+__all__ = ["chunked", "imap_chunks", "map_rows", "spans", "unpack"]
 
 #: A lesson: the process that learned it, and what it learned (bytes only the row function reads).
 Lesson = tuple[int, bytes]

@@ -50,6 +50,10 @@ from naiprompt.batch import (
 __all__ = ["count_function"]
 
 
+#: The window of a counter that a worker sends back as one integer (``row.packed``): CLIP's 75 tokens.
+PACKED_WINDOW = 75
+
+
 def target(count: int, window: int) -> int:
     """The counter's target: ``count`` rounded up to whole windows (at least one).
 
@@ -563,10 +567,10 @@ def count_function(
 
     def packed(text: str) -> int | TokenCounter:
         """``row(text)`` as one integer where that is enough to rebuild it (for a worker process to send):
-        ``count * 2`` for a counter of ``text`` in CLIP's 75-token window, ``count * 2 + 1`` for one of
+        ``count * 2`` for a counter of ``text`` in :data:`PACKED_WINDOW`, ``count * 2 + 1`` for one of
         ``text.rstrip()``; else the counter itself."""
         one = variant(text)
-        if window == 75 and one is not None and "," in one:
+        if window == PACKED_WINDOW and one is not None and "," in one:
             count = from_pieces(one)
             if count is not None:
                 return count * 2 + (len(one) != len(text))  # (a variant is the text, or it without trailing space)

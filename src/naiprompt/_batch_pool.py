@@ -107,7 +107,7 @@ def _run(
     """The pool loop: at most two tasks per process in flight, so a stream of any length runs in bounded
     memory; each lesson goes out with the next ``workers`` tasks (which process takes a task is the
     pool's choice: that many reach the others)."""
-    counts = batch.op == "count_tokens"
+    packs = getattr(batch._row_function(), "packed", None) is not None  # the workers pack: unpack here
     lessons: deque[Lesson] = deque(maxlen=workers)
     with ProcessPoolExecutor(workers, context, initializer=_worker_init, initargs=(rows,)) as pool:
         pending: deque[tuple[Rows, Future[tuple[list[Any], Lesson | None]]]] = deque()
@@ -115,9 +115,9 @@ def _run(
             for task in tasks:
                 pending.append((task, pool.submit(_run_task, batch, task, tuple(lessons))))
                 if len(pending) >= 2 * workers:
-                    yield _receive(pending.popleft(), rows, counts, lessons)
+                    yield _receive(pending.popleft(), rows, packs, lessons)
             while pending:
-                yield _receive(pending.popleft(), rows, counts, lessons)
+                yield _receive(pending.popleft(), rows, packs, lessons)
         finally:
             for _, future in pending:
                 future.cancel()
@@ -126,14 +126,14 @@ def _run(
 def _receive(
     done: tuple[Rows, Future[tuple[list[Any], Lesson | None]]],
     rows: Sequence[Any],
-    counts: bool,
+    packs: bool,
     lessons: deque[Lesson],
 ) -> list[Any]:
     task, future = done
     results, lesson = future.result()
     if lesson is not None:
         lessons.append(lesson)
-    if not counts:
+    if not packs:
         return results
     return unpack(rows[task[0] : task[1]] if type(task) is tuple else task, results)
 
@@ -186,12 +186,7 @@ def _packed(batch: Batch, packed: Callable[[str], Any], rows: Sequence[Any]) -> 
     return out
 
 
-def _target(count: int) -> int:
-    """A counter's target in CLIP's 75-token window (a counter in another window is sent back whole)."""
-    return (max(count, 1) + 74) // 75 * 75
-
-
-#: count -> (its counter text, its target) in CLIP's window, for :func:`unpack`.
+#: count -> (its counter text, its target) in the packed counters' window, for :func:`unpack`.
 _LABELS: dict[int, tuple[str, int]] = {}
 
 
@@ -202,6 +197,7 @@ def unpack(rows: Sequence[Any], packed: list[Any]) -> list[Any]:
         >>> [str(counter) for counter in unpack(["a, b ", "c"], [7, 2])]
         ['3/75', '1/75']
     """
+    from naiprompt._batch_count import PACKED_WINDOW, target
     from naiprompt.batch import TokenCounter
 
     # The parent shares the cores with its workers: this loop is kept lean (no call per row to
@@ -219,8 +215,8 @@ def unpack(rows: Sequence[Any], packed: list[Any]) -> list[Any]:
                 count = value >> 1
                 label = labels.get(count)
                 if label is None:
-                    target = _target(count)
-                    label = labels[count] = (f"{count}/{target}", target)
+                    goal = target(count, PACKED_WINDOW)
+                    label = labels[count] = (f"{count}/{goal}", goal)
                 counter = new(TokenCounter, label[0])
                 counter.count, counter.target = count, label[1]
                 counter.text = row.rstrip() if value & 1 else row
